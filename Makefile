@@ -1,0 +1,36 @@
+# The two commands in the README: `make site` (set up, build the website) and
+# `make test` (set up, run every test). Everything else is a step they share.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: site test env vendor browser clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt
+	touch $(STAMP)
+
+env: $(STAMP)
+
+# MathJax and the widget JavaScript, served from the book itself (no CDN).
+vendor: env
+	$(BIN)/python -m nwlib.vendor
+
+# Clean build of the website, every chapter executed, warnings are errors.
+site: vendor
+	rm -rf _build/html _build/.doctrees _build/jupyter_execute
+	$(BIN)/jupyter-book build . -W -n --keep-going
+
+# Debian's chromium for the browser test (see TOOLCHAIN.md; never `playwright install`).
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+# Unit tests, exercise/solution sync, nbval over solutions/, and the browser test
+# over a fresh, clean build of the site.
+test: site browser
+	$(BIN)/python -m pytest -p no:cacheprovider --nbval-current-env --nbval tests solutions
+
+clean:
+	rm -rf _build

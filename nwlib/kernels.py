@@ -1,0 +1,151 @@
+r"""Similarity kernels as functions of the scaled distance :math:`u = (q - k)/h`.
+
+Every kernel here is an unnormalized *profile* :math:`K(u)` with :math:`K(0) > 0`:
+
+============  =============================================  ==========
+name          :math:`K(u)`                                   support
+============  =============================================  ==========
+gaussian      :math:`\exp(-u^2/2)`                           all u
+boxcar        :math:`\mathbf 1\{|u| < 1\}`                   |u| < 1
+constant      :math:`1`                                      all u
+epanechnikov  :math:`\tfrac34 (1 - u^2)` on :math:`|u|\le 1`  |u| <= 1
+triangular    :math:`\max(0, 1 - |u|)`                       |u| <= 1
+============  =============================================  ==========
+
+The triangular kernel is *not* the Epanechnikov kernel: a widely read textbook
+implementation gives ``max(0, 1 - |u|)`` that name (d2l-ai/d2l-en issue 2440).
+
+For attention pooling the constant factor of a kernel cancels in the
+normalization over keys, so only the profile matters. Each kernel also gives
+``log_profile(r2)``, the log of :math:`K` as a function of the squared scaled
+distance :math:`r^2 = u^2` (``-inf`` outside the support): pooling works with
+log-weights so that tiny widths never underflow to 0/0, and working with
+:math:`r^2` keeps gradients finite at distance 0.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+Tensor = torch.Tensor
+
+__all__ = ["Kernel", "KERNELS", "get_kernel", "gaussian", "boxcar", "constant",
+           "epanechnikov", "triangular"]
+
+
+def gaussian(u: Tensor) -> Tensor:
+    """Gaussian profile :math:`\\exp(-u^2/2)`; any shape in, same shape out."""
+    return torch.exp(-0.5 * u * u)
+
+
+def boxcar(u: Tensor) -> Tensor:
+    """Boxcar profile :math:`\\mathbf 1\\{|u| < 1\\}`; any shape in, same shape out."""
+    return (u.abs() < 1).to(u.dtype)
+
+
+def constant(u: Tensor) -> Tensor:
+    """Constant profile 1: every key gets the same weight."""
+    return torch.ones_like(u)
+
+
+def epanechnikov(u: Tensor) -> Tensor:
+    """Epanechnikov profile :math:`\\tfrac34(1 - u^2)` for :math:`|u| \\le 1`, else 0."""
+    return 0.75 * torch.clamp(1 - u * u, min=0)
+
+
+def triangular(u: Tensor) -> Tensor:
+    """Triangular profile :math:`\\max(0, 1 - |u|)` (not Epanechnikov)."""
+    return torch.clamp(1 - u.abs(), min=0)
+
+
+def _safe_log(x: Tensor, inside: Tensor) -> Tensor:
+    """log(x) where ``inside``, -inf elsewhere, with finite gradients everywhere."""
+    tiny = torch.finfo(x.dtype).tiny
+    return torch.where(inside, torch.log(torch.clamp(x, min=tiny)),
+                       torch.full_like(x, -math.inf))
+
+
+def _log_gaussian(r2: Tensor) -> Tensor:
+    return -0.5 * r2
+
+
+def _log_boxcar(r2: Tensor) -> Tensor:
+    return torch.where(r2 < 1, torch.zeros_like(r2), torch.full_like(r2, -math.inf))
+
+
+def _log_constant(r2: Tensor) -> Tensor:
+    return torch.zeros_like(r2)
+
+
+def _log_epanechnikov(r2: Tensor) -> Tensor:
+    return math.log(0.75) + _safe_log(1 - r2, r2 < 1)
+
+
+def _log_triangular(r2: Tensor) -> Tensor:
+    u = torch.sqrt(torch.clamp(r2, min=torch.finfo(r2.dtype).tiny))
+    return _safe_log(1 - u, r2 < 1)
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """A named kernel profile.
+
+    Attributes
+    ----------
+    name : str
+        Registry name.
+    profile : callable
+        :math:`K(u)` of the scaled distance, elementwise.
+    log_profile : callable
+        :math:`\\log K` as a function of the squared scaled distance :math:`r^2`.
+    radius : float
+        Support radius in units of the width (``inf`` for kernels that never vanish).
+    """
+
+    name: str
+    profile: Callable[[Tensor], Tensor]
+    log_profile: Callable[[Tensor], Tensor]
+    radius: float
+
+    @property
+    def compact(self) -> bool:
+        """True when the kernel is zero beyond a finite distance (0/0 is possible)."""
+        return math.isfinite(self.radius)
+
+    def __call__(self, u: Tensor) -> Tensor:
+        return self.profile(u)
+
+
+KERNELS: dict[str, Kernel] = {
+    k.name: k for k in [
+        Kernel("gaussian", gaussian, _log_gaussian, math.inf),
+        Kernel("boxcar", boxcar, _log_boxcar, 1.0),
+        Kernel("constant", constant, _log_constant, math.inf),
+        Kernel("epanechnikov", epanechnikov, _log_epanechnikov, 1.0),
+        Kernel("triangular", triangular, _log_triangular, 1.0),
+    ]
+}
+
+
+def get_kernel(kernel: str | Kernel) -> Kernel:
+    """Look a kernel up by name (case-insensitive), or pass a :class:`Kernel` through.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name; the message lists the valid ones.
+    TypeError
+        For anything that is neither a string nor a :class:`Kernel`.
+    """
+    if isinstance(kernel, Kernel):
+        return kernel
+    if not isinstance(kernel, str):
+        raise TypeError(f"kernel must be a name (str) or a Kernel, got {type(kernel).__name__}")
+    key = kernel.strip().lower()
+    if key not in KERNELS:
+        valid = ", ".join(sorted(KERNELS))
+        raise ValueError(f"kernel {kernel!r} is unknown; valid kernels are: {valid}")
+    return KERNELS[key]
