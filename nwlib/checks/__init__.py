@@ -56,8 +56,8 @@ def run_check(title: str, body: Callable[[], str]) -> Verdict:
     reported as a 'Not quite' with its type and message, never a traceback.
     """
     try:
-        msg = body()
-        v = _verdict(f"Correct: {title}. {msg}".rstrip(), True)
+        msg = body() or ""
+        v = _verdict(f"Correct: {title}. {msg[:1].upper()}{msg[1:]}".rstrip(), True)
     except NotDone as exc:
         v = _verdict(f"Not done yet: {title}. {exc}".rstrip(), False)
     except Wrong as exc:
