@@ -57,7 +57,7 @@ def run_check(title: str, body: Callable[[], str]) -> Verdict:
     """
     try:
         msg = body() or ""
-        v = _verdict(f"Correct: {title}. {msg[:1].upper()}{msg[1:]}".rstrip(), True)
+        v = _verdict(f"Correct: {title}. {msg}".rstrip(), True)
     except NotDone as exc:
         v = _verdict(f"Not done yet: {title}. {exc}".rstrip(), False)
     except Wrong as exc:

@@ -15,7 +15,7 @@ _U = torch.linspace(-2, 2, 81, dtype=torch.float64)
 def _profile(fn: Any, name: str) -> str:
     out = call(fn, f"your {name} function", _U.clone())
     close(out, get_kernel(name)(_U), f"your {name}(u) on u in [-2, 2]", rtol=1e-6, atol=1e-9)
-    return f"it matches nwlib's {name} profile on 81 points of [-2, 2]."
+    return f"It matches nwlib's {name} profile on 81 points of [-2, 2]."
 
 
 def epanechnikov(fn: Any) -> None:
@@ -39,7 +39,7 @@ def largest_gap(gap: Any, where: Any) -> None:
         at = float(get_kernel("epanechnikov")(torch.tensor(w)) - get_kernel("triangular")(torch.tensor(w)))
         if abs(abs(at) - float(diff.max())) > 1e-3:
             raise Wrong(f"at |u| = {w:.4f} the gap is {abs(at):.4f}, not the largest one")
-        return f"the gap {g:.4f} is attained at |u| = {w:.4f}."
+        return f"The gap {g:.4f} is attained at |u| = {w:.4f}."
     run_check("largest gap", body)
 
 
@@ -53,7 +53,7 @@ def half_height_width(h: Any) -> None:
         if abs(ratio - 0.5) > 1e-6:
             raise Wrong(f"with h = {val:.6f} the key at distance 1 gets {ratio:.4f} of the "
                         f"self-weight, not 0.5; solve exp(-1/(2 h^2)) = 1/2 for h")
-        return f"with h = {val:.6f} the key at distance 1 gets half the weight."
+        return f"With h = {val:.6f} the key at distance 1 gets half the weight."
     run_check("half-height width", body)
 
 
@@ -62,5 +62,5 @@ def normalizing_constants(c_gauss: Any, c_box: Any) -> None:
     def body() -> str:
         close(c_gauss, 1 / math.sqrt(2 * math.pi), "the Gaussian constant", rtol=1e-4)
         close(c_box, 0.5, "the boxcar constant", rtol=1e-3)
-        return "both constants make the kernels integrate to 1."
+        return "Both constants make the kernels integrate to 1."
     run_check("normalizing constants", body)
