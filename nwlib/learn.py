@@ -1,0 +1,356 @@
+r"""A Nadaraya-Watson regressor whose width is learned by gradient descent.
+
+The model keeps its training pairs as keys :math:`k_i` and values :math:`v_i`
+and predicts :math:`f(q) = \sum_i a(q, k_i)\, v_i` with the attention weights of
+:func:`nwlib.pooling.nadaraya_watson`. The only trainable thing is the width
+:math:`h`, held through an unconstrained parameter ``raw``:
+
+=================  ==============================  ===================================
+parameterization   width                           kernel it writes (Gaussian)
+=================  ==============================  ===================================
+``"log"``          :math:`h = e^{s}`               :math:`\exp(-(q-k)^2 / (2e^{2s}))`
+``"inverse"``      :math:`h = 1/|w|`               :math:`\exp(-((q-k)w)^2/2)`
+``"inverse_squared"``  :math:`h = 1/\sqrt{v}`      :math:`\exp(-v(q-k)^2/2)`
+=================  ==============================  ===================================
+
+All three describe the same family of kernels; they differ in where gradient
+descent starts and how fast it moves the width. Only ``"log"`` keeps every
+value of the parameter valid: ``w = 0`` is an infinitely wide kernel, and
+``v <= 0`` is no kernel at all (training stops with :class:`DivergenceError`).
+
+The width can be one number (``per="scalar"``), one per input coordinate
+(``per="coordinate"``, shape (d,)) or one per key (``per="key"``, shape
+(n_k, 1)). A per-key width belongs to a training pair: the model can predict
+at any new query, but its key set is fixed once trained.
+
+Training (:meth:`LearnedWidthNW.fit`) uses full batches: every query against
+every key in one (n_q, n_k) matrix, no Python loop over queries.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from ._validate import ArrayLike, as_float_tensor, as_points
+from .kernels import Kernel, get_kernel
+from .pooling import nadaraya_watson
+
+Tensor = torch.Tensor
+
+__all__ = ["LearnedWidthNW", "FitHistory", "DivergenceError", "PARAMETERIZATIONS",
+           "width_to_raw", "raw_to_width"]
+
+PARAMETERIZATIONS = ("log", "inverse", "inverse_squared")
+_PER = ("scalar", "coordinate", "key")
+
+
+class DivergenceError(FloatingPointError):
+    """Training produced a NaN/inf loss or an invalid width; the message names the step."""
+
+
+def raw_to_width(raw: Tensor, parameterization: str = "log") -> Tensor:
+    r"""The width :math:`h` from the trainable parameter (differentiable).
+
+    ``"log"``: :math:`h = e^s`; ``"inverse"``: :math:`h = 1/|w|`;
+    ``"inverse_squared"``: :math:`h = 1/\sqrt{v}` (NaN for :math:`v < 0`).
+    """
+    if parameterization == "log":
+        return raw.exp()
+    if parameterization == "inverse":
+        return raw.abs().reciprocal()
+    if parameterization == "inverse_squared":
+        return raw.rsqrt()
+    raise ValueError(f"parameterization must be one of {PARAMETERIZATIONS}, got {parameterization!r}")
+
+
+def width_to_raw(width: Tensor, parameterization: str = "log") -> Tensor:
+    r"""Inverse of :func:`raw_to_width` for :math:`h > 0` (``"inverse"`` takes :math:`w > 0`)."""
+    if parameterization == "log":
+        return width.log()
+    if parameterization == "inverse":
+        return width.reciprocal()
+    if parameterization == "inverse_squared":
+        return width.pow(-2)
+    raise ValueError(f"parameterization must be one of {PARAMETERIZATIONS}, got {parameterization!r}")
+
+
+@dataclass
+class FitHistory:
+    """What :meth:`LearnedWidthNW.fit` returns.
+
+    Attributes
+    ----------
+    loss : ndarray, shape (steps,)
+        The objective at each step, evaluated before that step's update.
+    width : ndarray, shape (steps,) + width shape
+        The width at which ``loss[t]`` was evaluated.
+    raw : ndarray, same shape as ``width``
+        The trainable parameter (``s``, ``w`` or ``v``) at each step.
+    """
+
+    loss: np.ndarray
+    width: np.ndarray
+    raw: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.loss)
+
+
+def _describe(h: Tensor) -> str:
+    h = h.detach().reshape(-1)
+    if h.numel() == 1:
+        return f"{float(h[0]):.4g}"
+    return f"min {float(h.min()):.4g}, max {float(h.max()):.4g} over {h.numel()} widths"
+
+
+def _make_optimizer(optimizer: Any, params: list[Tensor], lr: float,
+                    kwargs: dict | None) -> torch.optim.Optimizer:
+    kwargs = dict(kwargs or {})
+    if isinstance(optimizer, str):
+        names = {n.lower(): n for n in dir(torch.optim)
+                 if isinstance(getattr(torch.optim, n), type)
+                 and issubclass(getattr(torch.optim, n), torch.optim.Optimizer)
+                 and n != "Optimizer"}
+        key = optimizer.strip().lower()
+        if key not in names:
+            raise ValueError(f"optimizer {optimizer!r} is unknown; use a torch.optim class or "
+                             f"one of: {', '.join(sorted(names))}")
+        optimizer = getattr(torch.optim, names[key])
+    if not callable(optimizer):
+        raise TypeError(f"optimizer must be a name, a torch.optim class or a callable, "
+                        f"got {type(optimizer).__name__}")
+    return optimizer(params, lr=lr, **kwargs)
+
+
+class LearnedWidthNW(nn.Module):
+    r"""Nadaraya-Watson regression with a trainable width.
+
+    Parameters
+    ----------
+    keys : (n_k,) or (n_k, d)
+        Training inputs.
+    values : (n_k,) or (n_k, m)
+        Training targets.
+    width : float or array, default 1.0
+        Initial width :math:`h_0 > 0`: a number (broadcast to the chosen shape) or an
+        array of the chosen shape ((d,) per coordinate, (n_k,) or (n_k, 1) per key).
+    kernel : str or Kernel, default "gaussian"
+    per : {"scalar", "coordinate", "key"}
+        One width, one per input coordinate, or one per key (training pair).
+    parameterization : {"log", "inverse", "inverse_squared"}
+        How the width is written in terms of the trainable ``raw`` (module docstring).
+    dtype : torch dtype, optional
+        Compute dtype; by default the floating dtype of ``keys``/``values``.
+
+    Raises
+    ------
+    ValueError
+        Fewer than one key, values not matching the keys, a width that is not > 0,
+        or a width array whose shape does not match ``per`` (for example a per-key
+        width whose length is not the number of keys).
+    """
+
+    def __init__(self, keys: ArrayLike, values: ArrayLike, width: ArrayLike = 1.0, *,
+                 kernel: str | Kernel = "gaussian", per: str = "scalar",
+                 parameterization: str = "log", dtype: torch.dtype | None = None) -> None:
+        super().__init__()
+        k = as_points(keys, "keys")
+        v = as_float_tensor(values, "values")
+        if v.ndim not in (1, 2):
+            raise ValueError(f"values must have shape (n_keys,) or (n_keys, m), got {tuple(v.shape)}")
+        if v.shape[0] != k.shape[0]:
+            raise ValueError(f"values must have one row per key: got {v.shape[0]} values "
+                             f"for {k.shape[0]} keys")
+        if per not in _PER:
+            raise ValueError(f"per must be one of {_PER}, got {per!r}")
+        if parameterization not in PARAMETERIZATIONS:
+            raise ValueError(f"parameterization must be one of {PARAMETERIZATIONS}, "
+                             f"got {parameterization!r}")
+        dt = dtype or torch.promote_types(k.dtype, v.dtype)
+        self.kernel = get_kernel(kernel)
+        self.per = per
+        self.parameterization = parameterization
+        self.register_buffer("keys", k.detach().to(dt).clone())
+        self.register_buffer("values", v.detach().to(dt).clone())
+        h0 = self._initial_width(width, dt)
+        self.raw = nn.Parameter(width_to_raw(h0, parameterization))
+
+    def _initial_width(self, width: ArrayLike, dt: torch.dtype) -> Tensor:
+        if isinstance(width, bool):
+            raise TypeError("width must be a positive number or array, got bool")
+        h = as_float_tensor(width, "width").detach().to(dt)
+        n_k, d = self.keys.shape
+        shape = {"scalar": (), "coordinate": (d,), "key": (n_k, 1)}[self.per]
+        if h.numel() == 1:
+            h = h.reshape(()).expand(shape).clone()
+        elif self.per == "key":
+            if h.numel() != n_k or (h.ndim == 2 and h.shape[1] != 1) or h.ndim > 2:
+                raise ValueError(f"a per-key width needs one entry per key: got width of shape "
+                                 f"{tuple(h.shape)} for {n_k} keys (expected ({n_k},) or ({n_k}, 1))")
+            h = h.reshape(n_k, 1).clone()
+        elif tuple(h.shape) != shape:
+            raise ValueError(f"width for per={self.per!r} must be a number or have shape {shape}, "
+                             f"got shape {tuple(h.shape)}")
+        if (h <= 0).any():
+            raise ValueError(f"width must be > 0 everywhere, got a value of {float(h.min()):g}")
+        return h
+
+    def width_tensor(self) -> Tensor:
+        """The current width, differentiable with respect to ``raw``."""
+        return raw_to_width(self.raw, self.parameterization)
+
+    @property
+    def width(self) -> Tensor:
+        """The current width, detached: a 0-d tensor, (d,) or (n_k, 1)."""
+        return self.width_tensor().detach()
+
+    def forward(self, queries: ArrayLike | None = None, *, exclude_self: bool = False) -> Tensor:
+        r"""Predictions :math:`f(q_j)`, shape (n_q,) or (n_q, m).
+
+        ``queries=None`` predicts at the keys themselves; ``exclude_self=True`` then
+        leaves each key out of its own prediction (the diagonal of the (n_k, n_k)
+        score matrix is masked: leave-one-out).
+        """
+        q = self.keys if queries is None else as_points(queries, "queries").to(self.keys.dtype)
+        h = self.width_tensor()
+        if not bool(torch.isfinite(h).all()) or bool((h <= 0).any()):
+            raise ValueError(f"the width is not a finite positive number (width = {_describe(h)}, "
+                             f"{self.parameterization} parameter = {_describe(self.raw)})")
+        return nadaraya_watson(q, self.keys, self.values, h, self.kernel, exclude_self=exclude_self)
+
+    @torch.no_grad()
+    def predict(self, queries: ArrayLike) -> Tensor:
+        """Predictions at new queries, without a graph."""
+        return self.forward(queries)
+
+    def loss(self, queries: ArrayLike | None = None, targets: ArrayLike | None = None, *,
+             exclude_self: bool = True) -> Tensor:
+        r"""Mean squared error :math:`\frac1n\sum_j (t_j - f(q_j))^2` (differentiable).
+
+        Without ``queries``/``targets`` it is the error on the training pairs, with each
+        pair left out of its own prediction when ``exclude_self`` is true.
+        """
+        if (queries is None) != (targets is None):
+            raise ValueError("give both queries and targets, or neither (then the keys and values are used)")
+        if queries is None:
+            pred, t = self.forward(exclude_self=exclude_self), self.values
+        else:
+            if exclude_self:
+                raise ValueError("exclude_self only applies when the queries are the keys "
+                                 "(call loss() without queries and targets)")
+            pred = self.forward(queries)
+            t = as_float_tensor(targets, "targets").to(pred.dtype)
+            if t.shape != pred.shape:
+                raise ValueError(f"targets must have shape {tuple(pred.shape)}, got {tuple(t.shape)}")
+        return ((pred - t) ** 2).mean()
+
+    def fit(self, steps: int = 200, *, lr: float = 0.05, optimizer: Any = "adam",
+            exclude_self: bool = True, queries: ArrayLike | None = None,
+            targets: ArrayLike | None = None, penalty: Callable[[Tensor], Tensor] | None = None,
+            seed: int = 0, progress: bool = True, optimizer_kwargs: dict | None = None,
+            ) -> FitHistory:
+        r"""Train the width for ``steps`` full-batch steps; return the :class:`FitHistory`.
+
+        Parameters
+        ----------
+        steps : int
+            Number of optimizer steps (each: one forward and backward over all queries).
+        lr : float
+            Learning rate.
+        optimizer : str, torch.optim class or callable
+            ``"adam"``, ``"sgd"``, ... (any ``torch.optim`` name, case-insensitive), or a
+            class/callable ``optimizer(params, lr=lr, **optimizer_kwargs)``.
+        exclude_self : bool, default True
+            Leave each training pair out of its own prediction (leave-one-out).
+            With ``False`` the loss can be driven to 0 by shrinking the width.
+        queries, targets : optional
+            Train on these pairs instead of the training pairs (for example a
+            validation split); ``exclude_self`` is ignored then.
+        penalty : callable, optional
+            ``penalty(width) -> scalar tensor`` added to the loss, e.g.
+            ``lambda h: 0.1 * h.reciprocal().sqrt().sum()`` for :math:`+0.1\sqrt{w}`.
+        seed : int
+            Seeds torch's generator for the duration of the fit (global state restored).
+        progress : bool
+            Show a ``tqdm.auto`` progress bar (notebook widget or terminal).
+
+        Raises
+        ------
+        DivergenceError
+            When the loss becomes NaN/inf or the width stops being finite and positive;
+            the message names the step and the width there. The parameter is left at its
+            last valid value.
+        """
+        from tqdm.auto import trange
+
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            raise ValueError(f"steps must be an int >= 0, got {steps!r}")
+        if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+            raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
+        if queries is not None:
+            exclude_self = False
+        elif self.keys.shape[0] < 2 and exclude_self:
+            raise ValueError("exclude_self needs at least 2 training pairs: with 1 pair no "
+                             "other key is left to predict it")
+        losses, widths, raws = [], [], []
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            opt = _make_optimizer(optimizer, [self.raw], lr, optimizer_kwargs)
+            bar = trange(steps, disable=not progress, desc="fitting the width", leave=True)
+            every = max(1, steps // 50)
+            step = 0
+
+            def closure() -> Tensor:
+                opt.zero_grad()
+                h = self.width_tensor()
+                if not bool(torch.isfinite(h).all()) or bool((h <= 0).any()):
+                    raise DivergenceError(
+                        f"the width became invalid at step {step}: width = {_describe(h)} "
+                        f"({self.parameterization} parameter = {_describe(self.raw)}). "
+                        f"Try a smaller lr or the 'log' parameterization.")
+                obj = self.loss(queries, targets, exclude_self=exclude_self)
+                if penalty is not None:
+                    obj = obj + penalty(h)
+                if not bool(torch.isfinite(obj)):
+                    raise DivergenceError(
+                        f"the loss became {float(obj)} at step {step} (width = {_describe(h)}). "
+                        f"Try a smaller lr, another initial width, or a kernel with unbounded "
+                        f"support such as 'gaussian' (a compact kernel gives 0/0 when a query "
+                        f"has no key within one width).")
+                if not obj.requires_grad:
+                    raise ValueError(
+                        f"the loss does not depend smoothly on the width with the "
+                        f"{self.kernel.name!r} kernel (its gradient is 0 wherever it exists): "
+                        f"choose this width with nwlib.selection.select_width_grid instead")
+                obj.backward()
+                return obj
+
+            for step in bar:
+                before = self.raw.detach().clone()
+                try:
+                    obj = opt.step(closure)
+                except (DivergenceError, ValueError):
+                    with torch.no_grad():
+                        self.raw.copy_(before)
+                    bar.close()
+                    raise
+                losses.append(float(obj.detach()))
+                raws.append(before.cpu().numpy())
+                widths.append(raw_to_width(before, self.parameterization).cpu().numpy())
+                if step % every == 0 or step == steps - 1:
+                    bar.set_postfix(loss=f"{losses[-1]:.4g}", width=_describe(self.width), refresh=False)
+            bar.close()
+        shape = (0,) + tuple(self.raw.shape)
+        return FitHistory(np.asarray(losses, dtype=np.float64),
+                          np.asarray(widths).reshape(-1, *self.raw.shape) if widths else np.empty(shape),
+                          np.asarray(raws).reshape(-1, *self.raw.shape) if raws else np.empty(shape))
+
+    def extra_repr(self) -> str:
+        return (f"n_keys={self.keys.shape[0]}, d={self.keys.shape[1]}, kernel={self.kernel.name!r}, "
+                f"per={self.per!r}, parameterization={self.parameterization!r}, "
+                f"width={_describe(self.width)}")
