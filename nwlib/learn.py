@@ -283,8 +283,8 @@ class LearnedWidthNW(nn.Module):
         ------
         DivergenceError
             When the loss becomes NaN/inf or the width stops being finite and positive;
-            the message names the step and the width there. The parameter is left at its
-            last valid value.
+            the message names the step and the width there. The parameter is set back to
+            the last value at which the loss was finite.
         """
         from tqdm.auto import trange
 
@@ -330,15 +330,17 @@ class LearnedWidthNW(nn.Module):
                 obj.backward()
                 return obj
 
+            last_good = self.raw.detach().clone()  # the last raw with a finite loss
             for step in bar:
                 before = self.raw.detach().clone()
                 try:
                     obj = opt.step(closure)
                 except (DivergenceError, ValueError):
                     with torch.no_grad():
-                        self.raw.copy_(before)
+                        self.raw.copy_(last_good)
                     bar.close()
                     raise
+                last_good = before
                 losses.append(float(obj.detach()))
                 raws.append(before.cpu().numpy())
                 widths.append(raw_to_width(before, self.parameterization).cpu().numpy())

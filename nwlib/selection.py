@@ -178,7 +178,7 @@ def _centre(x: ArrayLike, centre: float | None) -> float:
 
 def select_width_grid(x: ArrayLike, y: ArrayLike, widths: ArrayLike | None = None,
                       kernel: str | Kernel = "gaussian", *, num: int = 41,
-                      span: float = 10.0) -> WidthChoice:
+                      span: float = 20.0) -> WidthChoice:
     """The width with the smallest LOO error on a grid.
 
     By default the grid has ``num`` log-spaced widths from Silverman's width / ``span``
@@ -199,7 +199,7 @@ def select_width_grid(x: ArrayLike, y: ArrayLike, widths: ArrayLike | None = Non
 
 
 def select_width_minimize(x: ArrayLike, y: ArrayLike, kernel: str | Kernel = "gaussian", *,
-                          centre: float | None = None, span: float = 10.0,
+                          centre: float | None = None, span: float = 20.0,
                           xatol: float = 1e-3) -> WidthChoice:
     r"""Minimize :math:`\mathrm{CV}(h)` over :math:`\log h` with a bounded 1-D minimizer.
 
