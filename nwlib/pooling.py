@@ -41,6 +41,7 @@ from __future__ import annotations
 import math
 import os
 import threading
+import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -483,6 +484,7 @@ def _blocked_sums(q: Tensor, k: Tensor, h: Tensor, vt1: Tensor, kernel: Kernel,
 
 _POOL: dict = {"pool": None, "pid": None, "n": 0}
 _POOL_LOCK = threading.Lock()
+_HELPERS = {"off_until": 0.0, "pause_s": 5.0}
 
 
 def _workers(device: torch.device) -> int:
@@ -493,6 +495,8 @@ def _workers(device: torch.device) -> int:
 def _pool(n: int) -> ThreadPoolExecutor:
     with _POOL_LOCK:
         if _POOL["pool"] is None or _POOL["pid"] != os.getpid() or _POOL["n"] != n:
+            if _POOL["pool"] is not None and _POOL["pid"] == os.getpid():
+                _POOL["pool"].shutdown(wait=False)
             # each worker runs torch single-threaded: no fork-join barrier per operation,
             # which stalls badly when another process holds a core
             _POOL.update(pool=ThreadPoolExecutor(n, thread_name_prefix="nwlib",
@@ -507,21 +511,21 @@ def _run_blocks(tasks: list[Callable[[list[Tensor]], None]], n_buffers: int, num
 
     On a CPU with several torch threads the caller and ``workers - 1`` helper
     threads take blocks from a shared queue, each running torch single-threaded
-    (the GIL is released inside torch operations).
+    (the GIL is released inside torch operations), so there is no fork-join
+    barrier per operation. If the helpers did little of the work (another process
+    holds the other cores), the caller works alone for the next few seconds:
+    waiting for a descheduled helper's last block costs more than it brings.
     Peak scratch memory: workers x n_buffers x numel elements.
     """
     n = min(_workers(device), len(tasks))
+    if time.monotonic() < _HELPERS["off_until"]:
+        n = 1
     alloc = lambda: [torch.empty(max(numel, 1), dtype=dtype, device=device) for _ in range(n_buffers)]
-    if n <= 1:
-        bufs = alloc()
-        with torch.no_grad():
-            for t in tasks:
-                t(bufs)
-        return
     todo = iter(tasks)
     lock = threading.Lock()
+    done = [0] * n
 
-    def drain(bufs: list[Tensor]) -> None:
+    def drain(bufs: list[Tensor], who: int) -> None:
         with torch.no_grad():
             while True:
                 with lock:
@@ -529,14 +533,19 @@ def _run_blocks(tasks: list[Callable[[list[Tensor]], None]], n_buffers: int, num
                 if t is None:
                     return
                 t(bufs)
+                done[who] += 1
 
-    # the caller works too: if no core is free, it simply does (nearly) all blocks itself
-    helpers = [_pool(n - 1).submit(drain, alloc()) for _ in range(n - 1)]
+    helpers = [_pool(n - 1).submit(drain, alloc(), w) for w in range(1, n)]
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+    if device.type == "cpu":
+        torch.set_num_threads(1)
     try:
-        drain(alloc())
+        drain(alloc(), 0)
     finally:
-        torch.set_num_threads(threads)
+        if device.type == "cpu":
+            torch.set_num_threads(threads)
         for f in helpers:
-            f.result()
+            if not f.cancel():  # a helper that never started (pool busy elsewhere) is dropped
+                f.result()
+    if n > 1 and len(tasks) >= 4 * n and sum(done[1:]) < 0.25 * len(tasks) * (n - 1) / n:
+        _HELPERS["off_until"] = time.monotonic() + _HELPERS["pause_s"]
