@@ -64,6 +64,8 @@ DEFAULT_MEMORY_BUDGET = 256 * 2 ** 20
 _BLOCK_ELEMENTS = 2 ** 20
 #: Keys per float32 partial sum (the partial sums are added in float64).
 _CHUNK = 4096
+#: From this many (query, key) pairs on, 1-D problems take the banded path by default.
+_BANDED_MIN = 2 ** 22
 
 
 def _resolve_dtype(dtype: torch.dtype | str | None) -> torch.dtype | None:
@@ -395,7 +397,8 @@ def nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLike,
                     dtype: torch.dtype | str | None = None,
                     device: torch.device | str | None = None,
                     block_size: int | None = None,
-                    memory_budget: int | None = None) -> Tensor:
+                    memory_budget: int | None = None,
+                    banded: bool | None = None) -> Tensor:
     r"""Nadaraya-Watson estimate :math:`f(q_j) = \sum_i a(q_j, k_i) v_i`, in blocks of queries.
 
     Parameters
@@ -415,6 +418,11 @@ def nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLike,
         Queries per block; default from ``memory_budget`` via :func:`choose_block_size`.
     memory_budget : int, optional
         Bytes one block's temporaries may take (default ``DEFAULT_MEMORY_BUDGET``).
+    banded : bool, optional
+        Use :func:`nwlib.scale.banded_nadaraya_watson` (1-D, scalar width, CPU, no
+        autograd): sorted keys, only those that carry weight, exact to the dtype's
+        precision. ``None`` (default) does so automatically for large problems
+        (n_q x n_k >= 2^22) where it applies; ``False`` always visits every key.
 
     Returns
     -------
@@ -442,6 +450,16 @@ def nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLike,
     q, k, h, v = q.to(dt), k.to(dt), h.to(dt), v.to(dt)
     vt1 = torch.cat([v.reshape(n_k, -1).T, torch.ones(1, n_k, dtype=dt, device=v.device)])
     grad = torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, h, v))
+    can_band = q.shape[1] == 1 and h.numel() == 1 and not grad and q.device.type == "cpu"
+    if banded is None:
+        banded = can_band and n_q * n_k >= _BANDED_MIN
+    elif banded and not can_band:
+        raise ValueError("banded=True needs 1-D inputs, a scalar width, a CPU tensor and no autograd")
+    if banded:
+        from .scale import banded_nadaraya_watson
+        return banded_nadaraya_watson(q, k, v, float(h), kern, exclude_self=exclude_self,
+                                      on_empty=on_empty, dtype=dt, block_size=block_size,
+                                      memory_budget=memory_budget, _stacklevel=4)
     if block_size is None:
         block_size = choose_block_size(n_q, n_k, dtype=dt, d=q.shape[1], kernel=kern,
                                        memory_budget=memory_budget, requires_grad=grad,

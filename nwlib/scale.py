@@ -91,7 +91,7 @@ def banded_nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLik
                            exclude_self: bool = False, on_empty: str = "nan",
                            dtype: torch.dtype | str | None = None,
                            block_size: int | None = None,
-                           memory_budget: int | None = None) -> Tensor:
+                           memory_budget: int | None = None, _stacklevel: int = 3) -> Tensor:
     r"""1-D Nadaraya-Watson visiting only the keys that matter, shape (n_q,) or (n_q, m).
 
     Keys are sorted once; each block of sorted queries visits the contiguous slab
@@ -170,7 +170,7 @@ def banded_nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLik
     tasks = [partial(task, i, a, b) for i, (a, b) in zip(starts, slabs) if b > a]
     _run_blocks(tasks, 1, block_size * width_max, dt, torch.device("cpu"))
     num, den = sums[:-1], sums[-1]
-    _report_empty(int((den == 0).sum()), n_q, kern, on_empty, stacklevel=3)
+    _report_empty(int((den == 0).sum()), n_q, kern, on_empty, stacklevel=_stacklevel)
     f_sorted = (num / den).T.to(dt)
     f = torch.empty_like(f_sorted)
     f[qorder] = f_sorted

@@ -213,6 +213,22 @@ def test_banded_equals_dense(ex, kernel, exclude_self):
             _close(got2[:, 0], got, rtol=1e-13)
 
 
+def test_large_1d_problems_take_the_banded_path_by_default():
+    s = running_example(n_train=3000, n_val=1500, seed=8)
+    x, y, q = s.x_train, s.y_train, s.x_val  # 4.5e6 pairs: above the threshold
+    span = float(y.max() - y.min())
+    for kernel, ex_self in (("gaussian", False), ("gaussian", True), ("epanechnikov", False)):
+        qq = x if ex_self else q
+        auto = nadaraya_watson(qq, x, y, 0.05, kernel, exclude_self=ex_self)
+        assert torch.equal(auto, banded_nadaraya_watson(qq, x, y, 0.05, kernel, exclude_self=ex_self))
+        dense = nadaraya_watson(qq, x, y, 0.05, kernel, exclude_self=ex_self, banded=False)
+        assert float((auto - dense).abs().max()) <= 1e-13 * span
+    h = torch.tensor(0.05, dtype=torch.float64, requires_grad=True)  # autograd: dense path
+    assert nadaraya_watson(q, x, y, h).requires_grad
+    with pytest.raises(ValueError, match="banded=True"):
+        nadaraya_watson(torch.rand(5, 2), torch.rand(6, 2), torch.rand(6), 0.5, banded=True)
+
+
 def test_banded_warns_like_pooling_for_empty_rows():
     with pytest.warns(RuntimeWarning, match="1 of 2 queries have no key"):
         f = banded_nadaraya_watson([0.1, 5.0], [0.0, 1.0], [1.0, 3.0], 0.5, "boxcar")
