@@ -318,7 +318,7 @@ class LearnedWidthNW(nn.Module):
                     obj = obj + penalty(h)
                 if not bool(torch.isfinite(obj)):
                     raise DivergenceError(
-                        f"the loss became {float(obj)} at step {step} (width = {_describe(h)}). "
+                        f"the loss became {float(obj.detach())} at step {step} (width = {_describe(h)}). "
                         f"Try a smaller lr, another initial width, or a kernel with unbounded "
                         f"support such as 'gaussian' (a compact kernel gives 0/0 when a query "
                         f"has no key within one width).")
