@@ -271,15 +271,18 @@ def _argmax_labels(scores: Tensor, cls: Tensor, undefined: Tensor) -> Tensor:
 
 def parzen_classify(x: ArrayLike, data: ArrayLike, labels: ArrayLike, width: ArrayLike,
                     kernel: str | Kernel = "gaussian", *, classes: ArrayLike | None = None,
-                    on_empty: str = "nan") -> Tensor:
+                    exclude_self: bool = False, on_empty: str = "nan") -> Tensor:
     r"""The Parzen (plug-in Bayes) classifier :math:`\arg\max_c \hat p(x, c)`, shape (n_x,).
 
     Priors are the class frequencies, built into the joint densities. Where every
     :math:`\hat p(x, c)` is 0 (no point in a compact kernel's support) there is
     no decision: NaN with a ``RuntimeWarning``, or ``ValueError`` with
     ``on_empty="raise"``. Other ties go to the first class in ``classes``.
+    ``exclude_self=True`` (``x`` is ``data``) classifies each point from the
+    others: leave-one-out.
     """
-    joint = joint_class_densities(x, data, labels, width, kernel, classes=classes)
+    joint = joint_class_densities(x, data, labels, width, kernel, classes=classes,
+                                  exclude_self=exclude_self)
     y = _labels(labels, as_points(data, "data").shape[0])
     cls = _classes(y, classes)
     undefined = (joint == 0).all(dim=1)
@@ -313,7 +316,7 @@ def nw_binary_output(x: ArrayLike, data: ArrayLike, y: ArrayLike, width: ArrayLi
 
 def nw_class_probabilities(x: ArrayLike, data: ArrayLike, labels: ArrayLike, width: ArrayLike,
                            kernel: str | Kernel = "gaussian", *, classes: ArrayLike | None = None,
-                           on_empty: str = "nan") -> Tensor:
+                           exclude_self: bool = False, on_empty: str = "nan") -> Tensor:
     r"""NW estimate of one-hot labels: :math:`\hat P(c \mid x_j)`, shape (n_x, C).
 
     Rows sum to 1; a row is NaN (with a ``RuntimeWarning``) where the weights are 0/0.
@@ -323,15 +326,19 @@ def nw_class_probabilities(x: ArrayLike, data: ArrayLike, labels: ArrayLike, wid
     y = _labels(labels, as_points(data, "data").shape[0])
     cls = _classes(y, classes).to(y.dtype)
     onehot = (y.unsqueeze(1) == cls.unsqueeze(0)).to(y.dtype)
-    return nadaraya_watson(x, data, onehot, width, kernel, on_empty=on_empty)
+    return nadaraya_watson(x, data, onehot, width, kernel, exclude_self=exclude_self,
+                           on_empty=on_empty)
 
 
 def nw_classify(x: ArrayLike, data: ArrayLike, labels: ArrayLike, width: ArrayLike,
                 kernel: str | Kernel = "gaussian", *, classes: ArrayLike | None = None,
-                on_empty: str = "nan") -> Tensor:
-    r"""The NW classifier :math:`\arg\max_c \hat P(c \mid x)`, shape (n_x,); NaN where 0/0."""
+                exclude_self: bool = False, on_empty: str = "nan") -> Tensor:
+    r"""The NW classifier :math:`\arg\max_c \hat P(c \mid x)`, shape (n_x,); NaN where 0/0.
+
+    ``exclude_self=True`` (``x`` is ``data``) gives leave-one-out predictions.
+    """
     probs = nw_class_probabilities(x, data, labels, width, kernel, classes=classes,
-                                   on_empty=on_empty)
+                                   exclude_self=exclude_self, on_empty=on_empty)
     y = _labels(labels, as_points(data, "data").shape[0])
     return _argmax_labels(probs, _classes(y, classes), probs.isnan().any(dim=1))
 

@@ -255,3 +255,70 @@ def test_tiny_gaussian_width_does_not_give_nan():
     out = parzen.nw_binary_output([[3.0, 3.0]], data, y, 1e-3)
     assert torch.isfinite(out).all()
     assert torch.isfinite(parzen.log_parzen_density([[3.0, 3.0]], data, 1e-3)).all()
+
+
+def test_leave_one_out_classifiers_agree_with_naive():
+    iris = load_iris()
+    data = (iris.data - iris.data.mean(0)) / iris.data.std(0)
+    labels = iris.target
+    kh = _naive_kh(data, data, 0.5, "gaussian", 4)
+    np.fill_diagonal(kh, 0.0)
+    ref = np.stack([kh[:, labels == c].sum(1) for c in range(3)], 1).argmax(1)
+    parz = parzen.parzen_classify(data, data, labels, 0.5, exclude_self=True).numpy()
+    nw = parzen.nw_classify(data, data, labels, 0.5, exclude_self=True).numpy()
+    np.testing.assert_array_equal(parz, ref)
+    np.testing.assert_array_equal(nw, ref)
+
+
+# --- the chapter 6 self-checks: right answers pass, typical wrong answers do not ---
+
+from nwlib.checks import ch06  # noqa: E402
+
+
+def _verdict(capsys, check, *args):
+    check(*args)
+    return capsys.readouterr().out.split(":")[0]
+
+
+def _gauss_parzen(x, data, h):
+    return torch.exp(-((x[:, None] - data[None, :]) / h) ** 2 / 2).mean(1) / (math.sqrt(2 * math.pi) * h)
+
+
+def _gauss_difference(x, data, y, h):
+    sq = ((x[:, None, :] - data[None, :, :]) ** 2).sum(-1)
+    return torch.exp(-sq / (2 * h * h)) @ y / (len(y) * 2 * math.pi * h * h)
+
+
+def test_ch06_checks_accept_right_answers(capsys):
+    assert _verdict(capsys, ch06.gaussian_parzen, _gauss_parzen) == "Correct"
+    assert _verdict(capsys, ch06.epanechnikov_constant, 3 * math.pi / 8) == "Correct"
+    assert _verdict(capsys, ch06.difference, _gauss_difference) == "Correct"
+    ratio = lambda x, d, y, h: _gauss_difference(x, d, y, h) / parzen.nw_binary_output(x, d, y, h)  # noqa: E731
+    assert _verdict(capsys, ch06.ratio, ratio) == "Correct"
+    iris = load_iris()
+    x = torch.tensor(iris.data)
+    x = (x - x.mean(0)) / x.std(0)
+    lab = torch.tensor(iris.target, dtype=torch.float64)
+    acc = float((parzen.parzen_classify(x, x, lab, 0.7, exclude_self=True) == lab).double().mean())
+    assert _verdict(capsys, ch06.iris_loo, acc, 0.7) == "Correct"
+    assert _verdict(capsys, ch06.empty_region, 0.0, True) == "Correct"
+
+
+def test_ch06_checks_reject_wrong_answers(capsys):
+    unnormalized = lambda x, d, h: _gauss_parzen(x, d, h) * math.sqrt(2 * math.pi)  # noqa: E731
+    no_h = lambda x, d, h: _gauss_parzen(x, d, h) * h  # noqa: E731
+    assert _verdict(capsys, ch06.gaussian_parzen, unnormalized) == "Not quite"
+    assert _verdict(capsys, ch06.gaussian_parzen, no_h) == "Not quite"
+    assert _verdict(capsys, ch06.epanechnikov_constant, 1.0) == "Not quite"
+    one_d_norm = lambda x, d, y, h: _gauss_difference(x, d, y, h) * 2 * math.pi * h * h  # noqa: E731
+    assert _verdict(capsys, ch06.difference, one_d_norm) == "Not quite"
+    equal = lambda x, d, y, h: torch.ones(len(x))  # noqa: E731  the published "they are equal"
+    assert _verdict(capsys, ch06.ratio, equal) == "Not quite"
+    iris = load_iris()
+    x = torch.tensor(iris.data)
+    x = (x - x.mean(0)) / x.std(0)
+    lab = torch.tensor(iris.target, dtype=torch.float64)
+    with_self = float((parzen.parzen_classify(x, x, lab, 0.1) == lab).double().mean())  # self included
+    assert _verdict(capsys, ch06.iris_loo, with_self, 0.1) == "Not quite"
+    assert _verdict(capsys, ch06.empty_region, 0.0, False) == "Not quite"
+    assert _verdict(capsys, ch06.empty_region, 0.5, True) == "Not quite"

@@ -142,3 +142,35 @@ def test_float32_identity_is_float32_accurate():
     q = sphere.random_unit_vectors(40, 16, seed=1, dtype=torch.float32)
     k = sphere.random_unit_vectors(25, 16, seed=2, dtype=torch.float32)
     assert sphere.sphere_identity_error(q, k, 0.5) < 1e-5
+
+
+# --- the chapter 5 self-checks: right answers pass, typical wrong answers do not ---
+
+from nwlib.checks import ch05  # noqa: E402
+
+
+def _verdict(capsys, check, *args):
+    check(*args)
+    return capsys.readouterr().out.split(":")[0]
+
+
+def test_ch05_checks_accept_right_answers(capsys):
+    assert _verdict(capsys, ch05.project, lambda x: x / x.norm(dim=-1, keepdim=True)) == "Correct"
+    assert _verdict(capsys, ch05.dot_attention, lambda q, k, t: torch.softmax(q @ k.T / t, 1)) == "Correct"
+    assert _verdict(capsys, ch05.temperature, 0.16) == "Correct"
+    assert _verdict(capsys, ch05.key_bias, lambda k, h: -(k * k).sum(-1) / (2 * h * h)) == "Correct"
+    assert _verdict(capsys, ch05.key_bias, lambda k, h: -(k * k).sum(-1) / (2 * h * h) + 3.0) == "Correct"
+    assert _verdict(capsys, ch05.scale, 1 / 16) == "Correct"
+
+
+def test_ch05_checks_reject_wrong_answers(capsys):
+    assert _verdict(capsys, ch05.project, lambda x: x / x.norm()) == "Not quite"          # one global norm
+    assert _verdict(capsys, ch05.project, lambda x: x / x.norm(dim=0, keepdim=True)) == "Not quite"
+    assert _verdict(capsys, ch05.dot_attention, lambda q, k, t: torch.softmax(q @ k.T / t, 0)) == "Not quite"
+    assert _verdict(capsys, ch05.dot_attention, lambda q, k, t: torch.softmax(q @ k.T * t, 1)) == "Not quite"
+    assert _verdict(capsys, ch05.temperature, 0.4) == "Not quite"                        # h, not h^2
+    assert _verdict(capsys, ch05.temperature, 2 * 0.16) == "Not quite"
+    assert _verdict(capsys, ch05.key_bias, lambda k, h: -(k * k).sum(-1) / h) == "Not quite"
+    assert _verdict(capsys, ch05.key_bias, lambda k, h: torch.zeros(len(k))) == "Not quite"
+    assert _verdict(capsys, ch05.scale, 1 / 256) == "Not quite"
+    assert _verdict(capsys, ch05.scale, -1 / 16) == "Not quite"

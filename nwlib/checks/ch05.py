@@ -1,0 +1,97 @@
+"""Self-checks for the exercises of chapter 5, The unit sphere and dot-product attention."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..sphere import dot_product_weights, gaussian_weights, normalize, vaswani_temperature
+from . import Wrong, as_array, call, close, number, run_check
+
+_GEN = torch.Generator().manual_seed(55)
+_X = torch.randn(6, 3, generator=_GEN, dtype=torch.float64)
+_XB = torch.randn(2, 4, 3, generator=_GEN, dtype=torch.float64)
+_Q = torch.randn(5, 4, generator=_GEN, dtype=torch.float64)
+_K = torch.randn(7, 4, generator=_GEN, dtype=torch.float64)
+_H_EX3 = 0.4
+
+
+def project(fn: Any) -> None:
+    """Exercise 1: ``fn(x)`` puts every vector along the last axis on the unit sphere."""
+    def body() -> str:
+        for x in (_X, _XB):
+            out = call(fn, "your project function", x.clone())
+            arr = as_array(out, f"your projection of a {tuple(x.shape)} input", tuple(x.shape))
+            norms = np.linalg.norm(arr, axis=-1)
+            if np.abs(norms - 1).max() > 1e-6:
+                raise Wrong(f"every vector should have length 1 along the last axis; lengths "
+                            f"range over [{norms.min():.4g}, {norms.max():.4g}]")
+            close(arr, normalize(x), f"your projection of a {tuple(x.shape)} input")
+        return "Unit length along the last axis, same direction, any leading dimensions."
+    run_check("projection onto the unit sphere", body)
+
+
+def dot_attention(fn: Any) -> None:
+    """Exercise 2: ``fn(q, k, t)`` returns softmax(q k^T / t), shape (n_q, n_k)."""
+    def body() -> str:
+        for t in (0.5, 2.0, 0.01):
+            out = call(fn, "your dot_attention function", _Q.clone(), _K.clone(), t)
+            arr = as_array(out, f"your weights for t = {t}", (5, 7))
+            if np.abs(arr.sum(1) - 1).max() > 1e-6:
+                raise Wrong(f"each query's weights should sum to 1 (a softmax over keys, dim=1); "
+                            f"row sums are {np.round(arr.sum(1), 4)}")
+            close(arr, dot_product_weights(_Q, _K, temperature=t), f"your weights for t = {t}")
+        return "Shape (queries, keys), rows sum to 1, and a low temperature gives no NaN."
+    run_check("scaled dot-product attention weights", body)
+
+
+def temperature(t: Any) -> None:
+    """Exercise 3: the temperature reproducing Gaussian weights of width 0.4 on the sphere."""
+    def body() -> str:
+        tv = number(t, "t")
+        if tv <= 0:
+            raise Wrong("a temperature must be positive")
+        q, k = normalize(_Q), normalize(_K)
+        gauss = gaussian_weights(q, k, _H_EX3)
+        dot = dot_product_weights(q, k, temperature=tv)
+        gap = float((gauss - dot).abs().max())
+        if gap > 1e-9:
+            raise Wrong(f"with t = {tv:.6g} the dot-product weights differ from the Gaussian "
+                        f"weights of width {_H_EX3} by up to {gap:.3g}; look at the exponent "
+                        f"in the softmax form of the Gaussian weights")
+        return f"t = {tv:.4g}: the squared width; the weights agree to within 1e-9."
+    run_check("width as temperature", body)
+
+
+def key_bias(fn: Any) -> None:
+    """Exercise 4: ``fn(keys, h)`` returns the (n_k,) per-key bias that restores Gaussian weights."""
+    def body() -> str:
+        q, k = 2 * _Q, 2 * _K  # well off the unit sphere
+        for h in (0.8, 2.5):
+            out = call(fn, "your key_bias function", k.clone(), h)
+            bias = torch.as_tensor(as_array(out, f"your bias for h = {h}", (7,)))
+            repaired = torch.softmax(q @ k.T / h ** 2 + bias, dim=1)
+            close(repaired, gaussian_weights(q, k, h),
+                  f"softmax(q.k/h^2 + your bias) for h = {h}, compared with the Gaussian weights,")
+        return "softmax(q.k/h^2 - ||k||^2/(2h^2)) is the Gaussian kernel off the sphere."
+    run_check("the per-key bias", body)
+
+
+def scale(s: Any) -> None:
+    """Exercise 5: the positive factor giving q.k unit standard deviation in d = 256."""
+    def body() -> str:
+        sv = number(s, "scale")
+        if sv <= 0:
+            raise Wrong("use a positive factor: a negative one would also flip every score")
+        exact = 1 / vaswani_temperature(256)
+        if abs(sv / exact - 1) > 0.03:
+            gen = torch.Generator().manual_seed(0)
+            q = torch.randn(4000, 256, generator=gen, dtype=torch.float64)
+            k = torch.randn(4000, 256, generator=gen, dtype=torch.float64)
+            sd = float((sv * (q * k).sum(1)).std())
+            raise Wrong(f"with the factor {sv:.4g} the scores have standard deviation about "
+                        f"{sd:.3g}, not 1; what is the variance of a sum of d independent "
+                        f"products?")
+        return f"{sv:.4g}: 1/sqrt(d), since q.k has variance d (exactly {exact:.4g})."
+    run_check("the 1/sqrt(d) factor", body)

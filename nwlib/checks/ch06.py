@@ -1,0 +1,131 @@
+"""Self-checks for the exercises of chapter 6, Parzen windows and NW classification."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..parzen import kernel_integral, parzen_classify, parzen_density, parzen_difference
+from . import NotDone, Wrong, as_array, call, close, is_stub, number, run_check
+
+_GEN = torch.Generator().manual_seed(66)
+_X1 = torch.linspace(-2.0, 5.0, 15, dtype=torch.float64)
+_D1 = 3 * torch.rand(12, generator=_GEN, dtype=torch.float64)
+_D2 = torch.randn(30, 2, generator=_GEN, dtype=torch.float64)
+_Y2 = torch.where(_D2[:, 0] + 0.5 * torch.randn(30, generator=_GEN, dtype=torch.float64) > 0,
+                  1.0, -1.0).to(torch.float64)
+_X2 = torch.cartesian_prod(torch.linspace(-2, 2, 5, dtype=torch.float64),
+                           torch.linspace(-2, 2, 5, dtype=torch.float64))
+
+
+def gaussian_parzen(fn: Any) -> None:
+    """Exercise 1: ``fn(x, data, h)``, 1-D tensors, returns the (n_x,) Gaussian Parzen density."""
+    def body() -> str:
+        for h in (0.3, 1.2):
+            out = call(fn, "your parzen function", _X1.clone(), _D1.clone(), h)
+            arr = as_array(out, f"your density for h = {h}", (len(_X1),))
+            ref = parzen_density(_X1, _D1, h)
+            if np.allclose(arr * math.sqrt(2 * math.pi), ref.numpy(), rtol=1e-6, atol=1e-12):
+                raise Wrong("off by the factor sqrt(2 pi): the Gaussian profile exp(-u^2/2) "
+                            "integrates to sqrt(2 pi), not 1")
+            if np.allclose(arr / h, ref.numpy(), rtol=1e-6, atol=1e-12):
+                raise Wrong("off by a factor h: K_h(z) has 1/h in front, for the change of "
+                            "variable u = z/h")
+            close(arr, ref, f"your density for h = {h}", atol=1e-10)
+        return "Normalized bumps of mass 1/n, one per sample."
+    run_check("Gaussian Parzen density", body)
+
+
+def epanechnikov_constant(c: Any) -> None:
+    """Exercise 2: the integral of 3/4 (1 - ||u||^2) over the unit disc."""
+    def body() -> str:
+        cv = number(c, "c2")
+        exact = kernel_integral("epanechnikov", 2)
+        if abs(cv / exact - 1) > 1e-3:
+            hint = (" That is the 1-D value." if abs(cv - 1) < 1e-3 else
+                    " Integrate in polar coordinates: the area element is r dr dtheta.")
+            raise Wrong(f"{cv:.6g} is not the integral of the profile over the plane.{hint}")
+        return f"c2 = {cv:.6f} (exactly 3 pi / 8 = {exact:.6f})."
+    run_check("Epanechnikov constant in 2-D", body)
+
+
+def difference(fn: Any) -> None:
+    """Exercise 3: ``fn(x, data, y, h)`` returns the (n_x,) Gaussian p(x,+1) - p(x,-1) in 2-D."""
+    def body() -> str:
+        for h in (0.5, 1.0):
+            out = call(fn, "your difference function", _X2.clone(), _D2.clone(), _Y2.clone(), h)
+            arr = as_array(out, f"your Parzen difference for h = {h}", (len(_X2),))
+            ref = parzen_difference(_X2, _D2, _Y2, h)
+            if np.allclose(arr * 2 * math.pi * h * h, ref.numpy(), rtol=1e-6, atol=1e-12):
+                raise Wrong("off by the factor 2 pi h^2: in 2-D the Gaussian K_h has "
+                            "1 / (2 pi h^2) in front")
+            close(arr, ref, f"your Parzen difference for h = {h}", atol=1e-10)
+        return "(1/n) sum_i y_i K_h(x - x_i): one bump per sample, signed by its label."
+    run_check("Parzen difference", body)
+
+
+def ratio(fn: Any) -> None:
+    """Exercise 4: ``fn(x, data, y, h)`` returns difference / NW output, which should be p(x)."""
+    def body() -> str:
+        out = call(fn, "your ratio function", _X2.clone(), _D2.clone(), _Y2.clone(), 0.7)
+        arr = as_array(out, "your ratio", (len(_X2),))
+        dens = parzen_density(_X2, _D2, 0.7)
+        if np.allclose(arr, 1.0):
+            raise Wrong("a ratio of 1 everywhere would mean the two are equal: they are not")
+        close(arr, dens, "difference / NW output, compared with the Parzen density p(x),",
+              rtol=1e-6, atol=1e-10)
+        return f"The ratio is p(x), from {float(dens.min()):.3g} to {float(dens.max()):.3g}: " \
+               "same sign, not the same number."
+    run_check("the ratio is the density", body)
+
+
+def _standardized_iris() -> list[torch.Tensor]:
+    from sklearn.datasets import load_iris
+
+    x = torch.tensor(load_iris().data)
+    return [(x - x.mean(0)) / x.std(0, correction=c) for c in (1, 0)]
+
+
+def iris_loo(accuracy: Any, h: Any) -> None:
+    """Exercise 5: leave-one-out accuracy of the Gaussian Parzen classifier on standardized iris."""
+    def body() -> str:
+        if is_stub(accuracy) or is_stub(h):
+            raise NotDone("set both accuracy and h")
+        hv, acc = number(h, "h"), number(accuracy, "accuracy")
+        if hv <= 0:
+            raise Wrong("a width must be positive")
+        if not 0 <= acc <= 1:
+            raise Wrong(f"an accuracy is a fraction between 0 and 1, got {acc:.4g}")
+        from sklearn.datasets import load_iris
+
+        labels = torch.tensor(load_iris().target, dtype=torch.float64)
+        refs = []
+        for feats in _standardized_iris():
+            pred = parzen_classify(feats, feats, labels, hv, exclude_self=True)
+            refs.append(float((pred == labels).double().mean()))
+        if min(abs(acc - r) for r in refs) > 1e-9:
+            raise Wrong(f"at h = {hv:.4g} the leave-one-out accuracy is {refs[0]:.4f}, not "
+                        f"{acc:.4f}; did you leave each flower out of its own prediction?")
+        return f"h = {hv:.4g}: leave-one-out accuracy {acc:.4f}."
+    run_check("iris leave-one-out accuracy", body)
+
+
+def empty_region(parzen_value: Any, nw_is_nan: Any) -> None:
+    """Exercise 6: far from the data with the boxcar kernel, the Parzen difference and whether NW is NaN."""
+    def body() -> str:
+        if is_stub(parzen_value) or is_stub(nw_is_nan):
+            raise NotDone("set both parzen_value and nw_is_nan")
+        pv = number(parzen_value, "parzen_value")
+        if not isinstance(nw_is_nan, (bool, np.bool_)) and not (
+                isinstance(nw_is_nan, torch.Tensor) and nw_is_nan.dtype == torch.bool
+                and nw_is_nan.numel() == 1):
+            raise Wrong("nw_is_nan should be True or False")
+        if pv != 0.0:
+            raise Wrong(f"no sample is inside the kernel's support, so both joint densities "
+                        f"are 0: the difference is exactly 0, not {pv:.4g}")
+        if not bool(nw_is_nan):
+            raise Wrong("the NW output there is 0/0: it is undefined (NaN in nwlib)")
+        return "The Parzen difference is 0 (no decision); the NW output is 0/0, undefined."
+    run_check("where p(x) = 0", body)
