@@ -46,7 +46,7 @@ from ._validate import ArrayLike, as_float_tensor, as_points, as_width, common_d
 from .kernels import Kernel, get_kernel
 from .pooling import (DEFAULT_MEMORY_BUDGET, _BLOCK_ELEMENTS, _check_exclude_self, _check_on_empty,
                       _fast_block, _is_gaussian, _report_empty, _resolve_dtype, _run_blocks,
-                      _workers, nadaraya_watson)
+                      _single_threaded, _workers, nadaraya_watson)
 
 Tensor = torch.Tensor
 
@@ -129,7 +129,23 @@ def banded_nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLik
     if exclude_self:
         _check_exclude_self(n_q, n_k)
     dt = dtype or common_dtype(q, k, v)
-    h = float(hw)
+    workers = _workers(torch.device("cpu"))
+    with _single_threaded(torch.device("cpu")):
+        sums, qorder = _banded_sums(q, k, v, float(hw), kern, exclude_self, dt, block_size,
+                                    memory_budget, workers)
+    num, den = sums[:-1], sums[-1]
+    _report_empty(int((den == 0).sum()), n_q, kern, on_empty, stacklevel=_stacklevel)
+    f_sorted = (num / den).T.to(dt)
+    f = torch.empty_like(f_sorted)
+    f[qorder] = f_sorted
+    return f.reshape(n_q) if v.ndim == 1 else f
+
+
+def _banded_sums(q: Tensor, k: Tensor, v: Tensor, h: float, kern: Kernel, exclude_self: bool,
+                 dt: torch.dtype, block_size: int | None, memory_budget: int | None,
+                 workers: int) -> tuple[Tensor, Tensor]:
+    """Weighted sums (m + 1, n_q) in sorted query order, and that order."""
+    n_q, n_k = q.shape[0], k.shape[0]
     xs, order = torch.sort(k[:, 0].to(dt))
     vs = v.to(dt).reshape(n_k, -1)[order]
     if exclude_self:
@@ -152,7 +168,7 @@ def banded_nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLik
         starts = list(range(0, n_q, block_size))
         slabs = [(int(lo[i:i + block_size].min()), int(hi[i:i + block_size].max())) for i in starts]
         width_max = max(1, max(b - a for a, b in slabs))
-        if block_size * width_max * itemsize * factor * _workers(torch.device("cpu")) <= budget:
+        if block_size * width_max * itemsize * factor * workers <= budget:
             break
         if not auto or block_size == 1:
             raise ValueError(f"memory_budget={budget:.4g} bytes is too small for blocks of "
@@ -168,13 +184,8 @@ def banded_nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLik
                                        bufs[0][:r * (b - a)].view(r, b - a), None)
 
     tasks = [partial(task, i, a, b) for i, (a, b) in zip(starts, slabs) if b > a]
-    _run_blocks(tasks, 1, block_size * width_max, dt, torch.device("cpu"))
-    num, den = sums[:-1], sums[-1]
-    _report_empty(int((den == 0).sum()), n_q, kern, on_empty, stacklevel=_stacklevel)
-    f_sorted = (num / den).T.to(dt)
-    f = torch.empty_like(f_sorted)
-    f[qorder] = f_sorted
-    return f.reshape(n_q) if v.ndim == 1 else f
+    _run_blocks(tasks, 1, block_size * width_max, dt, torch.device("cpu"), workers)
+    return sums, qorder
 
 
 def loo_cv_score(x: ArrayLike, y: ArrayLike, width: ArrayLike, kernel: str | Kernel = "gaussian",
