@@ -73,20 +73,20 @@ class WidthSweep:
             at_train = nadaraya_watson(self.x, self.x, self.y, width, kernel,
                                        exclude_self=not include_self).numpy()
         x, y = self.x.numpy(), self.y.numpy()
-        ax_fit.plot(x, y, "o", ms=3, color="tab:gray", alpha=0.6, label="training pairs")
+        ax_fit.plot(x, y, "o", ms=3, color="0.6", label="training pairs")
         if self.truth is not None:
             ax_fit.plot(self.grid.numpy(), self.truth(self.grid).numpy(), "--", color="black",
                         lw=1, label="truth")
         ax_fit.plot(self.grid.numpy(), fit, color="tab:blue", lw=2, label="estimate")
         which = "itself included" if include_self else "left out"
-        ax_fit.vlines(x, y, at_train, color="tab:red", lw=0.8, alpha=0.7)
+        ax_fit.vlines(x, y, at_train, color="#f4a582", lw=0.8)
         ax_fit.plot(x, at_train, "x", ms=4, color="tab:red", label=f"prediction at $x_i$, {which}")
         ax_fit.set_xlabel("x")
         ax_fit.set_ylabel("y")
         ax_fit.set_title(f"{kernel} kernel, width h = {width:.3g}")
         ax_fit.legend(fontsize="x-small", loc="upper left")
         ins, loo = self.curves(kernel)
-        styles = {True: dict(lw=2.5), False: dict(lw=1.2, ls="--", alpha=0.7)}
+        styles = {True: dict(lw=2.5), False: dict(lw=1.2, ls="--")}
         ax_loss.plot(self.widths, ins, color="tab:orange", label="in-sample (self included)",
                      **styles[include_self])
         ax_loss.plot(self.widths, loo, color="tab:green", label="leave-one-out",
@@ -121,7 +121,7 @@ def width_explorer(sweep: WidthSweep, *, width: float = 0.3,
 
 
 def width_sweep_animation(sweep: WidthSweep, *, kernel: str = "gaussian", frames: int = 16,
-                          include_self: bool = False, dpi: int = 65) -> FuncAnimation:
+                          include_self: bool = False, dpi: int = 60) -> FuncAnimation:
     """A small animation sweeping the width over ``sweep.widths`` in ``frames`` log steps.
 
     Call ``.to_jshtml()`` on the result for a static web page; the figure is closed
