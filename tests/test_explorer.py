@@ -6,10 +6,21 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+import torch  # noqa: E402
 
 from nwlib.data import running_example, true_function  # noqa: E402
 from nwlib.explorer import WidthSweep, width_explorer, width_sweep_animation  # noqa: E402
 from nwlib.pooling import nadaraya_watson  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """These tensors are tiny (n <= 150): one torch thread is fastest, and on a busy shared
+    machine several threads per process oversubscribe the cores (10x slower here)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

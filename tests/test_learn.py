@@ -11,6 +11,16 @@ from nwlib.learn import (PARAMETERIZATIONS, DivergenceError, LearnedWidthNW, raw
                          width_to_raw)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """These tensors are tiny (n <= 150): one torch thread is fastest, and on a busy shared
+    machine several threads per process oversubscribe the cores (10x slower here)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def np_nw(q, k, v, h):
     """Gaussian NW in plain numpy; h is a scalar, a (d,) array or a (n_k, 1) array."""
     q, k = np.atleast_2d(q.T).T if q.ndim == 1 else q, np.atleast_2d(k.T).T if k.ndim == 1 else k
