@@ -53,8 +53,10 @@ def running_example(n_train: int = 50, n_val: int = 50, *, noise: float = 0.5,
     variant : {"linear", "power"}
         Which :func:`true_function`.
     seed : int
-        Seed of a private ``torch.Generator``: same seed, same data, and the
-        global random state is left alone.
+        Seed of a private ``torch.Generator``: the same ``(n_train, n_val, noise,
+        variant, seed)`` always gives the same data, and the global random state
+        is left alone. The two sets are drawn jointly, so changing ``n_val`` also
+        changes the training draw; fix both sizes when comparing experiments.
 
     Returns
     -------
