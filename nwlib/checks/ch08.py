@@ -1,0 +1,104 @@
+"""Self-checks for the exercises of chapter 8, Inputs with many dimensions."""
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..multidim import fit_coordinate_widths, minkowski_distances, minkowski_nadaraya_watson
+from . import Wrong, as_array, call, close, number, run_check
+
+_GEN = torch.Generator().manual_seed(88)
+_Q = torch.randn(4, 3, generator=_GEN, dtype=torch.float64)
+_K = torch.randn(6, 3, generator=_GEN, dtype=torch.float64)
+_V = torch.randn(6, generator=_GEN, dtype=torch.float64)
+
+
+def _feature_data(n: int = 200, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""The data of exercise 4: ``x`` (n, 4) uniform on [0, 1)^4 and
+    :math:`y = \sin(2\pi x_0) + 2 x_2 + x_3 + 0.2\,\varepsilon`."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(n, 4, generator=g, dtype=torch.float64)
+    y = (torch.sin(2 * math.pi * x[:, 0]) + 2 * x[:, 2] + x[:, 3]
+         + 0.2 * torch.randn(n, generator=g, dtype=torch.float64))
+    return x, y
+
+
+#: Exercise 4's data: 200 inputs in [0, 1)^4 and their outputs (one feature unused).
+FEATURE_X, FEATURE_Y = _feature_data()
+
+
+@lru_cache(maxsize=1)
+def _learned_widths() -> np.ndarray:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return fit_coordinate_widths(FEATURE_X, FEATURE_Y, init=0.3, steps=100, lr=0.1).width
+    finally:
+        torch.set_num_threads(threads)
+
+
+def minkowski(fn: Any) -> None:
+    """Exercise 1: ``fn(q, k, p)`` returns the (n_q, n_k) Minkowski distances for p >= 1 or inf."""
+    def body() -> str:
+        for p in (1.0, 1.5, 2.0, 3.0, math.inf):
+            out = call(fn, "your minkowski function", _Q.clone(), _K.clone(), p)
+            arr = as_array(out, f"your distances for p = {p:g}", (len(_Q), len(_K)))
+            if math.isinf(p) and np.allclose(arr, minkowski_distances(_Q, _K, 1.0, 1.0).numpy()):
+                raise Wrong("for p = inf take the largest absolute difference, not the sum")
+            close(arr, minkowski_distances(_Q, _K, 1.0, p), f"your distances for p = {p:g}",
+                  rtol=1e-9, atol=1e-12)
+        return "Diamonds for p = 1, circles for p = 2, squares for p = inf."
+    run_check("Minkowski distances", body)
+
+
+def pairwise_differences(fn: Any) -> None:
+    """Exercise 2: ``fn(q, k)`` returns the (n_q, n_k, d) tensor of differences q_j - k_i."""
+    def body() -> str:
+        for nq, nk, d in ((4, 3, 2), (2, 5, 3), (3, 3, 1)):
+            q = torch.arange(nq * d, dtype=torch.float64).reshape(nq, d)
+            k = 100 * torch.arange(1, nk * d + 1, dtype=torch.float64).reshape(nk, d)
+            out = call(fn, "your pairwise_differences function", q.clone(), k.clone())
+            arr = as_array(out, f"your differences for {nq} queries and {nk} keys in {d}-D", (nq, nk, d))
+            ref = (q.unsqueeze(1) - k.unsqueeze(0)).numpy()
+            if not np.allclose(arr, ref):
+                if np.allclose(np.sort(arr.ravel()), np.sort(ref.ravel())):
+                    raise Wrong("the right numbers in the wrong places: repeat each query n_k "
+                                "times along dim 0 (repeat_interleave(..., dim=0), not repeat)")
+                raise Wrong(f"entry [j, i] must be q[j] - k[i]; for {nq} queries and {nk} keys "
+                            f"in {d}-D the first row should be {ref[0].tolist()}")
+        return "Same as q.unsqueeze(1) - k.unsqueeze(0), built from copies."
+    run_check("pairwise differences by repeat_interleave", body)
+
+
+def nw_by_rescaling(fn: Any) -> None:
+    """Exercise 3: ``fn(q, k, v, widths)`` returns the (n_q,) estimate with per-coordinate widths."""
+    def body() -> str:
+        for widths in ([0.5, 1.0, 2.0], [3.0, 0.2, 0.7]):
+            h = torch.tensor(widths, dtype=torch.float64)
+            out = call(fn, "your nw_by_rescaling function", _Q.clone(), _K.clone(), _V.clone(), h.clone())
+            arr = as_array(out, f"your estimate for widths {widths}", (len(_Q),))
+            ref = minkowski_nadaraya_watson(_Q, _K, _V, h)
+            if np.allclose(arr, minkowski_nadaraya_watson(_Q * h, _K * h, _V, 1.0).numpy(), rtol=1e-9):
+                raise Wrong("divide the inputs by the widths, do not multiply")
+            close(arr, ref, f"your estimate for widths {widths}", rtol=1e-9, atol=1e-12)
+        return "A width per coordinate is a change of units."
+    run_check("per-coordinate widths by rescaling", body)
+
+
+def noise_feature(index: Any) -> None:
+    """Exercise 4: the index (0-3) of the feature of ``FEATURE_X`` that ``FEATURE_Y`` does not use."""
+    def body() -> str:
+        i = number(index, "noise_feature")
+        if i != int(i) or not 0 <= i <= 3:
+            raise Wrong(f"noise_feature should be a coordinate index 0, 1, 2 or 3, got {i:g}")
+        widths = _learned_widths()
+        ref = int(np.argmax(widths))
+        if int(i) != ref:
+            raise Wrong(f"feature {int(i)} gets a learned width of {widths[int(i)]:.3g}; one "
+                        f"feature's width grows much larger than the others")
+        return f"Learned widths {np.round(widths, 2).tolist()}: feature {ref} is switched off."
+    run_check("the feature y does not use", body)
