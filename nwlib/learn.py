@@ -29,6 +29,7 @@ every key in one (n_q, n_k) matrix, no Python loop over queries.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -42,11 +43,15 @@ from .pooling import nadaraya_watson
 
 Tensor = torch.Tensor
 
-__all__ = ["LearnedWidthNW", "FitHistory", "DivergenceError", "PARAMETERIZATIONS",
+__all__ = ["FlatLossWarning", "LearnedWidthNW", "FitHistory", "DivergenceError", "PARAMETERIZATIONS",
            "width_to_raw", "raw_to_width"]
 
 PARAMETERIZATIONS = ("log", "inverse", "inverse_squared")
 _PER = ("scalar", "coordinate", "key")
+
+
+class FlatLossWarning(RuntimeWarning):
+    """Training could not move the width: the loss is flat where it started."""
 
 
 class DivergenceError(FloatingPointError):
@@ -347,10 +352,30 @@ class LearnedWidthNW(nn.Module):
                 if step % every == 0 or step == steps - 1:
                     bar.set_postfix(loss=f"{losses[-1]:.4g}", width=_describe(self.width), refresh=False)
             bar.close()
+        self._warn_if_stalled(raws, losses)
         shape = (0,) + tuple(self.raw.shape)
         return FitHistory(np.asarray(losses, dtype=np.float64),
                           np.asarray(widths).reshape(-1, *self.raw.shape) if widths else np.empty(shape),
                           np.asarray(raws).reshape(-1, *self.raw.shape) if raws else np.empty(shape))
+
+    def _warn_if_stalled(self, raws: list, losses: list[float]) -> None:
+        """Warn when training could not move the loss because it is flat where it started.
+
+        Far too small a width (every query sees only its nearest key) or far too large
+        (every key weighs the same) gives a loss whose gradient underflows to about 0:
+        gradient descent then barely moves, which must not pass silently.
+        """
+        if len(losses) < 2 or self.raw.grad is None:
+            return
+        change = abs(losses[-1] - losses[0]) / max(abs(losses[0]), 1e-300)
+        grad = float(self.raw.grad.abs().max())
+        if change < 1e-6 and grad < 1e-8:
+            h0 = _describe(raw_to_width(self.raw.new_tensor(raws[0]), self.parameterization))
+            warnings.warn(
+                f"the loss did not change (relative change {change:.1e}, gradient {grad:.1e}): it "
+                f"is flat at the starting width {h0}, far too small or too large for gradient "
+                f"descent. Start from a rule-of-thumb width such as "
+                f"nwlib.selection.silverman_width(x).", FlatLossWarning, stacklevel=3)
 
     def extra_repr(self) -> str:
         return (f"n_keys={self.keys.shape[0]}, d={self.keys.shape[1]}, kernel={self.kernel.name!r}, "

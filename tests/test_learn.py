@@ -228,3 +228,32 @@ def test_sqrt_penalty_on_inverse_width_gives_an_interior_minimum(data):
     h = float(m.width)
     f = lambda t: np_in_sample_error(x, y, t) + lam * np.sqrt(1 / t)
     assert f(h) <= min(f(h * 0.99), f(h * 1.01))
+
+
+@pytest.mark.parametrize("factor", [1e-6, 1e6])
+@pytest.mark.parametrize("parameterization", ["log", "inverse", "inverse_squared"])
+def test_a_width_a_million_times_off_converges_or_says_why(factor, parameterization):
+    """Issue 8: no silent NaN and no silent stall from an absurd starting width."""
+    import warnings
+
+    from nwlib.learn import FlatLossWarning
+    from nwlib.selection import select_width_minimize
+
+    torch.set_num_threads(1)
+    s = running_example(n_train=100, n_val=0, seed=0)
+    choice = select_width_minimize(s.x_train, s.y_train)
+    best = float(choice.width)
+    m = LearnedWidthNW(s.x_train, s.y_train, width=best * factor, parameterization=parameterization)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            hist = m.fit(1500, lr=0.1, progress=False)
+        except DivergenceError as exc:  # a clear stop is fine: it names the step
+            assert "step" in str(exc)
+            return
+    assert np.all(np.isfinite(hist.loss)) and torch.isfinite(m.width).all()
+    flat = [w for w in caught if issubclass(w.category, FlatLossWarning)]
+    converged = hist.loss[-1] <= 1.01 * choice.loo_error  # within 1% of the best LOO error
+    assert converged or flat, f"stalled silently at width {float(m.width):.3g} (best {best:.3g})"
+    if flat:
+        assert "starting width" in str(flat[0].message)
