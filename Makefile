@@ -14,9 +14,13 @@ $(STAMP): requirements.txt pyproject.toml
 
 env: $(STAMP)
 
-# MathJax and the widget JavaScript, served from the book itself (no CDN).
-vendor: env
-	@echo 'vendor: not set up yet'
+# MathJax and the widget JavaScript, served from the book itself (no CDN):
+# npm ci from the committed .ci/package-lock.json, files copied to book/_vendor/.
+VENDOR_STAMP := book/_vendor/.stamp
+$(VENDOR_STAMP): .ci/package.json .ci/package-lock.json .ci/vendor.sh
+	.ci/vendor.sh
+
+vendor: env $(VENDOR_STAMP)
 
 # Clean build of the website, every chapter executed, warnings are errors.
 site: vendor
@@ -25,7 +29,7 @@ site: vendor
 
 # Debian's chromium for the browser test (see TOOLCHAIN.md; never `playwright install`).
 browser:
-	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
 # Unit tests, exercise/solution sync, nbval over solutions/, and the browser test
 # over a fresh, clean build of the site.
