@@ -24,7 +24,7 @@ vendor: env $(VENDOR_STAMP)
 
 # Clean build of the website, every chapter executed, warnings are errors.
 site: vendor
-	rm -rf _build/html _build/.doctrees _build/jupyter_execute
+	rm -rf _build
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 # Debian's chromium for the browser test (see TOOLCHAIN.md; never `playwright install`).
