@@ -142,3 +142,59 @@ class _quiet:
 
     def __exit__(self, *exc):
         return self._cm.__exit__(*exc)
+
+
+@st.composite
+def point_sets(draw, max_d=6):
+    """Random queries (n_q, d) and keys (n_k, d) away from the origin, and a width."""
+    d = draw(st.integers(2, max_d))
+    pts = st.floats(-10, 10, allow_nan=False, allow_infinity=False)
+    q = draw(arrays(np.float64, (draw(st.integers(1, 5)), d), elements=pts))
+    k = draw(arrays(np.float64, (draw(st.integers(1, 7)), d), elements=pts))
+    q[np.linalg.norm(q, axis=1) < 1e-3, 0] = 1.0  # zero vectors cannot be normalized
+    k[np.linalg.norm(k, axis=1) < 1e-3, 0] = 1.0
+    return q, k, draw(st.floats(0.3, 5.0))
+
+
+@SETTINGS
+@given(point_sets())
+def test_sphere_identity_on_random_points(p):
+    from nwlib.sphere import dot_product_weights, gaussian_weights, normalize
+    q, k, h = p
+    qs, ks = normalize(q), normalize(k)
+    gauss, dot = gaussian_weights(qs, ks, h), dot_product_weights(qs, ks, h * h)
+    assert float((gauss - dot).abs().max()) < 1e-10
+
+
+@SETTINGS
+@given(point_sets())
+def test_off_sphere_key_bias_restores_the_gaussian(p):
+    from nwlib.sphere import biased_dot_product_weights, gaussian_weights
+    q, k, h = p
+    h = h * 4  # keep exp arguments moderate for raw points of norm up to ~25
+    gauss, biased = gaussian_weights(q, k, h), biased_dot_product_weights(q, k, h)
+    assert float((gauss - biased).abs().max()) < 1e-8
+
+
+@SETTINGS
+@given(problems(max_d=2), st.randoms(use_true_random=False))
+def test_parzen_difference_is_nw_times_density(p, rnd):
+    from nwlib.parzen import nw_binary_output, parzen_density, parzen_difference
+    q, k, _, h, kern = p
+    if kern == "constant":  # not integrable: no Parzen density exists
+        return
+    y = np.array([rnd.choice([-1.0, 1.0]) for _ in range(len(k))])
+    with _quiet():
+        diff = parzen_difference(q, k, y, h, kern)
+        dens = parzen_density(q, k, h, kern)
+        nw = nw_binary_output(q, k, y, h, kern)
+    pos = dens > 0
+    scale = float(dens.abs().max()) if pos.any() else 1.0
+    assert torch.allclose(diff[pos], (nw * dens)[pos], rtol=1e-9, atol=1e-12 * scale)
+    assert torch.equal(torch.sign(diff[pos]), torch.sign(nw[pos]))
+    assert torch.all(diff[~pos] == 0)  # no mass (or a Gaussian density below float range)
+    if KERNELS[kern].compact:  # NW is 0/0 exactly where no key lies inside the support
+        r2 = (((q[:, None, :] - k[None]) / h) ** 2).sum(-1)
+        clear = _clear_rows(q, k, h)
+        empty = torch.from_numpy(~(r2 < 1).any(1))
+        assert torch.equal(torch.isnan(nw)[clear], empty[clear])
