@@ -378,6 +378,46 @@ def _weighted_sums(vt1: Tensor, e: Tensor) -> Tensor:
     return sums
 
 
+class _GaussianWidthSums(torch.autograd.Function):
+    r"""Block sums ``vt1 @ e.T`` of Gaussian weights, differentiable in a scalar width only.
+
+    With :math:`r^2_{ji} = \lVert q_j - k_i\rVert^2 / h^2` and
+    :math:`e_{ji} = \exp(-r^2_{ji}/2 - m_j)` (the row shift :math:`m_j` cancels in
+    the ratio of sums), taking :math:`m_j = -r^2_{j,\min}/2` (the nearest key) gives
+    :math:`\partial e_{ji} / \partial h = e_{ji}\,(r^2_{ji} - r^2_{j,\min}) / h`.
+    So the forward pass also forms ``vt1 @ (e * (r2 - r2_min)).T`` and saves only that
+    (m + 1, B) matrix: no (B, n_k) tensor is kept for the backward pass, which
+    is one multiply-add per entry instead of autograd's chain of elementwise ops.
+    """
+
+    @staticmethod
+    def forward(ctx, h: Tensor, qb: Tensor, k: Tensor, vt1: Tensor, diag: int | None) -> Tensor:
+        r2 = _sq_dist(qb, k, h.reshape(()))
+        t = -0.5 * r2
+        if diag is not None:
+            t.diagonal(diag).fill_(-torch.inf)
+        floor = _exp_floor(t.dtype)
+        m = t.amax(1, keepdim=True)  # -r2 / 2 of each query's nearest key
+        t.sub_(m).clamp_(min=floor).exp_()
+        if diag is not None:
+            t.diagonal(diag).zero_()
+        # Differentiate with the shift taken as a function of h too (it still cancels):
+        # d e / d h = e (r2 - r2_nearest) / h. The nearest key then contributes 0, which
+        # avoids cancelling two huge terms when h is tiny. Clamped entries are constant in
+        # h (as under autograd): no derivative from them.
+        r2.add_(2 * m.masked_fill(torch.isneginf(m), 0.0))
+        de = (t * r2).masked_fill_(t <= math.exp(floor), 0.0)
+        ctx.save_for_backward(h, torch.mm(vt1, de.T))
+        return torch.mm(vt1, t.T)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_sums: Tensor):
+        h, dsums = ctx.saved_tensors
+        grad_h = (grad_sums * dsums).sum() / h.reshape(())
+        return grad_h.reshape(h.shape), None, None, None, None
+
+
 def _grad_block(qb: Tensor, k: Tensor, h: Tensor, vt1: Tensor, kernel: Kernel,
                 diag: int | None) -> Tensor:
     """Same sums as :func:`_fast_block`, out of place so autograd can flow."""
@@ -486,9 +526,15 @@ def _blocked_sums(q: Tensor, k: Tensor, h: Tensor, vt1: Tensor, kernel: Kernel,
     n_q, n_k = q.shape[0], k.shape[0]
     starts = range(0, n_q, block_size)
     if grad:
+        width_only = (_is_gaussian(kernel) and h.numel() == 1
+                      and not (q.requires_grad or k.requires_grad or vt1.requires_grad))
         parts = []
         for i in starts:
-            args = (q[i:i + block_size], k, h, vt1, kernel, i if exclude_self else None)
+            diag = i if exclude_self else None
+            if width_only:  # the common case of learning one width: an exact, lean backward
+                parts.append(_GaussianWidthSums.apply(h, q[i:i + block_size], k, vt1, diag))
+                continue
+            args = (q[i:i + block_size], k, h, vt1, kernel, diag)
             parts.append(checkpoint(_grad_block, *args, use_reentrant=False)
                          if len(starts) > 1 else _grad_block(*args))
         return torch.cat(parts, dim=1)
