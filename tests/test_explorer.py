@@ -13,14 +13,7 @@ from nwlib.explorer import WidthSweep, width_explorer, width_sweep_animation  # 
 from nwlib.pooling import nadaraya_watson  # noqa: E402
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """These tensors are tiny (n <= 150): one torch thread is fastest, and on a busy shared
-    machine several threads per process oversubscribe the cores (10x slower here)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny tensors
 
 
 @pytest.fixture(scope="module")

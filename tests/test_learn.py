@@ -11,14 +11,7 @@ from nwlib.learn import (PARAMETERIZATIONS, DivergenceError, LearnedWidthNW, raw
                          width_to_raw)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """These tensors are tiny (n <= 150): one torch thread is fastest, and on a busy shared
-    machine several threads per process oversubscribe the cores (10x slower here)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny tensors
 
 
 def np_nw(q, k, v, h):
@@ -239,7 +232,6 @@ def test_a_width_a_million_times_off_converges_or_says_why(factor, parameterizat
     from nwlib.learn import FlatLossWarning
     from nwlib.selection import select_width_minimize
 
-    torch.set_num_threads(1)
     s = running_example(n_train=100, n_val=0, seed=0)
     choice = select_width_minimize(s.x_train, s.y_train)
     best = float(choice.width)

@@ -15,14 +15,7 @@ from nwlib.multidim import (fit_coordinate_widths, minkowski_attention_weights,
 P_VALUES = [1.0, 1.5, 2.0, 3.0, 7.0, math.inf]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny tensors: one torch thread is fastest, and on a busy shared machine several
-    threads per process oversubscribe the cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny tensors
 
 
 def naive_distances(q, k, h, p):

@@ -17,14 +17,7 @@ from test_kernels import REFERENCE
 KernelReg = pytest.importorskip("statsmodels.nonparametric.kernel_regression").KernelReg
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """These tensors are tiny (n <= 150): one torch thread is fastest, and on a busy shared
-    machine several threads per process oversubscribe the cores (10x slower here)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny tensors
 
 
 def naive_loo(x, y, h, kernel="gaussian"):
