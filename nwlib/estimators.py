@@ -12,7 +12,8 @@ are the keys, the training targets ``y`` the values, and the inputs given to
 .. math::
 
     \hat f(q) = \sum_i a(q, x_i)\, y_i, \qquad
-    a(q, x_i) = \frac{K(\lVert (q - x_i) / h \rVert)}{\sum_j K(\lVert (q - x_j) / h \rVert)},
+    a(q, x_i) = \frac{K(\lVert (q - x_i) / h \rVert)}
+                     {\sum_j K(\lVert (q - x_j) / h \rVert)},
 
 with the division by :math:`h` coordinate by coordinate when ``bandwidth`` is
 one width per feature. ``fit`` stores the pairs and resolves the bandwidth;
@@ -71,15 +72,16 @@ class _NadarayaWatsonBase(BaseEstimator):
                             f"{type(self.kernel).__name__}")
         get_kernel(self.kernel)  # ValueError listing the valid names
         if self.on_empty not in ("nan", "raise"):
-            raise ValueError(f"on_empty must be 'nan' or 'raise', got {self.on_empty!r}")
+            raise ValueError(
+                f"on_empty must be 'nan' or 'raise', got {self.on_empty!r}")
 
     def _resolve_bandwidth(self, X: np.ndarray, values: np.ndarray) -> np.ndarray:
         n, d = X.shape
         b = self.bandwidth
         if isinstance(b, str):
             if b not in BANDWIDTH_RULES:
-                raise ValueError(f"bandwidth must be a number > 0, an array of {d} numbers "
-                                 f"> 0, or one of {BANDWIDTH_RULES}; got {b!r}")
+                raise ValueError(f"bandwidth must be a number > 0, an array of {d} "
+                                 f"numbers > 0, or one of {BANDWIDTH_RULES}; got {b!r}")
             need = 3 if b == "loo" else 2
             if n < need:
                 raise ValueError(f"bandwidth={b!r} needs at least {need} samples, got "
@@ -87,9 +89,9 @@ class _NadarayaWatsonBase(BaseEstimator):
             spread = X.std(axis=0, ddof=1)
             if np.any(spread == 0):
                 cols = np.flatnonzero(spread == 0).tolist()
-                raise ValueError(f"bandwidth={b!r} cannot measure the spread of feature(s) "
-                                 f"{cols}: all their values are equal. Drop them or give "
-                                 f"the bandwidth as numbers")
+                raise ValueError(f"bandwidth={b!r} cannot measure the spread of "
+                                 f"feature(s) {cols}: all their values are equal. Drop "
+                                 f"them or give the bandwidth as numbers")
             if b == "scott":
                 return _scott_rule(X)
             rule = np.atleast_1d(np.asarray(silverman_width(X), dtype=np.float64))
@@ -100,18 +102,19 @@ class _NadarayaWatsonBase(BaseEstimator):
                                     centre=centre, dtype=torch.float64)
             return np.full(d, best.width)
         if isinstance(b, (bool, np.bool_)) or b is None:
-            raise TypeError(f"bandwidth must be a number, an array or a rule name, got {b!r}")
+            raise TypeError(f"bandwidth must be a number, an array or a rule name, "
+                            f"got {b!r}")
         if isinstance(b, numbers.Real):
             h = np.full(d, float(b))
         else:
             try:
                 h = np.asarray(b, dtype=np.float64)
             except (TypeError, ValueError):
-                raise TypeError(f"bandwidth must be a number, an array of numbers or one "
-                                f"of {BANDWIDTH_RULES}, got {b!r}") from None
+                raise TypeError(f"bandwidth must be a number, an array of numbers or "
+                                f"one of {BANDWIDTH_RULES}, got {b!r}") from None
             if h.ndim != 1 or h.shape[0] != d:
-                raise ValueError(f"bandwidth as an array needs one width per feature, shape "
-                                 f"({d},); got shape {h.shape}")
+                raise ValueError(f"bandwidth as an array needs one width per feature, "
+                                 f"shape ({d},); got shape {h.shape}")
         if not np.all(np.isfinite(h)) or np.any(h <= 0):
             raise ValueError(f"bandwidth must be finite and > 0, got {b!r}")
         return h.copy()
@@ -206,7 +209,7 @@ _ATTRS_DOC = """
 
 
 class NadarayaWatsonRegressor(RegressorMixin, _NadarayaWatsonBase):
-    __doc__ = """Nadaraya-Watson kernel regression (attention pooling of the training targets).
+    __doc__ = """Nadaraya-Watson kernel regression: attention pooling of the targets.
 
     ``predict(X)`` returns :math:`\\sum_i a(q, x_i) y_i` for each row :math:`q` of
     ``X``: a weighted average of the training targets with weights from the
@@ -214,7 +217,8 @@ class NadarayaWatsonRegressor(RegressorMixin, _NadarayaWatsonBase):
     in float64 (log domain, blocked over queries). Nadaraya (1964), Watson (1964).
 """ + _PARAMS_DOC + """
     Attributes
-    ----------""" + _ATTRS_DOC + """    values_ : ndarray of shape (n_samples,) or (n_samples, n_outputs), float64
+    ----------""" + _ATTRS_DOC + """\
+    values_ : ndarray of shape (n_samples,) or (n_samples, n_outputs), float64
         The training targets.
 
     Raises
@@ -302,7 +306,8 @@ class NadarayaWatsonClassifier(ClassifierMixin, _NadarayaWatsonBase):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        The class labels, sorted; the columns of ``predict_proba``.""" + _ATTRS_DOC + """\
+        The class labels, sorted; the columns of ``predict_proba``.\
+""" + _ATTRS_DOC + """\
     values_ : ndarray of shape (n_samples, n_classes), float64
         The one-hot codes of the training labels.
 
@@ -395,8 +400,8 @@ class NadarayaWatsonClassifier(ClassifierMixin, _NadarayaWatsonBase):
         proba = self.predict_proba(X)
         empty = np.isnan(proba).any(axis=1)
         if empty.any():
-            raise ValueError(f"{int(empty.sum())} of {len(proba)} queries have no training "
-                             f"input inside the support of the {self.kernel!r} kernel: "
-                             f"their class is undefined. Use a wider bandwidth or the "
-                             f"'gaussian' kernel")
+            raise ValueError(f"{int(empty.sum())} of {len(proba)} queries have no "
+                             f"training input inside the support of the "
+                             f"{self.kernel!r} kernel: their class is undefined. Use a "
+                             f"wider bandwidth or the 'gaussian' kernel")
         return self.classes_[proba.argmax(axis=1)]
