@@ -261,3 +261,14 @@ def test_docstring_examples_run():
 
     result = doctest.testmod(nwlib.estimators, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted >= 10 and result.failed == 0
+
+
+def test_exported_lazily_from_the_package():
+    import subprocess
+    import sys
+
+    code = ("import sys, nwlib; assert 'sklearn' not in sys.modules; "
+            "from nwlib import NadarayaWatsonRegressor as R; "
+            "from nwlib.estimators import NadarayaWatsonRegressor; "
+            "assert R is NadarayaWatsonRegressor and 'sklearn' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)

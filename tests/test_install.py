@@ -107,3 +107,13 @@ def test_pip_install_in_an_empty_venv_imports_every_module(tmp_path):
     expected = {p.stem for p in files if p.stem != "__init__"}
     expected |= {p.parent.name for p in files if p.stem == "__init__"} - {"nwlib"}
     assert int(count) == len(expected)
+
+
+def test_citation_and_license_match_the_package():
+    cff = (ROOT / "CITATION.cff").read_text()
+    assert re.search(r"^cff-version: 1\.2\.0$", cff, re.M)
+    version = re.search(r"^version: (\S+)$", cff, re.M).group(1)
+    assert version == PYPROJECT["project"]["version"]
+    license_text = (ROOT / "LICENSE").read_text()
+    assert "MIT License" in license_text and "CC BY 4.0" in license_text
+    assert PYPROJECT["project"]["license"] == "MIT"
