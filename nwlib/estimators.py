@@ -112,7 +112,9 @@ class _NadarayaWatsonBase(BaseEstimator):
             except (TypeError, ValueError):
                 raise TypeError(f"bandwidth must be a number, an array of numbers or "
                                 f"one of {BANDWIDTH_RULES}, got {b!r}") from None
-            if h.ndim != 1 or h.shape[0] != d:
+            if h.ndim == 0:  # a 0-d array is one number
+                h = np.full(d, float(h))
+            elif h.ndim != 1 or h.shape[0] != d:
                 raise ValueError(f"bandwidth as an array needs one width per feature, "
                                  f"shape ({d},); got shape {h.shape}")
         if not np.all(np.isfinite(h)) or np.any(h <= 0):

@@ -55,7 +55,8 @@ def _data(n=60, d=3, seed=0):
 
 # ---------------------------------------------------------------- agreement with nwlib
 
-@pytest.mark.parametrize("bandwidth", [0.7, [0.5, 1.0, 2.0], "silverman", "scott"])
+@pytest.mark.parametrize("bandwidth", [0.7, np.array(0.7), [0.5, 1.0, 2.0], "silverman",
+                                       "scott"])
 @pytest.mark.parametrize("kernel", ["gaussian", "epanechnikov"])
 def test_regressor_equals_functional_core(bandwidth, kernel):
     X, y = _data()
