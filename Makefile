@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: site test env vendor browser clean
+.PHONY: site test unit lint env vendor browser clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,16 @@ browser:
 # over a fresh, clean build of the site.
 test: site browser
 	$(BIN)/python -m pytest -p no:cacheprovider --nbval-current-env --nbval tests solutions
+
+# The unit tests alone, in about a minute: no site build, no browser, no nbval, and
+# no test marked slow (such as the `pip install .` into an empty venv).
+unit: env
+	$(BIN)/python -m pytest -p no:cacheprovider -q -m "not slow and not browser" \
+		--ignore=tests/test_site.py tests
+
+# ruff (configured in pyproject.toml) over the package, the tests and the benchmarks.
+lint: env
+	$(BIN)/ruff check nwlib tests benchmarks
 
 clean:
 	rm -rf _build
