@@ -13,10 +13,13 @@ triangular    :math:`\max(0, 1 - |u|)`                       |u| <= 1
 ============  =============================================  ==========
 
 The triangular kernel is *not* the Epanechnikov kernel: a widely read textbook
-implementation gives ``max(0, 1 - |u|)`` that name (d2l-ai/d2l-en issue 2440).
+implementation (Zhang et al., Dive into Deep Learning, Section 11.2) gives
+``max(0, 1 - |u|)`` that name; reported as "Wrong epanechikov kernel",
+https://github.com/d2l-ai/d2l-en/issues/2440.
 
-For attention pooling the constant factor of a kernel cancels in the
-normalization over keys, so only the profile matters. Each kernel also gives
+For attention pooling with one width shared by all keys, the constant factor of
+a kernel cancels in the normalization over keys, so only the profile matters
+(with one width per key it would not: per-key kernels are unnormalized). Each kernel also gives
 ``log_profile(r2)``, the log of :math:`K` as a function of the squared scaled
 distance :math:`r^2 = u^2` (``-inf`` outside the support): pooling works with
 log-weights so that tiny widths never underflow to 0/0, and working with

@@ -21,7 +21,11 @@ value of the parameter valid: ``w = 0`` is an infinitely wide kernel, and
 The width can be one number (``per="scalar"``), one per input coordinate
 (``per="coordinate"``, shape (d,)) or one per key (``per="key"``, shape
 (n_k, 1)). A per-key width belongs to a training pair: the model can predict
-at any new query, but its key set is fixed once trained.
+at any new query, but its key set is fixed once trained. Per-key kernels are
+unnormalized, :math:`K((q - k_i)/h_i)`: this is not the variable-bandwidth
+(sample-point) estimator of density estimation, which divides each key's kernel
+by :math:`h_i^d`, and it is not the Parzen classifier's ratio
+(:mod:`nwlib.parzen`).
 
 Training (:meth:`LearnedWidthNW.fit`) uses full batches: every query against
 every key in one (n_q, n_k) matrix, no Python loop over queries.

@@ -31,11 +31,22 @@ this module returns NaN there with a ``RuntimeWarning`` (or raises with
 ``on_empty="raise"``), as :mod:`nwlib.pooling` does. The same holds for many
 classes: :math:`\arg\max_c \hat p(x, c) = \arg\max_c \hat P(c \mid x)`.
 
+The relation needs one width shared by all training points (a scalar or one
+width per coordinate): the normalizing factor :math:`1/(c_d \prod_c h_c)` is then
+the same for every point and cancels in the NW ratio. With one width per
+training point, the Parzen density is the sample-point (variable-bandwidth)
+estimate, whose bump i is divided by its own :math:`c_d \prod_c h_{ic}`, while NW
+pooling (:mod:`nwlib.pooling`, the per-key model of :mod:`nwlib.learn`) weighs
+the unnormalized :math:`K((x - x_i)/h_i)`. The factors differ from point to point
+and do not cancel: neither the relation nor the agreement of the two
+classifiers holds, and :func:`parzen_nw_relation` refuses such widths.
+
 Shapes are queries x training points: ``x`` (n_x,) or (n_x, d), ``data``
 (n,) or (n, d), ``labels`` (n,). Widths as in :mod:`nwlib.pooling`: a scalar,
-(d,) per coordinate, or (n, 1)/(n, d) per training point. All densities are
-computed in the log domain (log-sum-exp), so tiny Gaussian widths do not turn
-into 0/0.
+(d,) per coordinate, or (n, 1)/(n, d) per training point (densities and
+classifiers accept all of them; the relation only the shared ones). All
+densities are computed in the log domain (log-sum-exp), so tiny Gaussian
+widths do not turn into 0/0.
 """
 from __future__ import annotations
 
@@ -309,6 +320,9 @@ def nw_binary_output(x: ArrayLike, data: ArrayLike, y: ArrayLike, width: ArrayLi
 
     It is :math:`\hat P(+1 \mid x) - \hat P(-1 \mid x)`; its sign is the NW
     classifier. NaN (with a ``RuntimeWarning``) where the kernel sum is 0/0.
+    With one width per point the kernels are the unnormalized
+    :math:`K((x - x_i)/h_i)` of :func:`nwlib.pooling.nadaraya_watson`, so the
+    output is then not :func:`parzen_difference` divided by :func:`parzen_density`.
     """
     yb = _binary_labels(y, as_points(data, "data").shape[0])
     return nadaraya_watson(x, data, yb, width, kernel, on_empty=on_empty)
@@ -320,8 +334,10 @@ def nw_class_probabilities(x: ArrayLike, data: ArrayLike, labels: ArrayLike, wid
     r"""NW estimate of one-hot labels: :math:`\hat P(c \mid x_j)`, shape (n_x, C).
 
     Rows sum to 1; a row is NaN (with a ``RuntimeWarning``) where the weights are 0/0.
-    Equals :func:`joint_class_densities` divided by :func:`parzen_density` where the
-    density is positive.
+    For a width shared by all points (scalar or (d,)) it equals
+    :func:`joint_class_densities` divided by :func:`parzen_density` where the
+    density is positive; with one width per point it does not (see the module
+    docstring).
     """
     y = _labels(labels, as_points(data, "data").shape[0])
     cls = _classes(y, classes).to(y.dtype)
@@ -369,7 +385,27 @@ def parzen_nw_relation(x: ArrayLike, data: ArrayLike, y: ArrayLike, width: Array
     three separate computations. Points where NW is 0/0 are reported in ``empty``
     (no warning is raised here: they are part of the answer), and there the
     relation reads ``difference == 0``.
+
+    Raises
+    ------
+    ValueError
+        If ``width`` has one row per training point ((n, 1) or (n, d)): the
+        relation holds for a width shared by all points only, because the
+        normalizing factors :math:`1/\prod_c h_{ic}` of the Parzen bumps differ
+        from point to point and do not cancel in the NW ratio.
+
+    Examples
+    --------
+    >>> rel = parzen_nw_relation([0.0, 0.5], [0.0, 1.0, 2.0], [1.0, -1.0, 1.0], 0.7)
+    >>> rel.max_error < 1e-15
+    True
     """
+    if as_width(width).ndim == 2:
+        raise ValueError("width: the Parzen/NW relation holds for one width shared by all "
+                         "training points (a scalar or one per coordinate); with one width "
+                         "per point the Parzen bumps are divided by different volumes "
+                         "prod_c h_ic, NW pooling uses the unnormalized kernels, and the "
+                         "factors do not cancel")
     diff = parzen_difference(x, data, y, width, kernel)
     dens = parzen_density(x, data, width, kernel)
     with warnings.catch_warnings():

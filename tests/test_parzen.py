@@ -250,6 +250,36 @@ def test_per_point_widths():
     np.testing.assert_allclose(ours, ref, rtol=1e-12)
 
 
+def _per_point_problem():
+    rng = np.random.default_rng(0)
+    x = np.sort(rng.uniform(0, 5, 40))
+    y = np.where(np.sin(2 * x) + 0.5 * rng.normal(size=40) > 0, 1.0, -1.0)
+    return x, y, rng.uniform(0.05, 0.8, size=(40, 1)), np.linspace(-0.5, 5.5, 401)
+
+
+@pytest.mark.parametrize("shape", [(40, 1), (40, 2)])
+def test_relation_refuses_per_point_widths(shape):
+    data, y = _two_class_data()
+    with pytest.raises(ValueError, match="width: the Parzen/NW relation holds for one width"):
+        parzen.parzen_nw_relation(data[:5], data, y, np.full(shape, 0.5))
+
+
+def test_per_point_widths_break_the_relation_and_normalizing_restores_it():
+    """Parzen bumps carry 1/h_i, NW pooling does not: f p != difference, decisions differ.
+    Dividing each key's kernel by h_i (naive loop) gives back difference / density."""
+    x, y, h, grid = _per_point_problem()
+    diff = parzen.parzen_difference(grid, x, y, h).numpy()
+    dens = parzen.parzen_density(grid, x, h).numpy()
+    nw = parzen.nw_binary_output(grid, x, y, h).numpy()  # unnormalized per-key kernels
+    assert np.abs(diff - nw * dens).max() > 0.05
+    assert (np.sign(diff) != np.sign(nw)).sum() > 10
+    kern = np.array([[np.exp(-((g - x[i]) / h[i, 0]) ** 2 / 2) / h[i, 0] for i in range(40)]
+                     for g in grid])
+    normalized = (kern @ y) / kern.sum(1)
+    np.testing.assert_allclose(normalized * dens, diff, rtol=0, atol=1e-14)
+    assert np.array_equal(np.sign(normalized), np.sign(diff))
+
+
 def test_tiny_gaussian_width_does_not_give_nan():
     data, y = _two_class_data()
     out = parzen.nw_binary_output([[3.0, 3.0]], data, y, 1e-3)
@@ -312,7 +342,7 @@ def test_ch06_checks_reject_wrong_answers(capsys):
     assert _verdict(capsys, ch06.epanechnikov_constant, 1.0) == "Not quite"
     one_d_norm = lambda x, d, y, h: _gauss_difference(x, d, y, h) * 2 * math.pi * h * h  # noqa: E731
     assert _verdict(capsys, ch06.difference, one_d_norm) == "Not quite"
-    equal = lambda x, d, y, h: torch.ones(len(x))  # noqa: E731  the published "they are equal"
+    equal = lambda x, d, y, h: torch.ones(len(x))  # noqa: E731  "they are equal"
     assert _verdict(capsys, ch06.ratio, equal) == "Not quite"
     iris = load_iris()
     x = torch.tensor(iris.data)
