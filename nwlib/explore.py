@@ -1,0 +1,54 @@
+"""Helpers for the "Explore" part of the exercise notebooks.
+
+An Explore cell draws a figure from the learner's own functions. While an
+exercise is still a stub (or raises), :func:`attempt` prints one plain
+sentence instead of a traceback, so Run All on an untouched notebook stays
+clean and the figure appears once the function is written.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+__all__ = ["attempt"]
+
+
+def attempt(fn: Callable[..., Any] | None, *args: Any, name: str | None = None) -> Any:
+    """Call the learner's ``fn(*args)``; ``None`` (after one plain message) if it cannot be used.
+
+    Parameters
+    ----------
+    fn : callable or None
+        The learner's function (``None`` or ``...`` while it is a placeholder).
+    *args
+        Passed to ``fn``.
+    name : str, optional
+        How to name ``fn`` in the message (default its ``__name__``).
+
+    Returns
+    -------
+    Whatever ``fn`` returns, or ``None`` when ``fn`` is a placeholder, returns
+    ``None``/``...``, or raises (the message names the exception).
+
+    Examples
+    --------
+    >>> attempt(lambda u: u + 1, 1, name="f")
+    2
+    >>> def f(u):
+    ...     ...
+    >>> attempt(f, 1)
+    Explore: f returns nothing yet. Write its body above (and `return` the result), then run this cell again.
+    """
+    label = name or getattr(fn, "__name__", "your function")
+    if fn is None or fn is Ellipsis:
+        print(f"Explore: {label} is still a placeholder. Do its exercise above, then run this cell again.")
+        return None
+    try:
+        out = fn(*args)
+    except Exception as exc:  # the learner's code: report, do not stop Run All
+        print(f"Explore: {label} raised {type(exc).__name__}: {exc}. Fix it above, then run this cell again.")
+        return None
+    if out is None or out is Ellipsis:
+        print(f"Explore: {label} returns nothing yet. Write its body above (and `return` the result), "
+              f"then run this cell again.")
+        return None
+    return out
