@@ -1,0 +1,91 @@
+"""Autograding with nbgrader: solutions get full marks, untouched exercises zero, partial work its points."""
+import csv
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from nwlib.grading import autograde, main, require
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+PARTIAL = "01_kernels.ipynb"
+SOLVED = {"ex1_epanechnikov_answer", "ex3_half_height_width_answer"}  # exercises 1 and 3
+
+
+def _fill(exercise: Path, solution: Path, grade_ids: set[str]) -> nbformat.NotebookNode:
+    """The exercise with the named answer cells filled in from the solution, as a learner would."""
+    ex, sol = nbformat.read(exercise, 4), nbformat.read(solution, 4)
+    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in sol.cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+    for c in ex.cells:
+        gid = c.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in grade_ids:
+            c.source = "\n".join(line for line in answers[gid].split("\n")
+                                 if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line)
+    return ex
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    sub = tmp_path_factory.mktemp("submissions")
+    (sub / "full").mkdir()
+    (sub / "untouched").mkdir()
+    (sub / "partial").mkdir()
+    for s in SOLUTIONS:
+        shutil.copyfile(s, sub / "full" / s.name)
+        shutil.copyfile(ROOT / "exercises" / s.name, sub / "untouched" / s.name)
+    nbformat.write(_fill(ROOT / "exercises" / PARTIAL, ROOT / "solutions" / PARTIAL, SOLVED),
+                   sub / "partial" / PARTIAL)
+    out = sub.parent / "grades.csv"
+    assert main([str(sub), "--csv", str(out)]) == 0
+    with open(out, newline="") as f:
+        rows = list(csv.DictReader(f))
+    return rows
+
+
+def _points(rows, learner):
+    return {(r["notebook"], int(r["exercise"])): (float(r["points"]), float(r["max_points"]))
+            for r in rows if r["learner"] == learner}
+
+
+def test_every_learner_gets_a_row_per_exercise(graded):
+    expected = None
+    for learner in ("full", "untouched", "partial"):
+        keys = set(_points(graded, learner))
+        assert {nb for nb, _ in keys} == {s.name for s in SOLUTIONS}
+        expected = expected or keys
+        assert keys == expected
+
+
+def test_solutions_get_full_marks(graded):
+    pts = _points(graded, "full")
+    assert all(p == m and m >= 1 for p, m in pts.values()), pts
+
+
+def test_untouched_exercises_get_zero(graded):
+    pts = _points(graded, "untouched")
+    assert all(p == 0 and m >= 1 for p, m in pts.values()), pts
+
+
+def test_a_partly_solved_notebook_gets_exactly_those_points(graded):
+    pts = _points(graded, "partial")
+    for (nb, ex), (p, m) in pts.items():
+        solved = nb == PARTIAL and ex in (1, 3)
+        assert p == (m if solved else 0), (nb, ex, p, m)
+
+
+def test_require_raises_with_the_checks_verdict():
+    from nwlib.checks import ch01
+
+    require(ch01.half_height_width, 1 / (2 * 0.6931471805599453) ** 0.5)
+    with pytest.raises(AssertionError, match="^Not done yet"):
+        require(ch01.half_height_width, None)
+    with pytest.raises(AssertionError, match="^Not quite"):
+        require(ch01.half_height_width, 2.0)
+
+
+def test_no_learner_folder_is_an_error(tmp_path):
+    with pytest.raises(ValueError, match="no folder per learner"):
+        autograde(tmp_path, None, log=lambda m: None)
