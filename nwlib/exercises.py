@@ -52,15 +52,26 @@ from pathlib import Path
 
 import nbformat
 
-__all__ = ["SOLUTION_ONLY", "LearnerCopy", "nbgrader_config", "generate", "exercise_hash",
-           "outline", "tasks_without_prompt",
-           "learner_touched", "sync", "SyncResult", "execute", "main"]
+__all__ = [
+    "SOLUTION_ONLY",
+    "LearnerCopy",
+    "SyncResult",
+    "execute",
+    "exercise_hash",
+    "generate",
+    "learner_touched",
+    "main",
+    "nbgrader_config",
+    "outline",
+    "sync",
+    "tasks_without_prompt",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION_ONLY = "solution-only"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 CODE_STUB = "# YOUR CODE HERE\n..."
-_HEADING = re.compile(r"^#{1,6}\s", re.M)
+_HEADING = re.compile(r"^#{1,6}\s", re.MULTILINE)
 
 
 def _preprocessor_base():

@@ -7,7 +7,8 @@ clean and the figure appears once the function is written.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 __all__ = ["attempt"]
 

@@ -29,10 +29,11 @@ import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-__all__ = ["require", "autograde", "main"]
+__all__ = ["autograde", "main", "require"]
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = "exercises"
@@ -46,10 +47,10 @@ def require(check: Callable[..., Any], *answers: Any) -> None:
     --------
     >>> from nwlib.checks import ch01
     >>> require(ch01.half_height_width, 0.8493218002880191)
-    >>> require(ch01.half_height_width, None)
+    >>> require(ch01.half_height_width, None)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    AssertionError: Not done yet: half-height width. h is still a placeholder: replace it with your answer
+    AssertionError: Not done yet: ...
     """
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):

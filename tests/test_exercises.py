@@ -6,8 +6,17 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from nwlib.exercises import (SOLUTION_ONLY, exercise_hash, execute, generate, learner_touched,
-                             main, outline, sync, tasks_without_prompt)
+from nwlib.exercises import (
+    SOLUTION_ONLY,
+    execute,
+    exercise_hash,
+    generate,
+    learner_touched,
+    main,
+    outline,
+    sync,
+    tasks_without_prompt,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))

@@ -1,12 +1,18 @@
 """Autograding with nbgrader: solutions get full marks, untouched exercises zero, partial work its points."""
 import csv
+import doctest
 import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
 
+import nwlib.explore
+import nwlib.grading
 from nwlib.grading import autograde, main, require
+
+# nbgrader 0.9.6's own gradebook queries trigger SQLAlchemy autoflush warnings
+pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
@@ -89,3 +95,9 @@ def test_require_raises_with_the_checks_verdict():
 def test_no_learner_folder_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="no folder per learner"):
         autograde(tmp_path, None, log=lambda m: None)
+
+
+@pytest.mark.parametrize("module", [nwlib.grading, nwlib.explore], ids=["grading", "explore"])
+def test_docstring_examples(module):
+    result = doctest.testmod(module)
+    assert result.attempted >= 2 and result.failed == 0
