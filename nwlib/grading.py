@@ -33,7 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["autograde", "main", "require"]
+__all__ = ["autograde", "fill_answers", "main", "require"]
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = "exercises"
@@ -61,6 +61,27 @@ def require(check: Callable[..., Any], *answers: Any) -> None:
         passed = text.startswith("Correct:")
     if not passed:
         raise AssertionError(text or f"{getattr(check, '__name__', 'the check')} printed nothing")
+
+
+def fill_answers(exercise: Path, solution: Path, grade_ids: set[str] | None = None):
+    """The exercise notebook with answer cells filled in from its solution, as a learner would.
+
+    ``grade_ids`` names the nbgrader answer cells to fill (default: all). The
+    solution markers are dropped; every other cell is the exercise's own. Used
+    to build test submissions (a fully or partly solved notebook).
+    """
+    import nbformat
+
+    ex, sol = nbformat.read(exercise, 4), nbformat.read(solution, 4)
+    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in sol.cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+    for c in ex.cells:
+        gid = c.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in answers and (grade_ids is None or gid in grade_ids):
+            c.source = "\n".join(line for line in answers[gid].split("\n")
+                                 if "### BEGIN SOLUTION" not in line
+                                 and "### END SOLUTION" not in line)
+    return ex
 
 
 def _exercise(grade_id: str) -> int:

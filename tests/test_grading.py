@@ -9,7 +9,7 @@ import pytest
 
 import nwlib.explore
 import nwlib.grading
-from nwlib.grading import autograde, main, require
+from nwlib.grading import autograde, fill_answers, main, require
 
 # nbgrader 0.9.6's own gradebook queries trigger SQLAlchemy autoflush warnings
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
@@ -18,19 +18,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 PARTIAL = "01_kernels.ipynb"
 SOLVED = {"ex1_epanechnikov_answer", "ex3_half_height_width_answer"}  # exercises 1 and 3
-
-
-def _fill(exercise: Path, solution: Path, grade_ids: set[str]) -> nbformat.NotebookNode:
-    """The exercise with the named answer cells filled in from the solution, as a learner would."""
-    ex, sol = nbformat.read(exercise, 4), nbformat.read(solution, 4)
-    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in sol.cells
-               if c.metadata.get("nbgrader", {}).get("solution")}
-    for c in ex.cells:
-        gid = c.metadata.get("nbgrader", {}).get("grade_id")
-        if gid in grade_ids:
-            c.source = "\n".join(line for line in answers[gid].split("\n")
-                                 if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line)
-    return ex
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +29,7 @@ def graded(tmp_path_factory):
     for s in SOLUTIONS:
         shutil.copyfile(s, sub / "full" / s.name)
         shutil.copyfile(ROOT / "exercises" / s.name, sub / "untouched" / s.name)
-    nbformat.write(_fill(ROOT / "exercises" / PARTIAL, ROOT / "solutions" / PARTIAL, SOLVED),
+    nbformat.write(fill_answers(ROOT / "exercises" / PARTIAL, ROOT / "solutions" / PARTIAL, SOLVED),
                    sub / "partial" / PARTIAL)
     out = sub.parent / "grades.csv"
     assert main([str(sub), "--csv", str(out)]) == 0
