@@ -149,7 +149,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("submissions", help="folder with one subfolder of notebooks per learner")
     p.add_argument("--csv", default="grades.csv", help="where to write the points (default grades.csv)")
     a = p.parse_args(argv)
-    rows = autograde(Path(a.submissions), Path(a.csv))
+    try:
+        rows = autograde(Path(a.submissions), Path(a.csv))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     for learner in sorted({r["learner"] for r in rows}):
         mine = [r for r in rows if r["learner"] == learner]
         print(f"{learner}: {sum(r['points'] for r in mine):g} of {sum(r['max_points'] for r in mine):g}")

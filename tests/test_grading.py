@@ -82,6 +82,8 @@ def test_require_raises_with_the_checks_verdict():
 def test_no_learner_folder_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="no folder per learner"):
         autograde(tmp_path, None, log=lambda m: None)
+    assert main([str(tmp_path / "missing"), "--csv", str(tmp_path / "g.csv")]) == 2
+    assert not (tmp_path / "g.csv").exists()
 
 
 @pytest.mark.parametrize("module", [nwlib.grading, nwlib.explore], ids=["grading", "explore"])
