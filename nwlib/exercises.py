@@ -133,7 +133,11 @@ def nbgrader_config(course_root: Path):
     names = [p.__name__ for p in default]
     default.insert(names.index("ClearOutput") + 1, __getattr__("LearnerCopy"))
     cfg.GenerateAssignment.preprocessors = default
-    cfg.Execute.timeout = 600
+    cfg.Execute.timeout = 300
+    # kernels talk over Unix sockets in the course folder, not TCP ports: several
+    # kernels starting at once on one machine cannot race for the same port
+    cfg.KernelManager.transport = "ipc"
+    cfg.KernelManager.ip = str(Path(course_root) / "kernel")
     cfg.Autograde.create_student = True
     return cfg
 
@@ -308,10 +312,15 @@ def sync(solutions: Path = ROOT / "solutions", exercises: Path = ROOT / "exercis
 def execute(path: Path, timeout: int = 600) -> None:
     """Run a notebook top to bottom in its own folder and store its outputs in place."""
     from nbclient import NotebookClient
+    from traitlets.config import Config
 
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                   resources={"metadata": {"path": str(Path(path).parent)}}).execute()
+    with tempfile.TemporaryDirectory(prefix="nwlib-kernel-") as sockets:
+        cfg = Config()
+        cfg.KernelManager.transport = "ipc"  # Unix sockets: no race for TCP ports
+        cfg.KernelManager.ip = str(Path(sockets) / "kernel")
+        NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                       config=cfg, resources={"metadata": {"path": str(Path(path).parent)}}).execute()
     nbformat.write(nb, path)
 
 

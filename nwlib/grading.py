@@ -120,8 +120,13 @@ def autograde(submissions: Path, csv_path: Path | None = None, *,
                     shutil.copyfile(nb, dest / nb.name)
                 else:
                     log(f"{learner.name}: ignored {nb.name} (no such exercise notebook)")
-            _ok(api.autograde(ASSIGNMENT, learner.name, force=True, create=True),
-                f"autograde of {learner.name}")
+            for attempt in (1, 2):  # nbgrader 0.9.6 declares Execute.execute_retries but ignores it
+                _ok(api.autograde(ASSIGNMENT, learner.name, force=True, create=True),
+                    f"autograde of {learner.name}")
+                done = course / "autograded" / learner.name / ASSIGNMENT
+                if not any("CellTimeoutError" in p.read_text() for p in done.glob("*.ipynb")):
+                    break
+                log(f"{learner.name}: a cell timed out; grading again (attempt {attempt + 1})")
             log(f"graded {learner.name}")
         with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
             for learner in learners:
