@@ -1,4 +1,4 @@
-"""Helpers for the "Explore" part of the exercise notebooks.
+"""Helpers for the exercise notebooks: the "Explore" part and showing answers.
 
 An Explore cell draws a figure from the learner's own functions. While an
 exercise is still a stub (or raises), :func:`attempt` prints one plain
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["attempt"]
+__all__ = ["attempt", "show"]
 
 
 def attempt(fn: Callable[..., Any] | None, *args: Any, name: str | None = None) -> Any:
@@ -53,3 +53,34 @@ def attempt(fn: Callable[..., Any] | None, *args: Any, name: str | None = None) 
               f"then run this cell again.")
         return None
     return out
+
+
+def _describe(value: Any) -> str:
+    if value is None or value is Ellipsis:
+        return "not set yet"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        if len(shape) == 0:
+            return f"{float(value):.4f} ({type(value).__name__}, 0-d)"
+        return f"a {type(value).__name__} of shape {tuple(shape)}"
+    return repr(value)
+
+
+def show(**answers: Any) -> None:
+    """Print the learner's answers on one line, floats with 4 decimals.
+
+    Examples
+    --------
+    >>> show(gap=0.25, where=None)
+    gap = 0.2500 | where = not set yet
+    >>> import torch
+    >>> show(predictions=torch.zeros(20), ok=True)
+    predictions = a Tensor of shape (20,) | ok = True
+    """
+    print(" | ".join(f"{name} = {_describe(value)}" for name, value in answers.items()))

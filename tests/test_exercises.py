@@ -99,6 +99,9 @@ def test_untouched_exercise_runs_and_every_check_says_not_done(path, tmp_path):
     text = "".join(_outputs(nb, c) for c in nb.cells if c.cell_type == "code")
     assert "Traceback" not in text and "Warning" not in text
     assert "0.00 ms" not in text
+    shown = [o["data"].get("text/plain", "") for c in nb.cells if c.cell_type == "code"
+             for o in c.outputs if o.output_type == "execute_result"]
+    assert "Ellipsis" not in shown  # a stub never shows up as `Out: Ellipsis`
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=IDS)
