@@ -59,6 +59,7 @@ VERDICT = re.compile(r"^(Correct|Not quite|Not done yet):", re.M)
 # A cell that runs a self-check: ``ch01.epanechnikov(epanechnikov)``, ``checks.ch02.x(...)``.
 CHECK_CALL = re.compile(r"\bch\d\d\.[A-Za-z_]\w*\s*\(")
 NOTEBOOK_TIMEOUT_S = 150
+PARALLEL = 2  # notebooks running at once (tabs, each with its own kernel): 2 cores in CI
 SERVER_START_TIMEOUT_S = 90
 
 # Settings a fresh learner's JupyterLab would be asked about, answered once for the test:
@@ -100,13 +101,16 @@ class Server:
         except psutil.NoSuchProcess:
             pass
 
-    def stop_kernels(self) -> None:
-        """End every session and kernel of this server (what closing the notebooks does)."""
+    def stop_kernels(self, path: str | None = None) -> None:
+        """End the session and kernel of notebook ``path`` (all of them if None), as closing
+        the notebook with "Shut down kernel" does."""
         self.remember_children()
         for s in self.api("GET", "/api/sessions"):
-            self.api("DELETE", f"/api/sessions/{s['id']}")
-        for k in self.api("GET", "/api/kernels"):
-            self.api("DELETE", f"/api/kernels/{k['id']}")
+            if path is None or s.get("path") == path:
+                self.api("DELETE", f"/api/sessions/{s['id']}")
+        if path is None:
+            for k in self.api("GET", "/api/kernels"):
+                self.api("DELETE", f"/api/kernels/{k['id']}")
 
 
 def _free_port() -> int:
@@ -356,7 +360,8 @@ def _open(page, server: Server, url: str, path: str) -> None:
 def _run_all(page) -> None:
     """Run > Run All Cells, through the menu bar (JupyterLab and Notebook 7 alike)."""
     page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Run$")).first.click()
-    page.locator(".lm-Menu-item:visible", has_text="Run All Cells").first.click()
+    page.locator(".lm-Menu-item:visible .lm-Menu-itemLabel",
+                 has_text=re.compile(r"^Run All Cells$")).first.click()
 
 
 def _save(page, server: Server, path: str) -> dict:
@@ -450,50 +455,74 @@ def _drag_explorer(page, front_end: str) -> str:
     return ""
 
 
-def _session(browser: Browser, server: Server, path: str, front_end: str,
-             drag: bool = False) -> Run:
-    run = Run(path, front_end)
-    start = time.perf_counter()
-    page = browser.context.new_page()
-    page.on("pageerror", lambda exc: browser.page_errors.append(f"{path}: {exc}"))
-    if front_end == "JupyterLab":
-        workspace = re.sub(r"\W", "-", path)  # a fresh workspace: only this notebook opens
-        url = f"{server.base}/lab/workspaces/{workspace}/tree/{path}?token={server.token}"
-    else:
-        url = f"{server.base}/notebooks/{path}?token={server.token}"
-    try:
-        _open(page, server, url, path)
-        _run_all(page)
-        _wait_idle(page, server, path, NOTEBOOK_TIMEOUT_S)
-        dom = page.evaluate(CELLS_JS)
-        run.explorers = sum(c["explorers"] for c in dom)
-        if drag and run.explorers:
-            run.explorer_result = _drag_explorer(page, front_end)
-        nb = _save(page, server, path)
-        _judge(run, nb, dom)
-    except Exception as exc:
-        run.problems.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
-    finally:
-        page.close()
-        server.stop_kernels()
-    run.seconds = time.perf_counter() - start
-    return run
+class Session:
+    """One notebook in one browser tab: opened and Run All started, then finished."""
+
+    def __init__(self, browser: Browser, server: Server, path: str, front_end: str,
+                 drag: bool = True) -> None:
+        self.browser, self.server, self.path, self.drag = browser, server, path, drag
+        self.run = Run(path, front_end)
+        self.start = time.perf_counter()
+        self.page = browser.context.new_page()
+        self.page.on("pageerror", lambda exc: browser.page_errors.append(f"{path}: {exc}"))
+        if front_end == "JupyterLab":
+            workspace = re.sub(r"\W", "-", path)  # a fresh workspace: only this notebook opens
+            self.url = f"{server.base}/lab/workspaces/{workspace}/tree/{path}?token={server.token}"
+        else:
+            self.url = f"{server.base}/notebooks/{path}?token={server.token}"
+        try:
+            _open(self.page, server, self.url, path)
+            _run_all(self.page)
+        except Exception as exc:
+            self._problem(exc)
+
+    def _problem(self, exc: Exception) -> None:
+        self.run.problems.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
+
+    def finish(self) -> Run:
+        run, page = self.run, self.page
+        try:
+            if not run.problems:
+                remaining = NOTEBOOK_TIMEOUT_S - (time.perf_counter() - self.start)
+                _wait_idle(page, self.server, self.path, max(remaining, 5))
+                dom = page.evaluate(CELLS_JS)
+                run.explorers = sum(c["explorers"] for c in dom)
+                if self.drag and run.explorers:
+                    run.explorer_result = _drag_explorer(page, run.front_end)
+                nb = _save(page, self.server, self.path)
+                _judge(run, nb, dom)
+        except Exception as exc:
+            self._problem(exc)
+        finally:
+            page.close()
+            self.server.stop_kernels(self.path)
+        run.seconds = time.perf_counter() - self.start
+        return run
+
+
+def _run_notebooks(browser: Browser, server: Server, jobs: list[tuple[str, str]]) -> dict[str, Run]:
+    """Run the (path, front end) jobs, PARALLEL at a time, in order; their Runs by path."""
+    out: dict[str, Run] = {}
+    flying: list[Session] = []
+    for path, front_end in jobs:
+        if len(flying) == PARALLEL:
+            done = flying.pop(0)
+            out[done.path] = done.finish()
+        flying.append(Session(browser, server, path, front_end))
+    for done in flying:
+        out[done.path] = done.finish()
+    return out
 
 
 @pytest.fixture(scope="module")
 def runs(server, browser):
     """Every notebook once, in one server and one browser; timings printed."""
     start = time.perf_counter()
-    out: dict[str, Run] = {}
-    for p in EXERCISES:
-        out[f"exercises/{p.name}"] = _session(browser, server, f"exercises/{p.name}",
-                                              "JupyterLab", drag=True)
-    for p in SOLUTIONS:
-        out[f"filled/{p.name}"] = _session(browser, server, f"filled/{p.name}", "JupyterLab",
-                                           drag=True)
+    out = _run_notebooks(browser, server,
+                         [(f"exercises/{p.name}", "JupyterLab") for p in EXERCISES]
+                         + [(f"filled/{p.name}", "JupyterLab") for p in SOLUTIONS])
     if not any(r.explorers for r in out.values()):
-        out["scratch/explorer.ipynb"] = _session(browser, server, "scratch/explorer.ipynb",
-                                                 "JupyterLab", drag=True)
+        out.update(_run_notebooks(browser, server, [("scratch/explorer.ipynb", "JupyterLab")]))
     # Notebook 7: the file listing, then one exercise (one with an explorer, if any).
     page = browser.context.new_page()
     try:
@@ -508,9 +537,9 @@ def runs(server, browser):
         page.close()
     with_explorer = [n for n, r in out.items() if n.startswith("exercises/") and r.explorers]
     nb7_path = with_explorer[0] if with_explorer else f"exercises/{EXERCISES[0].name}"
-    nb7 = _session(browser, server, nb7_path, "Notebook 7", drag=True)
+    nb7 = Session(browser, server, nb7_path, "Notebook 7").finish()
     if not nb7.explorers:
-        scratch = _session(browser, server, "scratch/explorer.ipynb", "Notebook 7", drag=True)
+        scratch = Session(browser, server, "scratch/explorer.ipynb", "Notebook 7").finish()
         nb7.explorers, nb7.explorer_result = scratch.explorers, scratch.explorer_result
         nb7.name += " (explorer: scratch/explorer.ipynb)"
         nb7.problems += [f"scratch explorer: {p}" for p in scratch.problems]
