@@ -22,11 +22,9 @@ import torch
 
 import nwlib.checks
 from nwlib import attention_weights, nadaraya_watson
-from nwlib.checks import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08
 from nwlib.data import running_example
-from nwlib.multidim import minkowski_distances
 from nwlib.parzen import nw_binary_output, parzen_classify
-from nwlib.selection import loo_predictions, select_width_minimize
+from nwlib.selection import select_width_minimize
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -164,7 +162,8 @@ SPECS: dict[str, Callable[[], list[Arg]]] = {
         Arg("predictions", "array", nadaraya_watson(torch.linspace(-1, 6, 20, dtype=torch.float64),
                                                     _EX2.x_train, _EX2.y_train, 0.37, "constant")),
         Arg("mean", "number", _EX2.y_train.mean())],
-    "ch02.best_width": lambda: [Arg(n, "number", v) for n, v in zip(("h", "mse"), _best_width_ch02())],
+    "ch02.best_width": lambda: [Arg(n, "number", v)
+                                for n, v in zip(("h", "mse"), _best_width_ch02())],
     "ch03.self_weights": lambda: [Arg("self_weights", "fn-tensor",
                                       lambda x, h: torch.diagonal(attention_weights(x, x, h)))],
     "ch03.train_log_width": lambda: [Arg("train_log_width", "fn-float", _train_log_width)],
@@ -190,7 +189,8 @@ SPECS: dict[str, Callable[[], list[Arg]]] = {
     "ch06.ratio": lambda: [Arg("ratio", "fn-array", lambda x, d, y, h: _difference(x, d, y, h)
                                / nw_binary_output(x, d, y, h))],
     "ch06.iris_loo": lambda: [Arg("accuracy", "number", _iris_answer()), Arg("h", "number", 0.4)],
-    "ch06.empty_region": lambda: [Arg("parzen_value", "number", 0.0), Arg("nw_is_nan", "bool", True)],
+    "ch06.empty_region": lambda: [Arg("parzen_value", "number", 0.0),
+                                  Arg("nw_is_nan", "bool", True)],
     "ch07.fit_slope": lambda: [Arg("fit_slope", "fn-float", lambda n, mse: float(
         np.polyfit(np.log(n), np.log(mse), 1)[0]))],
     "ch07.edge_and_middle_bias": lambda: [Arg("edge_and_middle_bias", "fn-array",
@@ -203,9 +203,8 @@ SPECS: dict[str, Callable[[], list[Arg]]] = {
                                        (target / prefactor) ** (1 / exponent))],
     "ch08.minkowski": lambda: [Arg("minkowski", "fn-array", _minkowski)],
     "ch08.pairwise_differences": lambda: [Arg("pairwise_differences", "fn-tensor", _pairwise)],
-    "ch08.nw_by_rescaling": lambda: [Arg("nw_by_rescaling", "fn-array",
-                                         lambda q, k, v, widths: nadaraya_watson(q / widths, k / widths,
-                                                                                 v, 1.0))],
+    "ch08.nw_by_rescaling": lambda: [Arg("nw_by_rescaling", "fn-array", lambda q, k, v, widths:
+                                         nadaraya_watson(q / widths, k / widths, v, 1.0))],
     "ch08.noise_feature": lambda: [Arg("noise_feature", "number", 1)],
 }
 
@@ -237,7 +236,8 @@ def verdict(check, args, capsys) -> str:
 
 
 def test_every_check_has_a_spec():
-    assert set(CHECKS) == set(SPECS), (sorted(set(CHECKS) - set(SPECS)), sorted(set(SPECS) - set(CHECKS)))
+    assert set(CHECKS) == set(SPECS), (sorted(set(CHECKS) - set(SPECS)),
+                                       sorted(set(SPECS) - set(CHECKS)))
     for name, check in CHECKS.items():
         n_args = len(inspect.signature(check).parameters)
         assert n_args == len(spec(name)), name

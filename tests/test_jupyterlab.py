@@ -172,7 +172,8 @@ def server(tmp_path_factory):
     env.update({
         "JUPYTER_CONFIG_DIR": str(config), "JUPYTER_DATA_DIR": str(tmp / "data"),
         "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"), "IPYTHONDIR": str(tmp / "ipython"),
-        "PYTHONPATH": os.pathsep.join([str(ROOT)] + [p for p in [os.environ.get("PYTHONPATH")] if p]),
+        "PYTHONPATH": os.pathsep.join([str(ROOT)] + ([os.environ["PYTHONPATH"]]
+                                                     if os.environ.get("PYTHONPATH") else [])),
         # Anything in the server or a kernel that honours a proxy finds none that works.
         "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
         "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
@@ -195,7 +196,8 @@ def server(tmp_path_factory):
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"jupyter lab exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+                pytest.fail(f"jupyter lab exited with {proc.returncode}:\n"
+                            f"{log.read_text()[-3000:]}")
             try:
                 srv.api("GET", "/api/status", timeout=2)
                 break
@@ -514,6 +516,27 @@ def _run_notebooks(browser: Browser, server: Server, jobs: list[tuple[str, str]]
     return out
 
 
+def _cpu_report(server: Server) -> str:
+    """CPU time so far of the server with its ended kernels, of the browser, and of pytest."""
+    import psutil
+
+    def total(p) -> float:
+        t = p.cpu_times()
+        return t.user + t.system + t.children_user + t.children_system
+
+    try:
+        srv = psutil.Process(server.proc.pid)
+        server_cpu = total(srv)
+        server_tree = {srv.pid} | {c.pid for c in srv.children(recursive=True)}
+        others = [c for c in psutil.Process().children(recursive=True) if c.pid not in server_tree]
+        browser_cpu = sum(total(c) for c in others)
+        own = os.times()
+        return (f"server and kernels {server_cpu:.0f}, browser {browser_cpu:.0f}, "
+                f"pytest {own.user + own.system:.0f}; load average {os.getloadavg()[0]:.1f}")
+    except Exception as exc:  # only a diagnostic
+        return f"not measured ({exc})"
+
+
 @pytest.fixture(scope="module")
 def runs(server, browser):
     """Every notebook once, in one server and one browser; timings printed."""
@@ -544,11 +567,13 @@ def runs(server, browser):
         nb7.name += " (explorer: scratch/explorer.ipynb)"
         nb7.problems += [f"scratch explorer: {p}" for p in scratch.problems]
     elapsed = time.perf_counter() - start
-    print(f"\nJupyterLab/Notebook 7 test: {len(out) + 1} notebooks in {elapsed:.1f} s")
+    print(f"\nJupyterLab/Notebook 7 test: {len(out) + 1} notebooks in {elapsed:.1f} s "
+          f"(CPU seconds: {_cpu_report(server)})")
     for r in list(out.values()) + [nb7]:
         print(f"  {r.front_end:10s} {r.name}: {r.seconds:.1f} s, {len(r.verdicts)} verdicts, "
               f"{len(r.tracebacks)} tracebacks, {r.explorers} explorers"
-              + (f", slider: {r.explorer_result or 'redraws'}" if r.explorer_result is not None else "")
+              + (f", slider: {r.explorer_result or 'redraws'}"
+                 if r.explorer_result is not None else "")
               + (f", problems: {r.problems}" if r.problems else ""))
     if browser.failed_local:
         print(f"  local requests that failed (not counted as errors): {browser.failed_local[:6]}")

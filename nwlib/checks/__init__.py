@@ -210,7 +210,8 @@ def call(fn: Any, name: str, *args: Any, **kwargs: Any) -> Any:
     if is_stub(fn):
         raise NotDone(f"{label} is still {describe(fn)}: define it as a function")
     if not callable(fn):
-        raise Wrong(f"{label} should be a function, got {describe(fn)}: define it with `def {name}(...)`")
+        raise Wrong(f"{label} should be a function, got {describe(fn)}: define it with "
+                    f"`def {name}(...)`")
     if is_stub_function(fn):
         raise NotDone(f"{label} still has an empty body: write its code where it says "
                       f"YOUR CODE HERE and `return` the result")

@@ -20,7 +20,8 @@ def _profile(fn: Any, name: str) -> str:
 
 
 def epanechnikov(fn: Any) -> None:
-    """Exercise 1: ``epanechnikov(u)`` returns a tensor of u's shape: 3/4 (1 - u^2) on |u| <= 1, else 0."""
+    """Exercise 1: ``epanechnikov(u)`` returns a tensor of u's shape: 3/4 (1 - u^2) on
+    |u| <= 1, else 0."""
     run_check("Epanechnikov profile", lambda: _profile(fn, "epanechnikov"))
 
 
@@ -56,7 +57,8 @@ def half_height_width(h: Any) -> None:
         ratio = math.exp(-0.5 / val ** 2)
         if abs(ratio - 0.5) > 1e-6:
             raise Wrong(f"with `h` = {val:.6f} the key at distance 1 gets {ratio:.4f} of the "
-                        f"weight of the key at distance 0, not 0.5; solve exp(-1/(2 h^2)) = 1/2 for h")
+                        f"weight of the key at distance 0, not 0.5; solve "
+                        f"exp(-1/(2 h^2)) = 1/2 for h")
         return f"With h = {val:.6f} the key at distance 1 gets half the weight."
     run_check("half-height width", body)
 

@@ -18,7 +18,8 @@ _X, _Y = _DATA.x_train, _DATA.y_train
 
 
 def self_weights(fn: Any) -> None:
-    """Exercise 1: ``self_weights(x, h)`` returns the (n,) tensor of weights a_ii each point gives itself."""
+    """Exercise 1: ``self_weights(x, h)`` returns the (n,) tensor of weights a_ii each point
+    gives itself."""
     def body() -> str:
         for h in (1.0, 0.1, 1e-3):
             out = call(fn, "self_weights", _X.clone(), h)
