@@ -313,10 +313,14 @@ class Run:
     warnings_in_checks: list[str] = field(default_factory=list)
     explorers: int = 0
     explorer_result: str | None = None  # None: not tried; "" ok; else the problem
+    phases: dict[str, float] = field(default_factory=dict)  # seconds spent in each step
 
 
+# The notebook on show: JupyterLab keeps other tabs in the DOM, hidden.
+ACTIVE = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 CELLS_JS = r"""
-() => Array.from(document.querySelectorAll('.jp-Notebook .jp-Cell')).map(c => ({
+() => Array.from(document.querySelectorAll(
+    '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')).map(c => ({
   code: c.classList.contains('jp-CodeCell'),
   prompt: (c.querySelector('.jp-InputPrompt') || {}).textContent || '',
   outputs: Array.from(c.querySelectorAll('.jp-OutputArea-output')).map(o => o.textContent),
@@ -334,16 +338,39 @@ def _wait_idle(page, server: Server, path: str, timeout: float) -> None:
             raise TimeoutError(f"still running after {timeout:.0f} s")
         page.wait_for_timeout(400)
         busy = page.evaluate(
-            "() => Array.from(document.querySelectorAll('.jp-Notebook .jp-InputPrompt'))"
+            f"() => Array.from(document.querySelectorAll('{ACTIVE} .jp-InputPrompt'))"
             ".some(p => p.textContent.includes('*'))")
         states = [s["kernel"]["execution_state"] for s in server.api("GET", "/api/sessions")
                   if s.get("path") == path and s.get("kernel")]
         calm = calm + 1 if (not busy and states and all(s == "idle" for s in states)) else 0
 
 
-def _open(page, server: Server, url: str, path: str) -> None:
-    page.goto(url, wait_until="domcontentloaded")
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+def _menu(page, top: str, item: str) -> None:
+    """Click a menu bar entry, then the item whose label starts with ``item``."""
+    page.locator(".lm-MenuBar-item", has_text=re.compile(f"^{re.escape(top)}$")).first.click()
+    page.locator(".lm-Menu-item:visible .lm-Menu-itemLabel",
+                 has_text=re.compile(f"^{re.escape(item)}")).first.click()
+
+
+def _accept_dialogs(page, wait_ms: int = 300) -> None:
+    for _ in range(3):
+        page.wait_for_timeout(wait_ms)
+        accept = page.locator(".jp-Dialog .jp-mod-accept")
+        if not accept.count():
+            return
+        accept.first.click()
+
+
+def _open(page, server: Server, url: str | None, path: str) -> None:
+    """Open ``path``: by its URL in a new page (Notebook 7), or in the JupyterLab already on
+    ``page`` with File > Open from Path...; then wait for its kernel."""
+    if url is not None:
+        page.goto(url, wait_until="domcontentloaded")
+    else:
+        _menu(page, "File", "Open from Path")
+        page.locator(".jp-Dialog input").fill(path)
+        page.locator(".jp-Dialog .jp-mod-accept").click()
+    page.wait_for_selector(f"{ACTIVE} .jp-Notebook .jp-Cell", timeout=60_000)
     # A notebook without kernel metadata asks which kernel to use: take the default.
     deadline = time.monotonic() + 60
     while True:
@@ -361,14 +388,12 @@ def _open(page, server: Server, url: str, path: str) -> None:
 
 def _run_all(page) -> None:
     """Run > Run All Cells, through the menu bar (JupyterLab and Notebook 7 alike)."""
-    page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Run$")).first.click()
-    page.locator(".lm-Menu-item:visible .lm-Menu-itemLabel",
-                 has_text=re.compile(r"^Run All Cells$")).first.click()
+    _menu(page, "Run", "Run All Cells")
 
 
 def _save(page, server: Server, path: str) -> dict:
     """Ctrl+S, then the notebook as the front end wrote it."""
-    page.locator(".jp-Notebook").first.click(position={"x": 2, "y": 2})  # command mode, focus
+    page.locator(f"{ACTIVE} .jp-Notebook").first.click(position={"x": 2, "y": 2})  # focus
     page.keyboard.press("Escape")
     before = server.api("GET", f"/api/contents/{path}?content=0")["last_modified"]
     page.keyboard.press("Control+s")
@@ -419,7 +444,7 @@ def _judge(run: Run, nb: dict, dom: list[dict]) -> None:
 
 def _drag_explorer(page, front_end: str) -> str:
     """Drag the first width explorer's slider; '' if the figure changed, else why not."""
-    panel = page.locator(".widget-interact:has(.widget-slider)").first
+    panel = page.locator(f"{ACTIVE} .widget-interact:has(.widget-slider)").first
     handle = panel.locator(".widget-slider .noUi-handle").first
     image = panel.locator(".widget-output img").first
     try:
@@ -457,26 +482,56 @@ def _drag_explorer(page, front_end: str) -> str:
     return ""
 
 
-class Session:
-    """One notebook in one browser tab: opened and Run All started, then finished."""
+class Lane:
+    """One JupyterLab tab, loaded once, in which notebooks are opened and closed in turn."""
 
-    def __init__(self, browser: Browser, server: Server, path: str, front_end: str,
-                 drag: bool = True) -> None:
-        self.browser, self.server, self.path, self.drag = browser, server, path, drag
-        self.run = Run(path, front_end)
+    def __init__(self, browser: Browser, server: Server, name: str) -> None:
+        self.browser, self.server, self.name = browser, server, name
+        self.page = None
+        self.load()
+
+    def load(self) -> None:
+        if self.page is not None:
+            self.page.close()
+        self.page = self.browser.context.new_page()
+        self.page.on("pageerror",
+                     lambda exc: self.browser.page_errors.append(f"JupyterLab {self.name}: {exc}"))
+        self.page.goto(f"{self.server.base}/lab/workspaces/{self.name}?reset"
+                       f"&token={self.server.token}", wait_until="domcontentloaded")
+        self.page.wait_for_selector(".lm-MenuBar-item", timeout=60_000)
+
+
+class Session:
+    """One notebook: opened and Run All started, later finished (checked, saved, closed).
+
+    In JupyterLab it opens in a :class:`Lane` (File > Open from Path..., closed with
+    File > Close and Shut Down Notebook); in Notebook 7 in a page of its own."""
+
+    def __init__(self, browser: Browser, server: Server, path: str,
+                 lane: Lane | None = None, drag: bool = True) -> None:
+        self.browser, self.server, self.path, self.lane, self.drag = browser, server, path, lane, drag
+        self.run = Run(path, "JupyterLab" if lane else "Notebook 7")
         self.start = time.perf_counter()
-        self.page = browser.context.new_page()
-        self.page.on("pageerror", lambda exc: browser.page_errors.append(f"{path}: {exc}"))
-        if front_end == "JupyterLab":
-            workspace = re.sub(r"\W", "-", path)  # a fresh workspace: only this notebook opens
-            self.url = f"{server.base}/lab/workspaces/{workspace}/tree/{path}?token={server.token}"
+        if lane is None:
+            self.page = browser.context.new_page()
+            self.page.on("pageerror", lambda exc: browser.page_errors.append(f"{path}: {exc}"))
+            url = f"{server.base}/notebooks/{path}?token={server.token}"
         else:
-            self.url = f"{server.base}/notebooks/{path}?token={server.token}"
+            self.page, url = lane.page, None
         try:
-            _open(self.page, server, self.url, path)
+            # A tab in the background gets no animation frames, and JupyterLab waits for
+            # them: the tab being worked on is always brought to the front.
+            self.page.bring_to_front()
+            _open(self.page, server, url, path)
+            self._lap("open")
             _run_all(self.page)
         except Exception as exc:
             self._problem(exc)
+
+    def _lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.run.phases[phase] = now - getattr(self, "_last", self.start)
+        self._last = now
 
     def _problem(self, exc: Exception) -> None:
         self.run.problems.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
@@ -484,35 +539,59 @@ class Session:
     def finish(self) -> Run:
         run, page = self.run, self.page
         try:
+            page.bring_to_front()
             if not run.problems:
                 remaining = NOTEBOOK_TIMEOUT_S - (time.perf_counter() - self.start)
                 _wait_idle(page, self.server, self.path, max(remaining, 5))
+                self._lap("run")
                 dom = page.evaluate(CELLS_JS)
                 run.explorers = sum(c["explorers"] for c in dom)
                 if self.drag and run.explorers:
                     run.explorer_result = _drag_explorer(page, run.front_end)
+                    self._lap("drag")
                 nb = _save(page, self.server, self.path)
+                self._lap("save")
                 _judge(run, nb, dom)
         except Exception as exc:
             self._problem(exc)
         finally:
-            page.close()
-            self.server.stop_kernels(self.path)
+            self._close()
+            self._lap("close")
         run.seconds = time.perf_counter() - self.start
         return run
 
+    def _close(self) -> None:
+        if self.lane is None:
+            self.page.close()
+        else:
+            try:
+                _menu(self.page, "File", "Close and Shut Down Notebook")
+                _accept_dialogs(self.page)
+                self.page.wait_for_function(
+                    "() => !document.querySelector('.jp-NotebookPanel')", timeout=10_000)
+            except Exception:
+                self.lane.load()  # a fresh JupyterLab for the next notebook
+        self.server.stop_kernels(self.path)
 
-def _run_notebooks(browser: Browser, server: Server, jobs: list[tuple[str, str]]) -> dict[str, Run]:
-    """Run the (path, front end) jobs, PARALLEL at a time, in order; their Runs by path."""
+
+def _run_notebooks(browser: Browser, server: Server, paths: list[str]) -> dict[str, Run]:
+    """Run the notebooks in JupyterLab, PARALLEL at a time (one lane each), in order."""
+    lanes = [Lane(browser, server, f"lane-{i}") for i in range(min(PARALLEL, len(paths)))]
     out: dict[str, Run] = {}
     flying: list[Session] = []
-    for path, front_end in jobs:
-        if len(flying) == PARALLEL:
-            done = flying.pop(0)
+    try:
+        for path in paths:
+            if len(flying) == len(lanes):
+                done = flying.pop(0)
+                out[done.path] = done.finish()
+            busy = {id(f.lane) for f in flying}
+            lane = next(la for la in lanes if id(la) not in busy)
+            flying.append(Session(browser, server, path, lane))
+        for done in flying:
             out[done.path] = done.finish()
-        flying.append(Session(browser, server, path, front_end))
-    for done in flying:
-        out[done.path] = done.finish()
+    finally:
+        for lane in lanes:
+            lane.page.close()
     return out
 
 
@@ -541,11 +620,10 @@ def _cpu_report(server: Server) -> str:
 def runs(server, browser):
     """Every notebook once, in one server and one browser; timings printed."""
     start = time.perf_counter()
-    out = _run_notebooks(browser, server,
-                         [(f"exercises/{p.name}", "JupyterLab") for p in EXERCISES]
-                         + [(f"filled/{p.name}", "JupyterLab") for p in SOLUTIONS])
+    paths = [f"exercises/{p.name}" for p in EXERCISES] + [f"filled/{p.name}" for p in SOLUTIONS]
+    out = _run_notebooks(browser, server, paths)
     if not any(r.explorers for r in out.values()):
-        out.update(_run_notebooks(browser, server, [("scratch/explorer.ipynb", "JupyterLab")]))
+        out.update(_run_notebooks(browser, server, ["scratch/explorer.ipynb"]))
     # Notebook 7: the file listing, then one exercise (one with an explorer, if any).
     page = browser.context.new_page()
     try:
@@ -560,9 +638,9 @@ def runs(server, browser):
         page.close()
     with_explorer = [n for n, r in out.items() if n.startswith("exercises/") and r.explorers]
     nb7_path = with_explorer[0] if with_explorer else f"exercises/{EXERCISES[0].name}"
-    nb7 = Session(browser, server, nb7_path, "Notebook 7").finish()
+    nb7 = Session(browser, server, nb7_path).finish()
     if not nb7.explorers:
-        scratch = Session(browser, server, "scratch/explorer.ipynb", "Notebook 7").finish()
+        scratch = Session(browser, server, "scratch/explorer.ipynb").finish()
         nb7.explorers, nb7.explorer_result = scratch.explorers, scratch.explorer_result
         nb7.name += " (explorer: scratch/explorer.ipynb)"
         nb7.problems += [f"scratch explorer: {p}" for p in scratch.problems]
@@ -574,7 +652,8 @@ def runs(server, browser):
               f"{len(r.tracebacks)} tracebacks, {r.explorers} explorers"
               + (f", slider: {r.explorer_result or 'redraws'}"
                  if r.explorer_result is not None else "")
-              + (f", problems: {r.problems}" if r.problems else ""))
+              + (f", problems: {r.problems}" if r.problems else "")
+              + " (" + ", ".join(f"{k} {v:.1f}" for k, v in r.phases.items()) + ")")
     if browser.failed_local:
         print(f"  local requests that failed (not counted as errors): {browser.failed_local[:6]}")
     if browser.page_errors:
