@@ -5,10 +5,12 @@ One Jupyter server (``jupyter lab``, which also serves Notebook 7's ``/tree`` an
 copy of ``exercises/`` (and of ``solutions/`` with their outputs cleared) in
 ``tmp_path``. Debian's Chromium, driven by playwright, then does what a learner does:
 
-* opens every exercise notebook (found by glob) in JupyterLab, clicks Run > Run All
-  Cells, waits until the kernel is idle, and saves with Ctrl+S: no cell may show a
-  traceback, every cell must have run, and every self-check of the untouched notebook
-  must say "Not done yet";
+* opens every exercise notebook (found by glob) in JupyterLab (File > Open from Path...,
+  in one of two JupyterLab tabs that each work through their share, so two kernels run
+  at once), clicks Run > Run All Cells, waits until the kernel is idle, saves with
+  Ctrl+S and closes with File > Close and Shut Down Notebook: no cell may show a
+  traceback, every cell must have run, every cell calling a check (``chNN.name(``) must
+  print a verdict, and every verdict of the untouched notebook must say "Not done yet";
 * does the same with each notebook filled from its solution: every check says
   "Correct", with no warning printed in a check's cell;
 * drags the slider of a width explorer (an ipywidgets panel from
@@ -22,7 +24,8 @@ request is refused and fails the test); the server and its kernels get a proxy t
 leads nowhere, no news feed, no update check, and a read-only extension manager.
 The server runs in its own process group; teardown shuts it down through its API,
 then terminates that group, and fails if any kernel process it started is left.
-Needs ``make browser`` (Debian's chromium); never ``playwright install``.
+Needs ``make browser`` (Debian's chromium); never ``playwright install``. The time of
+each step of each notebook and the CPU seconds used are printed (``pytest -s``).
 """
 
 from __future__ import annotations
