@@ -31,8 +31,9 @@ site: vendor
 browser:
 	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
-# Unit tests, exercise/solution sync, nbval over solutions/, and the browser test
-# over a fresh, clean build of the site.
+# Unit tests, exercise/solution sync, nbval over solutions/, the browser test
+# over a fresh, clean build of the site, and the exercises run in JupyterLab and
+# Notebook 7 (tests/test_jupyterlab.py: a server on 127.0.0.1, driven by chromium).
 test: site browser
 	$(BIN)/python -m pytest -p no:cacheprovider --nbval-current-env --nbval tests solutions
 

@@ -46,3 +46,37 @@ def test_explicit_wrong_and_notdone(capsys):
         raise NotDone("later")
     _expect("Not quite", w, capsys)
     _expect("Not done yet", n, capsys)
+
+
+def test_forgotten_return_is_not_a_stub(capsys):
+    def my_kernel(u):
+        y = u + 1  # noqa: F841  computed, never returned
+
+    def stub(u):
+        """Docstring only, then the placeholder."""
+        # YOUR CODE HERE
+        ...
+
+    run_check("demo", lambda: call(my_kernel, "my_kernel", 1.0))
+    assert capsys.readouterr().out == ("Not quite: demo. `my_kernel` returned None: "
+                                       "did you forget `return`?\n")
+    run_check("demo", lambda: call(stub, "stub", 1.0))
+    out = capsys.readouterr().out
+    assert out.startswith("Not done yet: demo. `stub` still has an empty body")
+
+
+def test_types_follow_the_prompt(capsys):
+    import torch
+
+    from nwlib.checks import as_array, boolean
+
+    _expect("Not quite", lambda: str(as_array([1.0], "`w`", kind="tensor")), capsys)
+    _expect("Not quite", lambda: str(as_array([1.0], "`w`", kind="array")), capsys)
+    _expect("Correct", lambda: str(as_array(np.ones(1), "`w`", kind="array")), capsys)
+    _expect("Not quite", lambda: str(number(torch.tensor(0.5), "`h`", kind="float")), capsys)
+    _expect("Correct", lambda: str(number(np.float64(0.5), "`h`", kind="float")), capsys)
+    _expect("Correct", lambda: str(number(torch.tensor(0.5), "`h`")), capsys)
+    _expect("Not quite", lambda: str(number([0.5], "`h`")), capsys)
+    _expect("Not quite", lambda: str(number(True, "`h`")), capsys)
+    _expect("Not quite", lambda: str(boolean(torch.tensor(True), "`b`")), capsys)
+    _expect("Correct", lambda: str(boolean(np.bool_(True), "`b`")), capsys)

@@ -15,72 +15,86 @@ _DATA = running_example(n_train=40, n_val=0, seed=8)
 _X, _Y = _DATA.x_train, _DATA.y_train
 
 
-def _loo(fn: Any, what: str, title: str, hint: str) -> None:
+def _loo(fn: Any, name: str, title: str, hint: str, kind: str) -> None:
     def body() -> str:
         for h in (0.4, 1e-3):
-            out = call(fn, what, _X.clone(), _Y.clone(), h)
-            arr = as_array(out, f"your leave-one-out predictions for h = {h}", (len(_X),))
-            close(arr, loo_predictions(_X, _Y, h), f"your leave-one-out predictions for h = {h}",
-                  rtol=1e-6, atol=1e-9)
+            out = call(fn, name, _X.clone(), _Y.clone(), h)
+            what = f"`{name}(x, y, {h})`"
+            arr = as_array(out, what, (len(_X),), kind=kind)
+            close(arr, loo_predictions(_X, _Y, h), what, rtol=1e-6, atol=1e-9)
         return hint
     run_check(title, body)
 
 
 def loo_by_mask(fn: Any) -> None:
-    """Exercise 1: ``fn(x, y, h)`` returns (n,) LOO predictions from one masked matrix."""
-    _loo(fn, "your loo_by_mask function", "leave-one-out by masking the diagonal",
-         "One (n, n) matrix, diagonal at -inf, softmax over keys; a tiny h gives no NaN.")
+    """Exercise 1: ``loo_by_mask(x, y, h)`` returns the (n,) tensor of leave-one-out
+    predictions from one masked matrix (plain torch)."""
+    _loo(fn, "loo_by_mask", "leave-one-out by masking the diagonal",
+         "One (n, n) matrix, diagonal at -inf, softmax over keys; a tiny h gives no NaN.",
+         "tensor")
 
 
 def loo_by_rebuilding(fn: Any) -> None:
-    """Exercise 2: ``fn(x, y, h)`` returns (n,) LOO predictions, one key set per point."""
-    _loo(fn, "your loo_by_rebuilding function", "leave-one-out by rebuilding the key set",
-         "Same numbers as the masked matrix, n times the work.")
+    """Exercise 2: ``loo_by_rebuilding(x, y, h)`` returns the (n,) leave-one-out predictions
+    (a tensor or numpy array), one key set per point."""
+    _loo(fn, "loo_by_rebuilding", "leave-one-out by rebuilding the key set",
+         "Same numbers as the masked matrix, n times the work.", "array")
 
 
 def silverman(fn: Any) -> None:
-    """Exercise 3: ``fn(x)`` returns Silverman's width 0.9 min(sd, IQR/1.34) n^(-1/5)."""
+    """Exercise 3: ``silverman(x)`` returns Silverman's width 0.9 min(sd, IQR/1.34) n^(-1/5)
+    as a float."""
     def body() -> str:
         g = torch.Generator().manual_seed(3)
         samples = {"the running example": _X.clone(),
                    "a heavy-tailed sample": torch.distributions.Cauchy(0.0, 1.0).icdf(
                        torch.rand(60, generator=g, dtype=torch.float64) * 0.98 + 0.01)}
         for name, xs in samples.items():
-            got = number(call(fn, "your silverman function", xs.clone()), f"your width for {name}")
+            got = number(call(fn, "silverman", xs.clone()), "`silverman(x)`", kind="float")
             ref = silverman_width(xs)
             if not math.isclose(got, ref, rel_tol=1e-6):
                 sd, n = float(xs.std()), len(xs)
-                hint = (" (use the sample standard deviation and min(sd, IQR/1.34))"
-                        if math.isclose(got, 0.9 * sd * n ** -0.2, rel_tol=1e-6) else "")
-                raise Wrong(f"for {name} Silverman's width is {ref:.5f}, you got {got:.5f}{hint}")
+                hint = ("use min(sd, IQR/1.34): on this sample the IQR branch is the smaller"
+                        if math.isclose(got, 0.9 * sd * n ** -0.2, rel_tol=1e-6) else
+                        "use the sample standard deviation (x.std()), the IQR from "
+                        "torch.quantile, and 0.9 min(sd, IQR/1.34) n^(-1/5)")
+                raise Wrong(f"for {name} Silverman's width is {ref:.5f}, `silverman(x)` "
+                            f"returned {got:.5f}: {hint}")
         return "Both the standard deviation and the IQR branch of the min are right."
     run_check("Silverman's rule", body)
 
 
 def best_width_on_grid(fn: Any) -> None:
-    """Exercise 4: ``fn(x, y, widths)`` returns the grid width with the smallest LOO error."""
+    """Exercise 4: ``best_width_on_grid(x, y, widths)`` returns, as a float, the grid width
+    with the smallest leave-one-out error."""
     def body() -> str:
         widths = np.geomspace(0.02, 3, 60)
-        got = number(call(fn, "your best_width_on_grid function", _X.clone(), _Y.clone(),
-                          torch.from_numpy(widths.copy())), "your width")
+        what = "`best_width_on_grid(x, y, widths)`"
+        got = number(call(fn, "best_width_on_grid", _X.clone(), _Y.clone(),
+                          torch.from_numpy(widths.copy())), what, kind="float")
         ref = select_width_grid(_X, _Y, widths)
         if not math.isclose(got, ref.width, rel_tol=1e-9):
-            raise Wrong(f"the grid width with the smallest leave-one-out error is {ref.width:.4f} "
-                        f"(CV {ref.loo_error:.4f}); you got {got:.4f}")
+            raise Wrong(f"the width in `widths` with the smallest leave-one-out error is "
+                        f"{ref.width:.4f} (CV {ref.loo_error:.4f}); {what} returned {got:.4f}: "
+                        f"compute the leave-one-out error at every width and return the one "
+                        f"with the smallest")
         return f"h = {got:.4f}, leave-one-out error {ref.loo_error:.4f}."
     run_check("leave-one-out on a grid", body)
 
 
 def widths_shrink(h50: Any, h200: Any) -> None:
-    """Exercise 5: LOO widths for running_example(n_train=50) and (n_train=200), seed 0."""
+    """Exercise 5: the numbers ``h50`` and ``h200``, the leave-one-out widths for
+    running_example(n_train=50, seed=0) and running_example(n_train=200, seed=0)."""
     def body() -> str:
-        a, b = number(h50, "h50"), number(h200, "h200")
-        ref50 = select_width_minimize(running_example(n_train=50, seed=0).x_train,
-                                      running_example(n_train=50, seed=0).y_train).width
-        d = running_example(n_train=200, seed=0)
-        ref200 = select_width_minimize(d.x_train, d.y_train).width
-        for name, got, ref in (("h50", a, ref50), ("h200", b, ref200)):
+        a, b = number(h50, "`h50`"), number(h200, "`h200`")
+        d50 = running_example(n_train=50, seed=0)
+        ref50 = select_width_minimize(d50.x_train, d50.y_train).width
+        d200 = running_example(n_train=200, seed=0)
+        ref200 = select_width_minimize(d200.x_train, d200.y_train).width
+        for name, got, ref, n in (("h50", a, ref50, 50), ("h200", b, ref200, 200)):
             if not math.isclose(got, ref, rel_tol=0.02):
-                raise Wrong(f"{name} should be the leave-one-out width, about {ref:.4f}; you got {got:.4f}")
+                raise Wrong(f"`{name}` should be the leave-one-out width for "
+                            f"running_example(n_train={n}, seed=0), about {ref:.4f}; you got "
+                            f"{got:.4f}: minimize the leave-one-out error over the width")
         return f"The width shrinks by a factor {b / a:.2f} from 50 to 200 points."
     run_check("the width shrinks with n", body)

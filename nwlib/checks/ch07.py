@@ -9,7 +9,7 @@ import torch
 
 from ..pooling import nadaraya_watson
 from ..rates import PowerLaw, fit_power_law
-from . import Wrong, as_array, call, is_stub, NotDone, number, run_check
+from . import NotDone, Wrong, as_array, call, describe, is_stub, number, run_check
 
 #: The width rules of exercise 3, h as a function of n.
 RULES: dict[str, Callable[[float], float]] = {
@@ -35,38 +35,46 @@ def _consistent(rule: Callable[[float], float], d: int) -> bool:
 
 
 def fit_slope(fn: Any) -> None:
-    """Exercise 1: ``fn(n, mse)`` returns the least-squares slope of log(mse) on log(n)."""
+    """Exercise 1: ``fit_slope(n, mse)`` returns, as a float, the least-squares slope of
+    log(mse) on log(n)."""
     def body() -> str:
         rng = np.random.default_rng(7)
         n = np.array([100, 200, 400, 800, 1600, 3200, 6400], dtype=np.float64)
         cases = {"an exact power law": 2.0 * n ** -0.8,
                  "noisy errors": 0.5 * n ** -0.45 * np.exp(rng.normal(0, 0.15, n.size))}
         for name, v in cases.items():
-            got = number(call(fn, "your fit_slope function", n.copy(), v.copy()), f"your slope for {name}")
+            what = f"`fit_slope(n, mse)` for {name}"
+            got = number(call(fn, "fit_slope", n.copy(), v.copy()), what, kind="float")
             ref = fit_power_law(n, v).exponent
             if abs(got - ref) > 1e-6 * max(1.0, abs(ref)):
                 if abs(got - np.polyfit(n, v, 1)[0]) < 1e-9:
-                    raise Wrong("that is the slope of mse against n: fit log(mse) against log(n)")
+                    raise Wrong(f"{what} returned the slope of mse against n: fit log(mse) "
+                                f"against log(n)")
                 raise Wrong(f"for {name} the least-squares slope of log(mse) on log(n) is "
-                            f"{ref:.4f}, you got {got:.4f}")
+                            f"{ref:.4f}, {what} returned {got:.4f}: fit a straight line to "
+                            f"(log n, log mse) and return its slope")
         return "The exponent of a power law is the slope of its log-log line."
     run_check("log-log slope", body)
 
 
 def edge_and_middle_bias(fn: Any) -> None:
-    """Exercise 2: ``fn(h)`` returns (bias at x = 0, bias at x = 0.5) for f(x) = x, no noise."""
+    """Exercise 2: ``edge_and_middle_bias(h)`` returns (bias at x = 0, bias at x = 0.5) for
+    f(x) = x, no noise, as a tensor or numpy array of 2 numbers."""
     def body() -> str:
         ratios = []
         for h in (0.01, 0.03):
-            out = call(fn, "your edge_and_middle_bias function", h)
-            arr = as_array(out, f"your two biases for h = {h}", (2,))
+            out = call(fn, "edge_and_middle_bias", h)
+            what = f"`edge_and_middle_bias({h})`"
+            arr = as_array(out, what, (2,), kind="array")
             ref = (nadaraya_watson(torch.tensor([0.0, 0.5], dtype=torch.float64), _KEYS, _KEYS, h)
                    - torch.tensor([0.0, 0.5], dtype=torch.float64)).numpy()
             if np.allclose(arr, -ref, atol=1e-9):
-                raise Wrong("the sign is flipped: bias = estimate - truth")
+                raise Wrong(f"the sign of {what} is flipped: bias = estimate - truth")
             if not np.allclose(arr, ref, atol=1e-9):
                 raise Wrong(f"for h = {h} the biases at x = 0 and 0.5 are {ref[0]:.6f} and "
-                            f"{ref[1]:.1e}, you got {arr[0]:.6f} and {arr[1]:.1e}")
+                            f"{ref[1]:.1e}, {what} returned {arr[0]:.6f} and {arr[1]:.1e}: "
+                            f"estimate at the two points with the 20,001 keys as keys and "
+                            f"values, then subtract the points")
             ratios.append(arr[0] / h)
         return (f"At the edge bias / h = {ratios[0]:.4f} and {ratios[1]:.4f}, close to "
                 f"sqrt(2/pi) = {math.sqrt(2 / math.pi):.4f}; in the middle the line is kept exactly.")
@@ -74,37 +82,50 @@ def edge_and_middle_bias(fn: Any) -> None:
 
 
 def consistent_rules(consistent_1d: Any, consistent_2d: Any) -> None:
-    """Exercise 3: for each rule in RULES (in order), is the estimate consistent in 1-D and 2-D?"""
+    """Exercise 3: ``consistent_1d`` and ``consistent_2d``, lists of six True/False values,
+    one per rule in RULES (in order): is the estimate consistent in 1-D, in 2-D?"""
     def body() -> str:
         names = list(RULES)
         for d, answer in ((1, consistent_1d), (2, consistent_2d)):
+            var = f"`consistent_{d}d`"
             if is_stub(answer):
-                raise NotDone(f"consistent_{d}d is still a placeholder")
-            if isinstance(answer, (str, bytes, dict)) or not hasattr(answer, "__len__"):
-                raise Wrong(f"consistent_{d}d should be a list of {len(names)} True/False values")
+                raise NotDone(f"{var} is still {describe(answer)}: set it to a list of "
+                              f"{len(names)} True/False values")
+            if not isinstance(answer, list):
+                raise Wrong(f"{var} should be a list of {len(names)} True/False values, got "
+                            f"{describe(answer)}")
             got = list(answer)
-            if len(got) != len(names) or not all(isinstance(g, (bool, np.bool_)) for g in got):
-                raise Wrong(f"consistent_{d}d should be a list of {len(names)} True/False values, "
-                            f"one per rule, in the order of RULES")
+            if len(got) != len(names):
+                raise Wrong(f"{var} should hold {len(names)} values, one per rule in the order "
+                            f"of ch07.RULES, got {len(got)}")
+            odd = [i for i, g in enumerate(got) if not isinstance(g, (bool, np.bool_))]
+            if odd:
+                raise Wrong(f"{var}[{odd[0]}] should be True or False, got "
+                            f"{describe(got[odd[0]])}")
             for name, g in zip(names, got):
                 ref = _consistent(RULES[name], d)
                 if bool(g) != ref:
                     why = ("h does not go to 0" if not _shrinks(RULES[name]) else
                            f"n h^{d} does not go to infinity" if not ref else
                            f"h -> 0 and n h^{d} -> infinity both hold")
-                    raise Wrong(f"in {d}-D, {name}: {why}")
+                    raise Wrong(f"{var}: in {d}-D the rule {name} is "
+                                f"{'consistent' if ref else 'not consistent'} ({why}): change "
+                                f"entry {names.index(name)} to {ref}")
         return "h = n^(-1/2) is consistent in 1-D (n h = n^(1/2)) but not in 2-D (n h^2 = 1)."
     run_check("which width rules are consistent", body)
 
 
 def points_needed(fn: Any) -> None:
-    """Exercise 4: ``fn(exponent, prefactor, target)`` returns n with prefactor n^exponent = target."""
+    """Exercise 4: ``points_needed(exponent, prefactor, target)`` returns (a number) the n with
+    prefactor n^exponent = target."""
     def body() -> str:
         for a, c, t in ((-0.8, 2.0, 1e-3), (-4 / 9, 0.9, 0.02), (-2 / 3, 1.5, 5e-3)):
-            got = number(call(fn, "your points_needed function", a, c, t), "your n")
+            what = f"`points_needed({a:.4g}, {c}, {t})`"
+            got = number(call(fn, "points_needed", a, c, t), what)
             ref = PowerLaw(a, c, math.nan, 1, 1).solve(t)
             if not math.isclose(got, ref, rel_tol=1e-6):
                 raise Wrong(f"for exponent {a:.3f}, prefactor {c} and target {t}, n = {ref:.6g}; "
-                            f"you got {got:.6g}")
+                            f"{what} returned {got:.6g}: solve prefactor n^exponent = target "
+                            f"for n")
         return "n = (target / prefactor)^(1 / exponent)."
     run_check("points needed for a target error", body)

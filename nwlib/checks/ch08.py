@@ -42,63 +42,73 @@ def _learned_widths() -> np.ndarray:
 
 
 def minkowski(fn: Any) -> None:
-    """Exercise 1: ``fn(q, k, p)`` returns the (n_q, n_k) Minkowski distances for p >= 1 or inf."""
+    """Exercise 1: ``minkowski(q, k, p)`` returns the (n_q, n_k) Minkowski distances (a tensor
+    or numpy array) for p >= 1 or inf."""
     def body() -> str:
         for p in (1.0, 1.5, 2.0, 3.0, math.inf):
-            out = call(fn, "your minkowski function", _Q.clone(), _K.clone(), p)
-            arr = as_array(out, f"your distances for p = {p:g}", (len(_Q), len(_K)))
+            out = call(fn, "minkowski", _Q.clone(), _K.clone(), p)
+            what = f"`minkowski(q, k, {'math.inf' if math.isinf(p) else p})`"
+            arr = as_array(out, what, (len(_Q), len(_K)), kind="array")
             if math.isinf(p) and np.allclose(arr, minkowski_distances(_Q, _K, 1.0, 1.0).numpy()):
-                raise Wrong("for p = inf take the largest absolute difference, not the sum")
-            close(arr, minkowski_distances(_Q, _K, 1.0, p), f"your distances for p = {p:g}",
+                raise Wrong(f"{what} is the sum of the absolute differences: for p = inf take "
+                            f"the largest one (amax over the last axis)")
+            close(arr, minkowski_distances(_Q, _K, 1.0, p), what,
                   rtol=1e-9, atol=1e-12)
         return "Diamonds for p = 1, circles for p = 2, squares for p = inf."
     run_check("Minkowski distances", body)
 
 
 def pairwise_differences(fn: Any) -> None:
-    """Exercise 2: ``fn(q, k)`` returns the (n_q, n_k, d) tensor of differences q_j - k_i."""
+    """Exercise 2: ``pairwise_differences(q, k)`` returns the (n_q, n_k, d) tensor of
+    differences q_j - k_i."""
     def body() -> str:
         for nq, nk, d in ((4, 3, 2), (2, 5, 3), (3, 3, 1)):
             q = torch.arange(nq * d, dtype=torch.float64).reshape(nq, d)
             k = 100 * torch.arange(1, nk * d + 1, dtype=torch.float64).reshape(nk, d)
-            out = call(fn, "your pairwise_differences function", q.clone(), k.clone())
-            arr = as_array(out, f"your differences for {nq} queries and {nk} keys in {d}-D", (nq, nk, d))
+            out = call(fn, "pairwise_differences", q.clone(), k.clone())
+            what = f"`pairwise_differences(q, k)` for {nq} queries and {nk} keys in {d}-D"
+            arr = as_array(out, what, (nq, nk, d), kind="tensor")
             ref = (q.unsqueeze(1) - k.unsqueeze(0)).numpy()
             if not np.allclose(arr, ref):
                 if np.allclose(np.sort(arr.ravel()), np.sort(ref.ravel())):
-                    raise Wrong("the right numbers in the wrong places: repeat each query n_k "
-                                "times along dim 0 (repeat_interleave(..., dim=0), not repeat)")
-                raise Wrong(f"entry [j, i] must be q[j] - k[i]; for {nq} queries and {nk} keys "
-                            f"in {d}-D the first row should be {ref[0].tolist()}")
+                    raise Wrong(f"{what} has the right numbers in the wrong places: repeat "
+                                f"each query n_k times along dim 0 "
+                                f"(repeat_interleave(..., dim=0), not repeat)")
+                raise Wrong(f"entry [j, i] of {what} must be q[j] - k[i]; the first row should "
+                            f"be {ref[0].tolist()}")
         return "Same as q.unsqueeze(1) - k.unsqueeze(0), built from copies."
     run_check("pairwise differences by repeat_interleave", body)
 
 
 def nw_by_rescaling(fn: Any) -> None:
-    """Exercise 3: ``fn(q, k, v, widths)`` returns the (n_q,) estimate with per-coordinate widths."""
+    """Exercise 3: ``nw_by_rescaling(q, k, v, widths)`` returns the (n_q,) estimate (a tensor
+    or numpy array) with per-coordinate widths."""
     def body() -> str:
         for widths in ([0.5, 1.0, 2.0], [3.0, 0.2, 0.7]):
             h = torch.tensor(widths, dtype=torch.float64)
-            out = call(fn, "your nw_by_rescaling function", _Q.clone(), _K.clone(), _V.clone(), h.clone())
-            arr = as_array(out, f"your estimate for widths {widths}", (len(_Q),))
+            out = call(fn, "nw_by_rescaling", _Q.clone(), _K.clone(), _V.clone(), h.clone())
+            what = f"`nw_by_rescaling(q, k, v, widths)` for widths {widths}"
+            arr = as_array(out, what, (len(_Q),), kind="array")
             ref = minkowski_nadaraya_watson(_Q, _K, _V, h)
             if np.allclose(arr, minkowski_nadaraya_watson(_Q * h, _K * h, _V, 1.0).numpy(), rtol=1e-9):
-                raise Wrong("divide the inputs by the widths, do not multiply")
-            close(arr, ref, f"your estimate for widths {widths}", rtol=1e-9, atol=1e-12)
+                raise Wrong(f"{what} multiplies the inputs by the widths: divide them instead")
+            close(arr, ref, what, rtol=1e-9, atol=1e-12)
         return "A width per coordinate is a change of units."
     run_check("per-coordinate widths by rescaling", body)
 
 
 def noise_feature(index: Any) -> None:
-    """Exercise 4: the index (0-3) of the feature of ``FEATURE_X`` that ``FEATURE_Y`` does not use."""
+    """Exercise 4: ``noise_feature``, the index (0-3, a whole number) of the feature of
+    ``FEATURE_X`` that ``FEATURE_Y`` does not use."""
     def body() -> str:
-        i = number(index, "noise_feature")
+        i = number(index, "`noise_feature`")
         if i != int(i) or not 0 <= i <= 3:
-            raise Wrong(f"noise_feature should be a coordinate index 0, 1, 2 or 3, got {i:g}")
+            raise Wrong(f"`noise_feature` should be a feature index 0, 1, 2 or 3, got {i:g}")
         widths = _learned_widths()
         ref = int(np.argmax(widths))
         if int(i) != ref:
-            raise Wrong(f"feature {int(i)} gets a learned width of {widths[int(i)]:.3g}; one "
-                        f"feature's width grows much larger than the others")
+            raise Wrong(f"`noise_feature` = {int(i)}, but feature {int(i)} gets a learned width "
+                        f"of {widths[int(i)]:.3g}; one feature's width grows much larger than "
+                        f"the others: set `noise_feature` to its index")
         return f"Learned widths {np.round(widths, 2).tolist()}: feature {ref} is switched off."
     run_check("the feature y does not use", body)
