@@ -86,13 +86,13 @@ def key_bias(fn: Any) -> None:
     run_check("the per-key bias", body)
 
 
-def scale(s: Any) -> None:
-    """Exercise 5: the number ``s``, the positive factor giving s q.k unit standard deviation
-    in d = 256."""
+def scale(scale: Any) -> None:
+    """Exercise 5: the number ``scale``, the positive factor giving ``scale * q.k``
+    unit standard deviation in d = 256."""
     def body() -> str:
-        sv = number(s, "`s`")
+        sv = number(scale, "`scale`")
         if sv <= 0:
-            raise Wrong(f"`s` = {sv:.4g}: use a positive factor (a negative one would also "
+            raise Wrong(f"`scale` = {sv:.4g}: use a positive factor (a negative one would also "
                         f"flip every score)")
         exact = 1 / vaswani_temperature(256)
         if abs(sv / exact - 1) > 0.03:
@@ -100,7 +100,7 @@ def scale(s: Any) -> None:
             q = torch.randn(4000, 256, generator=gen, dtype=torch.float64)
             k = torch.randn(4000, 256, generator=gen, dtype=torch.float64)
             sd = float((sv * (q * k).sum(1)).std())
-            raise Wrong(f"with `s` = {sv:.4g} the scores have standard deviation about "
+            raise Wrong(f"with `scale` = {sv:.4g} the scores have standard deviation about "
                         f"{sd:.3g}, not 1; what is the variance of a sum of d independent "
                         f"products?")
         return f"{sv:.4g}: 1/sqrt(d), since q.k has variance d (exactly {exact:.4g})."
