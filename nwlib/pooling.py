@@ -109,14 +109,13 @@ def _work_dtype(dtype: torch.dtype | None) -> torch.dtype | None:
 def _offset(x: Tensor) -> Tensor | None:
     """A common offset of the columns of ``x`` worth removing, or ``None``.
 
-    Per column: the median, where it is larger than the column's range (an
+    Per column: the midpoint of its range, where it is larger than the range (an
     offset that dominates the spread, such as Unix time stamps), else 0. Data
     around the origin, or with far outliers, are left as they are.
     """
-    x = x.detach()
-    med = x.median(0).values
-    spread = x.amax(0) - x.amin(0)
-    c = torch.where(med.abs() > spread, med, torch.zeros_like(med))
+    lo, hi = torch.aminmax(x.detach(), dim=0)
+    mid, spread = lo + (hi - lo) / 2, hi - lo
+    c = torch.where(mid.abs() > spread, mid, torch.zeros_like(mid))
     return c if bool((c != 0).any()) else None
 
 
@@ -141,8 +140,8 @@ def _prepare(queries: ArrayLike, keys: ArrayLike, width: ArrayLike, *,
 
     The compute dtype is ``dtype`` if given, else :func:`nwlib._validate.compute_dtype`
     of the queries and keys (float16/bfloat16 become float32). When ``dtype`` holds
-    less precision than the inputs, both are first shifted by the keys' median, in
-    their own precision, where it dominates the keys' range (see ``_offset``).
+    less precision than the inputs, both are first shifted by the middle of the keys' range, in
+    their own precision, where it dominates that range (see ``_offset``).
     """
     dtype = _work_dtype(_resolve_dtype(dtype))
     q = as_points(queries, "queries", device=device)
@@ -482,7 +481,9 @@ def _fast_block(qb: Tensor, k: Tensor, h: Tensor, vt1: Tensor, kernel: Kernel,
         if diag is not None:
             t.diagonal(diag).fill_(torch.inf)
         m = t.amin(1, keepdim=True)  # nearest key (max log K), in units of coef
-        torch.sub(m, t, out=t).mul_(coef)  # log K - max log K <= 0, exactly 0 at the nearest
+        # log K - max log K = coef (m - t) <= 0 (0 at the nearest, up to one rounding of
+        # coef m, no larger than the rounding of t itself), in one pass
+        torch.add(m.mul_(coef), t, alpha=-coef, out=t)
         _exp_floored_(t)
         if diag is not None:
             t.diagonal(diag).zero_()
@@ -592,8 +593,8 @@ def nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLike,
     distances and sums). ``dtype`` overrides it: a half dtype is computed in float32
     and returned in it; when it holds less precision than the inputs
     (``dtype=torch.float32`` on float64 data, the fast choice), queries and keys are
-    first shifted by the keys' median and the values by theirs, in the inputs'
-    precision, where that median dominates the range (time stamps, say): an offset
+    first shifted by the middle of the keys' range and the values by theirs, in the
+    inputs' precision, where that middle dominates the range (time stamps, say): an offset
     costs no digits. The fast path
     multiplies queries, keys and width by a power of 2 near 1/h (exact) before
     squaring differences, and the weighted sums are added in float64.
