@@ -481,9 +481,9 @@ def _fast_block(qb: Tensor, k: Tensor, h: Tensor, vt1: Tensor, kernel: Kernel,
         if diag is not None:
             t.diagonal(diag).fill_(torch.inf)
         m = t.amin(1, keepdim=True)  # nearest key (max log K), in units of coef
-        # log K - max log K = coef (m - t) <= 0 (0 at the nearest, up to one rounding of
-        # coef m, no larger than the rounding of t itself), in one pass
-        torch.add(m.mul_(coef), t, alpha=-coef, out=t)
+        torch.sub(m, t, out=t)  # exactly 0 at the nearest key, even far from every key
+        if coef != 1.0:  # log K - max log K = coef (m - t) <= 0
+            t.mul_(coef)
         _exp_floored_(t)
         if diag is not None:
             t.diagonal(diag).zero_()
