@@ -30,9 +30,9 @@ slower) and the keys they belong to then get weight exactly 0: their true
 weights are smaller than that, so no key holds more weight than the exact
 answer gives it. Keys outside a
 compact kernel's support, and the left-out point of ``exclude_self``, get
-exactly 0 weight too. Squared differences are formed after a scaling by a
-power of 2 near :math:`1/h` (exact), so units of 1e-20 or 1e20 neither underflow
-nor overflow; differences :math:`q - k` are formed directly, so a common offset
+exactly 0 weight too. For widths outside [1e-10, 1e10] or data beyond 1e15,
+squared differences are formed after a scaling by a power of 2 near :math:`1/h`
+(exact), so units of 1e-20 or 1e20 neither underflow nor overflow; differences :math:`q - k` are formed directly, so a common offset
 does not enter them (they are exact when the offset dominates).
 
 Dtype: by default everything is computed in the floating dtype of the inputs
@@ -426,18 +426,21 @@ def _pow2_scaled(q: Tensor, k: Tensor, h: Tensor) -> tuple[Tensor, Tensor, Tenso
 
     Multiplying by a power of 2 is exact, and afterwards the width is in [0.7, 1.5),
     so squared differences neither overflow (data of scale 1e20 in float32) nor
-    underflow (scale 1e-20) before they are divided by the squared width. Per-key
-    widths (which divide before squaring) and scalings that would overflow the
-    data are left alone.
+    underflow (scale 1e-20) before they are divided by the squared width. Widths in
+    [1e-10, 1e10] with data below 1e15 in size need no scaling (squares of both fit
+    every float dtype from float32 up) and are returned as they are, as are per-key
+    widths (which divide before squaring) and scalings that would overflow the data.
     """
     if h.ndim == 2:
         return q, k, h
-    e = torch.round(torch.log2(h.double())).clamp(-1000, 1000)
-    s = torch.exp2(-e).to(q.dtype)
-    big = max(float(q.detach().abs().amax()), float(k.detach().abs().amax()))
-    if not math.isfinite(big * float(s.max())) or float(s.max()) * big >= torch.finfo(q.dtype).max / 4:
+    hlo, hhi = (float(x) for x in torch.aminmax(h.detach().reshape(-1)))
+    big = max(abs(float(v)) for x in (q, k) for v in torch.aminmax(x.detach()))
+    if 1e-10 <= hlo and hhi <= 1e10 and big <= 1e15:
         return q, k, h
-    if bool((s == 0).any()) or not bool(torch.isfinite(s).all()):
+    e = torch.round(torch.log2(h.detach().double())).clamp(-1000, 1000)
+    s = torch.exp2(-e).to(q.dtype)
+    smax = float(s.max())
+    if not (smax > 0 and math.isfinite(smax)) or not smax * big < torch.finfo(q.dtype).max / 4:
         return q, k, h
     return q * s, k * s, h * s
 
@@ -470,13 +473,22 @@ def _sq_dist_into(buf: Tensor, tmp: Tensor | None, qb: Tensor, k: Tensor, h: Ten
 
 
 def _fast_block(qb: Tensor, k: Tensor, h: Tensor, vt1: Tensor, kernel: Kernel,
-                diag: int | None, buf: Tensor, tmp: Tensor | None) -> Tensor:
+                diag: int | None, buf: Tensor, tmp: Tensor | None,
+                k_range: tuple[float, float] | None = None) -> Tensor:
     """Unnormalized sums ``[sum_i e_ji v_i ; sum_i e_ji]`` of a block, shape (m + 1, B).
 
     In-place and without autograd. ``diag`` is the block's first row index when
     the queries are the keys (exclude_self): entry (r, diag + r) is left out.
+    ``k_range`` (1-D keys and a scalar width): the smallest and largest key; when
+    no key can lie beyond the exp floor (:func:`_exp_floor`) of any query of the
+    block, the floor's two passes are skipped.
     """
     if _is_gaussian(kernel):
+        floor = True
+        if k_range is not None:
+            qlo, qhi = (float(x) for x in torch.aminmax(qb.detach()))
+            far = max(qhi - k_range[0], k_range[1] - qlo) / float(h)
+            floor = not 0.5 * far * far < -_exp_floor(qb.dtype) - 1.0
         t, coef = _sq_dist_into(buf, tmp, qb, k, h, 0.5)  # coef * t = r^2 / 2 = -log K
         if diag is not None:
             t.diagonal(diag).fill_(torch.inf)
@@ -484,7 +496,7 @@ def _fast_block(qb: Tensor, k: Tensor, h: Tensor, vt1: Tensor, kernel: Kernel,
         torch.sub(m, t, out=t)  # exactly 0 at the nearest key, even far from every key
         if coef != 1.0:  # log K - max log K = coef (m - t) <= 0
             t.mul_(coef)
-        _exp_floored_(t)
+        _exp_floored_(t) if floor else t.exp_()
         if diag is not None:
             t.diagonal(diag).zero_()
     else:
@@ -715,12 +727,15 @@ def _blocked_sums(q: Tensor, k: Tensor, h: Tensor, vt1: Tensor, kernel: Kernel,
         return torch.cat(parts, dim=1)
     out = torch.empty(vt1.shape[0], n_q, dtype=torch.float64, device=q.device)
     n_tmp = 1 if q.shape[1] > 1 else 0
+    k_range = (tuple(float(x) for x in torch.aminmax(k[:, 0]))
+               if q.shape[1] == 1 and h.numel() == 1 and _is_gaussian(kernel) else None)
 
     def task(i: int, bufs: list[Tensor]) -> None:
         b = min(block_size, n_q - i)
         out[:, i:i + b] = _fast_block(q[i:i + b], k, h, vt1, kernel, i if exclude_self else None,
                                       bufs[0][:b * n_k].view(b, n_k),
-                                      bufs[1][:b * n_k].view(b, n_k) if n_tmp else None)
+                                      bufs[1][:b * n_k].view(b, n_k) if n_tmp else None,
+                                      k_range)
 
     _run_blocks([partial(task, i) for i in starts], 1 + n_tmp, min(block_size, n_q) * n_k,
                 q.dtype, q.device)

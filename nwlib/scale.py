@@ -195,7 +195,8 @@ def _banded_sums(q: Tensor, k: Tensor, v: Tensor, h: float, kern: Kernel, exclud
         r = min(block_size, n_q - i)
         sums[:, i:i + r] = _fast_block(qcol[i:i + r], kcol[a:b], hh, vt1[:, a:b], kern,
                                        (i - a) if exclude_self else None,
-                                       bufs[0][:r * (b - a)].view(r, b - a), None)
+                                       bufs[0][:r * (b - a)].view(r, b - a), None,
+                                       (float(xs[a]), float(xs[b - 1])))
 
     tasks = [partial(task, i, a, b) for i, (a, b) in zip(starts, slabs) if b > a]
     _run_blocks(tasks, 1, block_size * width_max, dt, torch.device("cpu"), workers)
