@@ -13,6 +13,8 @@ from typing import NamedTuple
 
 import torch
 
+from ._validate import as_float_tensor
+
 Tensor = torch.Tensor
 
 __all__ = ["true_function", "Split", "running_example", "VARIANTS"]
@@ -21,8 +23,11 @@ VARIANTS = ("linear", "power")
 
 
 def true_function(x: Tensor, variant: str = "linear") -> Tensor:
-    """The noise-free regression function of the running example, elementwise."""
-    x = torch.as_tensor(x)
+    """The noise-free regression function of the running example, elementwise.
+
+    Dtype: the input's floating dtype; integers and Python numbers as float64.
+    """
+    x = as_float_tensor(x, "x", allow_empty=True)  # integers as float64; no copy of a tensor
     if variant == "linear":
         return 2 * torch.sin(x) + x
     if variant == "power":

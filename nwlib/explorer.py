@@ -40,6 +40,9 @@ class WidthSweep:
         Widths for the loss curves; default 60 log-spaced values from 0.01 to 10.
     truth : callable, optional
         The noise-free function, drawn as a dashed line when given.
+
+    Dtype: x and y keep their floating dtype (integers and Python numbers become
+    float64); fits and curves are computed as in :func:`nwlib.pooling.nadaraya_watson`.
     """
 
     def __init__(self, x: ArrayLike, y: ArrayLike, widths: ArrayLike | None = None,

@@ -33,34 +33,68 @@ from typing import Callable
 
 import torch
 
+from ._validate import as_float_tensor
+
 Tensor = torch.Tensor
 
 __all__ = ["Kernel", "KERNELS", "get_kernel", "gaussian", "boxcar", "constant",
            "epanechnikov", "triangular"]
 
 
+def _as_u(u: Tensor) -> Tensor:
+    """Tensors pass through (graph and dtype kept); array-likes become floating tensors
+    (integers as float64), read-only numpy arrays without a warning. Profiles are
+    elementwise, so they compute in the dtype of ``u``: no sums, nothing to accumulate."""
+    return u if isinstance(u, Tensor) and u.is_floating_point() else as_float_tensor(
+        u, "u", allow_empty=True, finite=False)
+
+
 def gaussian(u: Tensor) -> Tensor:
-    """Gaussian profile :math:`\\exp(-u^2/2)`; any shape in, same shape out."""
+    """Gaussian profile :math:`\\exp(-u^2/2)`; any shape in, same shape out.
+
+    Dtype: elementwise in the dtype of ``u`` (array-likes become tensors, integers
+    float64).
+    """
+    u = _as_u(u)
     return torch.exp(-0.5 * u * u)
 
 
 def boxcar(u: Tensor) -> Tensor:
-    """Boxcar profile :math:`\\mathbf 1\\{|u| < 1\\}`; any shape in, same shape out."""
+    """Boxcar profile :math:`\\mathbf 1\\{|u| < 1\\}`; any shape in, same shape out.
+
+    Dtype: elementwise in the dtype of ``u`` (array-likes become tensors, integers
+    float64).
+    """
+    u = _as_u(u)
     return (u.abs() < 1).to(u.dtype)
 
 
 def constant(u: Tensor) -> Tensor:
-    """Constant profile 1: every key gets the same weight."""
+    """Constant profile 1: every key gets the same weight.
+
+    Dtype: the dtype of ``u`` (array-likes become tensors, integers float64).
+    """
+    u = _as_u(u)
     return torch.ones_like(u)
 
 
 def epanechnikov(u: Tensor) -> Tensor:
-    """Epanechnikov profile :math:`\\tfrac34(1 - u^2)` for :math:`|u| \\le 1`, else 0."""
+    """Epanechnikov profile :math:`\\tfrac34(1 - u^2)` for :math:`|u| \\le 1`, else 0.
+
+    Dtype: elementwise in the dtype of ``u`` (array-likes become tensors, integers
+    float64).
+    """
+    u = _as_u(u)
     return 0.75 * torch.clamp(1 - u * u, min=0)
 
 
 def triangular(u: Tensor) -> Tensor:
-    """Triangular profile :math:`\\max(0, 1 - |u|)` (not Epanechnikov)."""
+    """Triangular profile :math:`\\max(0, 1 - |u|)` (not Epanechnikov).
+
+    Dtype: elementwise in the dtype of ``u`` (array-likes become tensors, integers
+    float64).
+    """
+    u = _as_u(u)
     return torch.clamp(1 - u.abs(), min=0)
 
 

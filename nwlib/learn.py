@@ -41,7 +41,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._validate import ArrayLike, as_float_tensor, as_points
+from ._validate import ArrayLike, as_float_tensor, as_points, compute_dtype
 from .kernels import Kernel, get_kernel
 from .pooling import nadaraya_watson
 
@@ -154,7 +154,10 @@ class LearnedWidthNW(nn.Module):
     parameterization : {"log", "inverse", "inverse_squared"}
         How the width is written in terms of the trainable ``raw`` (module docstring).
     dtype : torch dtype, optional
-        Compute dtype; by default the floating dtype of ``keys``/``values``.
+        Compute dtype; by default the promoted floating dtype of ``keys`` and
+        ``values``: integers and Python numbers as float64 (float32 would round
+        integers above 2**24), float16/bfloat16 in float32 (too few bits for sums
+        over many keys).
 
     Raises
     ------
@@ -180,7 +183,7 @@ class LearnedWidthNW(nn.Module):
         if parameterization not in PARAMETERIZATIONS:
             raise ValueError(f"parameterization must be one of {PARAMETERIZATIONS}, "
                              f"got {parameterization!r}")
-        dt = dtype or torch.promote_types(k.dtype, v.dtype)
+        dt = compute_dtype(dtype) if dtype is not None else compute_dtype(k, v)
         self.kernel = get_kernel(kernel)
         self.per = per
         self.parameterization = parameterization

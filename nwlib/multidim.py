@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from torch.utils.checkpoint import checkpoint
 
-from ._validate import ArrayLike, as_float_tensor, as_points
+from ._validate import ArrayLike, as_float_tensor, as_points, common_dtype
 from .kernels import Kernel, get_kernel
 from .pooling import (DEFAULT_MEMORY_BUDGET, _check_exclude_self, _check_on_empty, _prepare,
                       _report_empty, _softmax_rows)
@@ -80,6 +80,11 @@ def minkowski_distances(queries: ArrayLike, keys: ArrayLike, width: ArrayLike = 
                         p: float = 2.0) -> Tensor:
     r"""Scaled Minkowski distances :math:`r_p(q_j, k_i)`, shape (n_q, n_k).
 
+    Dtype: computes in the inputs' floating dtype, promoted (float64 wins);
+    integers, booleans and Python numbers as float64 (float32 would round integers
+    above 2**24), float16 and bfloat16 in float32 (too few bits for squared
+    distances and sums). Differences are divided by the widths before any power.
+
     Parameters
     ----------
     queries : (n_q,) or (n_q, d)
@@ -103,7 +108,10 @@ def minkowski_log_scores(queries: ArrayLike, keys: ArrayLike, width: ArrayLike, 
                          kernel: str | Kernel = "gaussian", *,
                          exclude_self: bool = False) -> Tensor:
     r"""Log-kernel scores :math:`\log K(r_p(q_j, k_i))`, shape (n_q, n_k); ``-inf`` outside a
-    compact kernel's support and, with ``exclude_self``, on the diagonal."""
+    compact kernel's support and, with ``exclude_self``, on the diagonal.
+
+    Dtype: as :func:`minkowski_distances`.
+    """
     p = _check_p(p)
     kern = get_kernel(kernel)
     q, k, h = _prepare(queries, keys, width)
@@ -122,6 +130,8 @@ def minkowski_attention_weights(queries: ArrayLike, keys: ArrayLike, width: Arra
     A query with no key inside a compact kernel's support gets a row of NaN and a
     ``RuntimeWarning`` (or ``ValueError`` with ``on_empty="raise"``), as in
     :func:`nwlib.pooling.attention_weights`.
+
+    Dtype: as :func:`minkowski_distances`; normalized in the log domain.
     """
     s = minkowski_log_scores(queries, keys, width, p, kernel, exclude_self=exclude_self)
     return _softmax_rows(s, get_kernel(kernel), on_empty)
@@ -162,6 +172,12 @@ def minkowski_nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: Array
     gradient is needed each block is checkpointed, so memory stays bounded in the
     backward pass too. Autograd flows through a tensor ``width``. With ``p=2`` this
     equals :func:`nwlib.pooling.nadaraya_watson`.
+
+    Dtype: computes in the inputs' floating dtype, promoted (float64 wins);
+    integers, booleans and Python numbers as float64 (float32 would round integers
+    above 2**24), float16 and bfloat16 in float32 (too few bits for squared
+    distances and sums) (values included: float64 values keep float32 points' result
+    in float64).
     """
     p = _check_p(p)
     kern = get_kernel(kernel)
@@ -174,7 +190,9 @@ def minkowski_nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: Array
     n_q, n_k, d = q.shape[0], k.shape[0], q.shape[1]
     if exclude_self:
         _check_exclude_self(n_q, n_k)
-    v2 = v.to(q.dtype).reshape(n_k, -1)
+    dt = common_dtype(q, v)  # float64 values are not rounded to float32 queries' precision
+    q, k, h = q.to(dt), k.to(dt), h.to(dt)
+    v2 = v.to(dt).reshape(n_k, -1)
     if block_size is None:
         block_size = _block_rows(n_q, n_k, d, q.element_size(), memory_budget)
     elif isinstance(block_size, bool) or not isinstance(block_size, int) or block_size < 1:
@@ -192,7 +210,10 @@ def minkowski_nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: Array
 
 def minkowski_loo_error(x: ArrayLike, y: ArrayLike, width: ArrayLike, p: float = 2.0,
                         kernel: str | Kernel = "gaussian") -> Tensor:
-    r"""Leave-one-out error :math:`\frac1n\sum_i (y_i - f_{-i}(x_i))^2`, a differentiable 0-d tensor."""
+    r"""Leave-one-out error :math:`\frac1n\sum_i (y_i - f_{-i}(x_i))^2`, a differentiable 0-d tensor.
+
+    Dtype: as :func:`minkowski_nadaraya_watson`.
+    """
     xt = as_points(x, "x")
     yt = as_float_tensor(y, "y")
     if yt.shape[0] != xt.shape[0]:
@@ -207,6 +228,8 @@ def standardize(x: ArrayLike, *, like: ArrayLike | None = None) -> tuple[Tensor,
     ``(z, mean, sd)`` with the sample standard deviation (``ddof=1``). With ``like``
     the mean and sd are those of ``like`` (for example: scale test inputs with the
     training set's statistics).
+
+    Dtype: the input's floating dtype (integers as float64).
 
     Raises
     ------
@@ -254,6 +277,8 @@ def fit_coordinate_widths(x: ArrayLike, y: ArrayLike, *, p: float = 2.0,
                           init: ArrayLike | None = None, steps: int = 200, lr: float = 0.05,
                           kernel: str | Kernel = "gaussian", seed: int = 0) -> CoordinateWidths:
     r"""Learn one width per coordinate by Adam on :math:`\log h_c`, minimizing the LOO error.
+
+    Dtype: as :func:`minkowski_nadaraya_watson` (integers as float64).
 
     Parameters
     ----------

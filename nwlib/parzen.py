@@ -57,7 +57,7 @@ from typing import NamedTuple
 
 import torch
 
-from ._validate import ArrayLike, as_float_tensor, as_points, as_width
+from ._validate import ArrayLike, as_float_tensor, as_points, as_width, compute_dtype
 from .kernels import KERNELS, Kernel, get_kernel
 from .pooling import log_scores, nadaraya_watson
 
@@ -120,6 +120,8 @@ def kernel_integral(kernel: str | Kernel, d: int) -> float:
     A user-defined :class:`~nwlib.kernels.Kernel` is integrated numerically in
     radial coordinates (needs scipy).
 
+    Dtype: Python floats (float64).
+
     Raises
     ------
     ValueError
@@ -167,6 +169,9 @@ def log_parzen_density(x: ArrayLike, data: ArrayLike, width: ArrayLike,
                        exclude_self: bool = False) -> Tensor:
     r"""Log of the Parzen density :math:`\log \hat p(x_j)`, shape (n_x,); ``-inf`` where it is 0.
 
+    Dtype: as :func:`nwlib.pooling.log_scores` (the inputs' floating dtype; integers
+    as float64; float16/bfloat16 in float32), summed by log-sum-exp.
+
     Parameters
     ----------
     x : (n_x,) or (n_x, d)
@@ -191,12 +196,17 @@ def parzen_density(x: ArrayLike, data: ArrayLike, width: ArrayLike,
 
     Exactly 0 where no point lies inside a compact kernel's support. See
     :func:`log_parzen_density` for the arguments.
+
+    Dtype: as :func:`log_parzen_density`; exponentiated last, so it underflows to 0
+    only where the true density is below the dtype's smallest number.
     """
     return torch.exp(log_parzen_density(x, data, width, kernel, exclude_self=exclude_self))
 
 
 def _labels(labels: ArrayLike, n: int, name: str = "labels") -> Tensor:
     y = as_float_tensor(labels, name)
+    if y.ndim == 2 and y.shape[1] == 1:  # a column (a one-column DataFrame, say)
+        y = y[:, 0]
     if y.ndim != 1:
         raise ValueError(f"{name} must have shape (n,), one label per point, got shape {tuple(y.shape)}")
     if y.shape[0] != n:
@@ -213,7 +223,11 @@ def _binary_labels(y: ArrayLike, n: int) -> Tensor:
 
 
 def class_labels(labels: ArrayLike) -> Tensor:
-    """The distinct labels in increasing order, shape (C,): the column order used below."""
+    """The distinct labels in increasing order, shape (C,): the column order used below.
+
+    Dtype: integer labels as float64 (exact up to 2**53), floating labels in their
+    own dtype.
+    """
     return torch.unique(as_float_tensor(labels, "labels").reshape(-1))
 
 
@@ -231,19 +245,30 @@ def joint_class_densities(x: ArrayLike, data: ArrayLike, labels: ArrayLike, widt
                           exclude_self: bool = False) -> Tensor:
     r"""Joint densities :math:`\hat p(x_j, c) = \frac1n \sum_{i: y_i = c} K_h(x_j - x_i)`.
 
+    Dtype: as :func:`log_parzen_density`: one log-sum-exp per class, exponentiated
+    last. Labels are compared in their own dtype (integers as float64: exact).
+
     Returns
     -------
     Tensor, shape (n_x, C), columns in the order of ``classes`` (default
     :func:`class_labels`). Rows sum to :func:`parzen_density`.
     """
+    return torch.exp(_log_joint(x, data, labels, width, kernel, classes, exclude_self))
+
+
+def _log_joint(x: ArrayLike, data: ArrayLike, labels: ArrayLike, width: ArrayLike,
+               kernel: str | Kernel, classes: ArrayLike | None, exclude_self: bool) -> Tensor:
+    r""":math:`\log \hat p(x_j, c)`, (n_x, C): one log-sum-exp per class, never exp first.
+
+    Labels are compared in their own dtype (integers as float64: exact).
+    """
     logk, m = _log_kernel_matrix(x, data, width, kernel, exclude_self)
-    y = _labels(labels, logk.shape[1]).to(logk.dtype)
+    y = _labels(labels, logk.shape[1])
     cls = _classes(y, classes)
-    onehot = (y.unsqueeze(1) == cls.unsqueeze(0)).to(logk.dtype)  # (n, C)
-    # max-shifted sums per class, as in log-sum-exp, but done as one matrix product
-    top = logk.max(dim=1, keepdim=True).values
-    top = torch.where(torch.isfinite(top), top, torch.zeros_like(top))  # all -inf: sums are 0
-    return (torch.exp(logk - top) @ onehot) * torch.exp(top - math.log(m))
+    member = y.unsqueeze(0) == cls.unsqueeze(1)  # (C, n)
+    cols = [torch.logsumexp(logk.masked_fill(~member[c], -math.inf), dim=1)
+            for c in range(cls.shape[0])]
+    return torch.stack(cols, dim=1) - math.log(m)
 
 
 def class_conditional_densities(x: ArrayLike, data: ArrayLike, labels: ArrayLike,
@@ -253,6 +278,8 @@ def class_conditional_densities(x: ArrayLike, data: ArrayLike, labels: ArrayLike
 
     Each column is a Parzen density of one class's points; shape (n_x, C).
     A class listed in ``classes`` with no points is a ``ValueError``.
+
+    Dtype: as :func:`joint_class_densities`.
     """
     joint = joint_class_densities(x, data, labels, width, kernel, classes=classes)
     y = _labels(labels, as_points(data, "data").shape[0])
@@ -276,7 +303,9 @@ def _empty(n_empty: int, n_x: int, kernel: str | Kernel, on_empty: str, what: st
 
 
 def _argmax_labels(scores: Tensor, cls: Tensor, undefined: Tensor) -> Tensor:
-    pred = cls.to(scores.dtype)[scores.nan_to_num(-1.0).argmax(dim=1)]
+    """The label of each row's largest score, in the labels' dtype (exact); NaN where undefined."""
+    scores = torch.where(scores.isnan(), -math.inf, scores)
+    pred = cls[scores.argmax(dim=1)]
     return pred.masked_fill(undefined, torch.nan)
 
 
@@ -291,14 +320,19 @@ def parzen_classify(x: ArrayLike, data: ArrayLike, labels: ArrayLike, width: Arr
     ``on_empty="raise"``. Other ties go to the first class in ``classes``.
     ``exclude_self=True`` (``x`` is ``data``) classifies each point from the
     others: leave-one-out.
+
+    Dtype: the classes' log joint densities (log-sum-exp, in the dtype of
+    :func:`log_parzen_density`) are compared, never the densities: a Gaussian
+    density that underflows (tiny width, far query) still has a decision, in
+    float64, float32, float16 and bfloat16 alike. The labels returned are in the
+    labels' dtype (integers as float64: exact).
     """
-    joint = joint_class_densities(x, data, labels, width, kernel, classes=classes,
-                                  exclude_self=exclude_self)
+    log_joint = _log_joint(x, data, labels, width, kernel, classes, exclude_self)
     y = _labels(labels, as_points(data, "data").shape[0])
     cls = _classes(y, classes)
-    undefined = (joint == 0).all(dim=1)
-    _empty(int(undefined.sum()), joint.shape[0], kernel, on_empty, "the Parzen decision")
-    return _argmax_labels(joint, cls, undefined)
+    undefined = torch.isneginf(log_joint).all(dim=1)
+    _empty(int(undefined.sum()), log_joint.shape[0], kernel, on_empty, "the Parzen decision")
+    return _argmax_labels(log_joint, cls, undefined)
 
 
 def parzen_difference(x: ArrayLike, data: ArrayLike, y: ArrayLike, width: ArrayLike,
@@ -308,6 +342,10 @@ def parzen_difference(x: ArrayLike, data: ArrayLike, y: ArrayLike, width: ArrayL
     ``y`` holds labels in {-1, +1}. Its sign is the Parzen decision; it equals
     :math:`\frac1n\sum_i y_i K_h(x - x_i)` and is exactly 0 where no point is
     inside a compact kernel's support.
+
+    Dtype: as :func:`joint_class_densities`. It is a value: where both joint densities
+    underflow (a Gaussian far from every point) it is 0, so take decisions from
+    :func:`parzen_classify`, which compares log densities.
     """
     yb = _binary_labels(y, as_points(data, "data").shape[0])
     joint = joint_class_densities(x, data, yb, width, kernel, classes=[-1.0, 1.0])
@@ -323,6 +361,9 @@ def nw_binary_output(x: ArrayLike, data: ArrayLike, y: ArrayLike, width: ArrayLi
     With one width per point the kernels are the unnormalized
     :math:`K((x - x_i)/h_i)` of :func:`nwlib.pooling.nadaraya_watson`, so the
     output is then not :func:`parzen_difference` divided by :func:`parzen_density`.
+
+    Dtype: as :func:`nwlib.pooling.nadaraya_watson` (weights normalized in the log
+    domain).
     """
     yb = _binary_labels(y, as_points(data, "data").shape[0])
     return nadaraya_watson(x, data, yb, width, kernel, on_empty=on_empty)
@@ -338,10 +379,13 @@ def nw_class_probabilities(x: ArrayLike, data: ArrayLike, labels: ArrayLike, wid
     :func:`joint_class_densities` divided by :func:`parzen_density` where the
     density is positive; with one width per point it does not (see the module
     docstring).
+
+    Dtype: as :func:`nwlib.pooling.nadaraya_watson` (weights normalized in the log
+    domain); one-hot labels in the data's compute dtype.
     """
     y = _labels(labels, as_points(data, "data").shape[0])
     cls = _classes(y, classes).to(y.dtype)
-    onehot = (y.unsqueeze(1) == cls.unsqueeze(0)).to(y.dtype)
+    onehot = (y.unsqueeze(1) == cls.unsqueeze(0)).to(compute_dtype(as_points(data, "data")))
     return nadaraya_watson(x, data, onehot, width, kernel, exclude_self=exclude_self,
                            on_empty=on_empty)
 
@@ -352,6 +396,10 @@ def nw_classify(x: ArrayLike, data: ArrayLike, labels: ArrayLike, width: ArrayLi
     r"""The NW classifier :math:`\arg\max_c \hat P(c \mid x)`, shape (n_x,); NaN where 0/0.
 
     ``exclude_self=True`` (``x`` is ``data``) gives leave-one-out predictions.
+
+    Dtype: as :func:`nw_class_probabilities` (probabilities normalized before the
+    comparison, so nothing underflows); labels returned in their own dtype (integers
+    as float64: exact).
     """
     probs = nw_class_probabilities(x, data, labels, width, kernel, classes=classes,
                                    exclude_self=exclude_self, on_empty=on_empty)
@@ -385,6 +433,8 @@ def parzen_nw_relation(x: ArrayLike, data: ArrayLike, y: ArrayLike, width: Array
     three separate computations. Points where NW is 0/0 are reported in ``empty``
     (no warning is raised here: they are part of the answer), and there the
     relation reads ``difference == 0``.
+
+    Dtype: as the three functions it calls.
 
     Raises
     ------

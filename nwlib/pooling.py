@@ -23,16 +23,25 @@ The estimate never forms the (n_q, n_k) matrix: queries are processed in
 blocks of ``block_size`` rows, so peak memory is O(block_size x n_k), with the
 block size chosen from ``memory_budget`` by :func:`choose_block_size`. Inside
 a block each row of log-scores is shifted by its maximum (the nearest key gets
-:math:`e^0 = 1`) and, for the Gaussian, clamped at :math:`\log(\text{tiny}) + 4`
-(about -83 in float32, -704 in float64) before ``exp``: arguments below that
-would make ``exp`` produce subnormal numbers, which is 10-100x slower, and
-they change the normalized weights by less than :math:`n_k e^{-83}` relative.
-Keys outside a compact kernel's support, and the left-out point of
-``exclude_self``, still get exactly 0 weight.
+:math:`e^0 = 1`) and, for the Gaussian, shifted log-weights at or below
+:math:`\log(\text{tiny}) + 4` (about -83 in float32, -704 in float64) are clamped
+there before ``exp`` (``exp`` of them would be subnormal, which is 10-100x
+slower) and the keys they belong to then get weight exactly 0: their true
+weights are smaller than that, so no key holds more weight than the exact
+answer gives it. Keys outside a
+compact kernel's support, and the left-out point of ``exclude_self``, get
+exactly 0 weight too. For widths outside [1e-10, 1e10] or data beyond 1e15,
+squared differences are formed after a scaling by a power of 2 near :math:`1/h`
+(exact), so units of 1e-20 or 1e20 neither underflow nor overflow; differences :math:`q - k` are formed directly, so a common offset
+does not enter them (they are exact when the offset dominates).
 
 Dtype: by default everything is computed in the floating dtype of the inputs
-(float64 arrays give float64 results). ``dtype=torch.float32`` is the fast
-choice (about 1.7x the throughput); its products are summed in float32 over
+(float64 arrays give float64 results; integers, booleans and Python numbers are
+float64, as in numpy; float16 and bfloat16 are computed in float32, since 11 or
+8 bits cannot hold squared distances or sums over many keys).
+``dtype=torch.float32`` is the fast choice (about 1.7x the throughput); on data
+with more precision it first centres queries and keys (and values) in their own
+precision, so that an offset costs no digits. Its products are summed in float32 over
 chunks of 4096 keys and the chunk totals in float64, so on the running example
 its estimates agree with float64 to better than 1e-6 of the range of the
 values, up to 10^6 keys (``tests/test_pooling_speed.py``). ``device="cuda"``
@@ -46,6 +55,7 @@ threads (the caller plus helpers), each running torch single-threaded.
 """
 from __future__ import annotations
 
+import functools
 import math
 import os
 import threading
@@ -58,7 +68,8 @@ from typing import Callable
 import torch
 from torch.utils.checkpoint import checkpoint
 
-from ._validate import ArrayLike, as_points, as_width, as_float_tensor, common_dtype, same_device
+from ._validate import (ArrayLike, as_float_tensor, as_points, as_width, common_dtype, compute_dtype,
+                        precision, same_device)
 from .kernels import KERNELS, Kernel, get_kernel
 
 Tensor = torch.Tensor
@@ -90,10 +101,49 @@ def _resolve_dtype(dtype: torch.dtype | str | None) -> torch.dtype | None:
     return dtype
 
 
+def _work_dtype(dtype: torch.dtype | None) -> torch.dtype | None:
+    """The dtype a requested ``dtype`` is computed in: float16/bfloat16 in float32."""
+    return None if dtype is None else compute_dtype(dtype)
+
+
+def _offset(x: Tensor) -> Tensor | None:
+    """A common offset of the columns of ``x`` worth removing, or ``None``.
+
+    Per column: the midpoint of its range, where it is larger than the range (an
+    offset that dominates the spread, such as Unix time stamps), else 0. Data
+    around the origin, or with far outliers, are left as they are.
+    """
+    lo, hi = torch.aminmax(x.detach(), dim=0)
+    mid, spread = lo + (hi - lo) / 2, hi - lo
+    c = torch.where(mid.abs() > spread, mid, torch.zeros_like(mid))
+    return c if bool((c != 0).any()) else None
+
+
+def _centre_for(dt: torch.dtype, *points: Tensor) -> tuple[Tensor, ...]:
+    """Points translated by a common offset of the last ones (the keys) before a cast to ``dt``.
+
+    Only when ``dt`` holds less precision than the points: the translation is
+    done in their precision, so a large common offset (time stamps, say) is not
+    rounded into the differences. Distance-based results do not change.
+    """
+    src = compute_dtype(*points)
+    if precision(dt) <= precision(src):
+        return points
+    c = _offset(points[-1].to(src))
+    return points if c is None else tuple(p.to(src) - c for p in points)
+
+
 def _prepare(queries: ArrayLike, keys: ArrayLike, width: ArrayLike, *,
              dtype: torch.dtype | str | None = None, device: torch.device | str | None = None,
              ) -> tuple[Tensor, Tensor, Tensor]:
-    dtype = _resolve_dtype(dtype)
+    """Validated queries, keys (both (n, d)) and width in the compute dtype.
+
+    The compute dtype is ``dtype`` if given, else :func:`nwlib._validate.compute_dtype`
+    of the queries and keys (float16/bfloat16 become float32). When ``dtype`` holds
+    less precision than the inputs, both are first shifted by the middle of the keys' range, in
+    their own precision, where it dominates that range (see ``_offset``).
+    """
+    dtype = _work_dtype(_resolve_dtype(dtype))
     q = as_points(queries, "queries", device=device)
     k = as_points(keys, "keys", device=device)
     h = as_width(width)
@@ -104,6 +154,8 @@ def _prepare(queries: ArrayLike, keys: ArrayLike, width: ArrayLike, *,
                          f"got queries with d={q.shape[1]} and keys with d={k.shape[1]}")
     same_device(queries=q, keys=k, width=h)
     dt = dtype or common_dtype(q, k)
+    if dtype is not None:
+        q, k = _centre_for(dt, q, k)
     q, k = q.to(dt), k.to(dt)
     h = h.to(dt) if h.dtype != dt else h
     n_k, d = k.shape
@@ -127,6 +179,13 @@ def scaled_sq_distances(queries: ArrayLike, keys: ArrayLike, width: ArrayLike, *
                         device: torch.device | str | None = None) -> Tensor:
     r"""Squared scaled distances :math:`r^2_{ji} = \sum_c ((q_{jc} - k_{ic}) / h_{ic})^2`.
 
+    Dtype: computes in the inputs' floating dtype, promoted (float64 wins);
+    integers, booleans and Python numbers as float64 (float32 would round integers
+    above 2**24), float16 and bfloat16 in float32 (too few bits for squared
+    distances and sums); ``dtype`` overrides it (a half dtype is computed in float32
+    and returned in it). Differences are divided by the width before they are
+    squared, so scales from 1e-20 to 1e20 neither overflow nor underflow.
+
     Parameters
     ----------
     queries : (n_q,) or (n_q, d)
@@ -146,7 +205,7 @@ def scaled_sq_distances(queries: ArrayLike, keys: ArrayLike, width: ArrayLike, *
     which stays accurate when inputs carry a large common offset.
     """
     q, k, h = _prepare(queries, keys, width, dtype=dtype, device=device)
-    return _sq_dist(q, k, h)
+    return _out(_sq_dist(q, k, h), dtype)
 
 
 def _sq_dist(q: Tensor, k: Tensor, h: Tensor) -> Tensor:
@@ -174,7 +233,26 @@ def log_scores(queries: ArrayLike, keys: ArrayLike, width: ArrayLike,
     ``exclude_self=True`` (queries are the keys, in the same order) the diagonal
     is set to ``-inf``: each point is left out of its own prediction, the
     leave-one-out form.
+
+    Dtype: computes in the inputs' floating dtype, promoted (float64 wins);
+    integers, booleans and Python numbers as float64 (float32 would round integers
+    above 2**24), float16 and bfloat16 in float32 (too few bits for squared
+    distances and sums); ``dtype`` overrides it. Scaled differences are squared, so
+    the scores do not change when queries, keys and width are multiplied by one
+    factor or shifted together.
     """
+    return _out(_log_scores(queries, keys, width, kernel, exclude_self, dtype, device), dtype)
+
+
+def _out(t: Tensor, dtype: torch.dtype | str | None) -> Tensor:
+    """A result in the requested ``dtype`` (computed in float32 when that is a half dtype)."""
+    dt = _resolve_dtype(dtype)
+    return t if dt is None else t.to(dt)
+
+
+def _log_scores(queries: ArrayLike, keys: ArrayLike, width: ArrayLike, kernel: str | Kernel,
+                exclude_self: bool, dtype: torch.dtype | str | None,
+                device: torch.device | str | None) -> Tensor:
     q, k, h = _prepare(queries, keys, width, dtype=dtype, device=device)
     s = get_kernel(kernel).log_profile(_sq_dist(q, k, h))
     if exclude_self:
@@ -216,6 +294,15 @@ def attention_weights(queries: ArrayLike, keys: ArrayLike, width: ArrayLike,
                       device: torch.device | str | None = None) -> Tensor:
     r"""Attention weights :math:`a(q_j, k_i)`, a (n_q, n_k) matrix with rows summing to 1.
 
+    Dtype: computes in the inputs' floating dtype, promoted (float64 wins);
+    integers, booleans and Python numbers as float64 (float32 would round integers
+    above 2**24), float16 and bfloat16 in float32 (too few bits for squared
+    distances and sums); ``dtype`` overrides it (when it holds less precision than
+    the inputs, an offset that dominates the keys' spread is first removed in their
+    own precision).
+    The softmax normalizes log-scores: no weight is exponentiated before the
+    normalization.
+
     Parameters
     ----------
     queries : (n_q,) or (n_q, d) array or tensor
@@ -242,8 +329,8 @@ def attention_weights(queries: ArrayLike, keys: ArrayLike, width: ArrayLike,
     estimate alone use :func:`nadaraya_watson`, which works in blocks.
     """
     kern = get_kernel(kernel)
-    s = log_scores(queries, keys, width, kern, exclude_self=exclude_self, dtype=dtype, device=device)
-    return _softmax_rows(s, kern, on_empty)
+    s = _log_scores(queries, keys, width, kern, exclude_self, dtype, device)
+    return _out(_softmax_rows(s, kern, on_empty), dtype)
 
 
 # --------------------------------------------------------------------------- blocked estimate
@@ -273,6 +360,8 @@ def choose_block_size(n_queries: int, n_keys: int, *, dtype: torch.dtype = torch
     one block, so the budget is shared among them. Peak memory is O(B x n_k),
     never O(n_q x n_k).
 
+    Dtype: only the item size of ``dtype`` enters (bytes per number).
+
     Raises
     ------
     ValueError
@@ -299,8 +388,61 @@ def _is_gaussian(kernel: Kernel) -> bool:
 
 
 def _exp_floor(dtype: torch.dtype) -> float:
-    """Smallest log-weight sent to exp: exp of anything lower would be subnormal (slow)."""
+    """Smallest log-weight sent to exp: exp of anything lower would be subnormal (slow).
+
+    Keys whose log-weight (shifted so the nearest key has 0) is at or below it get
+    weight exactly 0, never more than their true weight (below ``tiny * e**4``
+    relative to the nearest key's): see :func:`_exp_floored_`.
+    """
     return math.log(torch.finfo(dtype).tiny) + 4.0
+
+
+@functools.lru_cache(maxsize=None)
+def _floor_pair(dtype: torch.dtype) -> tuple[float, float]:
+    """``(floor, exp(floor))``, the exponential computed in ``dtype`` as the blocks do."""
+    floor = _exp_floor(dtype)
+    return floor, float(torch.exp(torch.tensor(floor, dtype=dtype)))
+
+
+def _exp_floored_(t: Tensor) -> Tensor:
+    """``exp`` in place, with exactly 0 for arguments at or below :func:`_exp_floor`.
+
+    Arguments are clamped at the floor (``exp`` of very negative numbers or of
+    ``-inf`` takes a slow path, 7-100x slower), exponentiated, and the entries equal
+    to ``exp(floor)`` are then set to 0: the clamp never hands a far key weight.
+    """
+    floor, e_floor = _floor_pair(t.dtype)
+    return torch.nn.functional.threshold_(t.clamp_(min=floor).exp_(), e_floor, 0.0)
+
+
+def _exp_floored(t: Tensor) -> Tensor:
+    """Out-of-place :func:`_exp_floored_` (autograd flows; 0 gradient below the floor)."""
+    floor, e_floor = _floor_pair(t.dtype)
+    return torch.nn.functional.threshold(torch.exp(torch.clamp(t, min=floor)), e_floor, 0.0)
+
+
+def _pow2_scaled(q: Tensor, k: Tensor, h: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Queries, keys and a scalar or per-coordinate width times a power of 2 near 1/h.
+
+    Multiplying by a power of 2 is exact, and afterwards the width is in [0.7, 1.5),
+    so squared differences neither overflow (data of scale 1e20 in float32) nor
+    underflow (scale 1e-20) before they are divided by the squared width. Widths in
+    [1e-10, 1e10] with data below 1e15 in size need no scaling (squares of both fit
+    every float dtype from float32 up) and are returned as they are, as are per-key
+    widths (which divide before squaring) and scalings that would overflow the data.
+    """
+    if h.ndim == 2:
+        return q, k, h
+    hlo, hhi = (float(x) for x in torch.aminmax(h.detach().reshape(-1)))
+    big = max(abs(float(v)) for x in (q, k) for v in torch.aminmax(x.detach()))
+    if 1e-10 <= hlo and hhi <= 1e10 and big <= 1e15:
+        return q, k, h
+    e = torch.round(torch.log2(h.detach().double())).clamp(-1000, 1000)
+    s = torch.exp2(-e).to(q.dtype)
+    smax = float(s.max())
+    if not (smax > 0 and math.isfinite(smax)) or not smax * big < torch.finfo(q.dtype).max / 4:
+        return q, k, h
+    return q * s, k * s, h * s
 
 
 def _sq_dist_into(buf: Tensor, tmp: Tensor | None, qb: Tensor, k: Tensor, h: Tensor,
@@ -331,19 +473,30 @@ def _sq_dist_into(buf: Tensor, tmp: Tensor | None, qb: Tensor, k: Tensor, h: Ten
 
 
 def _fast_block(qb: Tensor, k: Tensor, h: Tensor, vt1: Tensor, kernel: Kernel,
-                diag: int | None, buf: Tensor, tmp: Tensor | None) -> Tensor:
+                diag: int | None, buf: Tensor, tmp: Tensor | None,
+                k_range: tuple[float, float] | None = None) -> Tensor:
     """Unnormalized sums ``[sum_i e_ji v_i ; sum_i e_ji]`` of a block, shape (m + 1, B).
 
     In-place and without autograd. ``diag`` is the block's first row index when
     the queries are the keys (exclude_self): entry (r, diag + r) is left out.
+    ``k_range`` (1-D keys and a scalar width): the smallest and largest key; when
+    no key can lie beyond the exp floor (:func:`_exp_floor`) of any query of the
+    block, the floor's two passes are skipped.
     """
     if _is_gaussian(kernel):
+        floor = True
+        if k_range is not None:
+            qlo, qhi = (float(x) for x in torch.aminmax(qb.detach()))
+            far = max(qhi - k_range[0], k_range[1] - qlo) / float(h)
+            floor = not 0.5 * far * far < -_exp_floor(qb.dtype) - 1.0
         t, coef = _sq_dist_into(buf, tmp, qb, k, h, 0.5)  # coef * t = r^2 / 2 = -log K
         if diag is not None:
             t.diagonal(diag).fill_(torch.inf)
         m = t.amin(1, keepdim=True)  # nearest key (max log K), in units of coef
-        torch.sub(m, t, out=t).mul_(coef)  # log K - max log K <= 0, exactly 0 at the nearest
-        t.clamp_(min=_exp_floor(t.dtype)).exp_()
+        torch.sub(m, t, out=t)  # exactly 0 at the nearest key, even far from every key
+        if coef != 1.0:  # log K - max log K = coef (m - t) <= 0
+            t.mul_(coef)
+        _exp_floored_(t) if floor else t.exp_()
         if diag is not None:
             t.diagonal(diag).zero_()
     else:
@@ -396,9 +549,8 @@ class _GaussianWidthSums(torch.autograd.Function):
         t = -0.5 * r2
         if diag is not None:
             t.diagonal(diag).fill_(-torch.inf)
-        floor = _exp_floor(t.dtype)
         m = t.amax(1, keepdim=True)  # -r2 / 2 of each query's nearest key
-        t.sub_(m).clamp_(min=floor).exp_()
+        _exp_floored_(t.sub_(m))
         if diag is not None:
             t.diagonal(diag).zero_()
         # Differentiate with the shift taken as a function of h too (it still cancels):
@@ -406,7 +558,7 @@ class _GaussianWidthSums(torch.autograd.Function):
         # avoids cancelling two huge terms when h is tiny. Clamped entries are constant in
         # h (as under autograd): no derivative from them.
         r2.add_(2 * m.masked_fill(torch.isneginf(m), 0.0))
-        de = (t * r2).masked_fill_(t <= math.exp(floor), 0.0)
+        de = (t * r2).masked_fill_(t == 0, 0.0)
         ctx.save_for_backward(h, torch.mm(vt1, de.T))
         return torch.mm(vt1, t.T)
 
@@ -430,10 +582,8 @@ def _grad_block(qb: Tensor, k: Tensor, h: Tensor, vt1: Tensor, kernel: Kernel,
         s = s.masked_fill(mask, -torch.inf)
     m = s.detach().amax(1, keepdim=True)
     t = s - m.masked_fill(torch.isneginf(m), 0.0)  # the shift cancels: no gradient needed
-    if _is_gaussian(kernel):
-        e = torch.exp(torch.clamp(t, min=_exp_floor(t.dtype)))
-        if mask is not None:
-            e = e.masked_fill(mask, 0.0)
+    if _is_gaussian(kernel):  # far keys: weight exactly 0 (see _exp_floor), no subnormals
+        e = _exp_floored(t)
     else:
         e = torch.exp(t)
     return vt1 @ e.T
@@ -448,6 +598,18 @@ def nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLike,
                     memory_budget: int | None = None,
                     banded: bool | None = None) -> Tensor:
     r"""Nadaraya-Watson estimate :math:`f(q_j) = \sum_i a(q_j, k_i) v_i`, in blocks of queries.
+
+    Dtype: computes in the inputs' floating dtype, promoted (float64 wins);
+    integers, booleans and Python numbers as float64 (float32 would round integers
+    above 2**24), float16 and bfloat16 in float32 (too few bits for squared
+    distances and sums). ``dtype`` overrides it: a half dtype is computed in float32
+    and returned in it; when it holds less precision than the inputs
+    (``dtype=torch.float32`` on float64 data, the fast choice), queries and keys are
+    first shifted by the middle of the keys' range and the values by theirs, in the
+    inputs' precision, where that middle dominates the range (time stamps, say): an offset
+    costs no digits. The fast path
+    multiplies queries, keys and width by a power of 2 near 1/h (exact) before
+    squaring differences, and the weighted sums are added in float64.
 
     Parameters
     ----------
@@ -484,7 +646,8 @@ def nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLike,
     """
     kern = get_kernel(kernel)
     _check_on_empty(on_empty)
-    q, k, h = _prepare(queries, keys, width, dtype=dtype, device=device)
+    out_dt = _resolve_dtype(dtype)
+    q, k, h = _prepare(queries, keys, width, dtype=out_dt, device=device)
     v = as_float_tensor(values, "values", device=device)
     if v.ndim not in (1, 2):
         raise ValueError(f"values must have shape (n_keys,) or (n_keys, m), got shape {tuple(v.shape)}")
@@ -494,7 +657,9 @@ def nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLike,
     same_device(queries=q, values=v)
     if exclude_self:
         _check_exclude_self(n_q, n_k)
-    dt = _resolve_dtype(dtype) or common_dtype(q, v)
+    dt = _work_dtype(out_dt) or common_dtype(q, v)
+    out_dt = out_dt or dt
+    v, v_centre = _centre_values(v, dt)
     q, k, h, v = q.to(dt), k.to(dt), h.to(dt), v.to(dt)
     vt1 = torch.cat([v.reshape(n_k, -1).T, torch.ones(1, n_k, dtype=dt, device=v.device)])
     grad = torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, h, v))
@@ -505,20 +670,42 @@ def nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLike,
         raise ValueError("banded=True needs 1-D inputs, a scalar width, a CPU tensor and no autograd")
     if banded:
         from .scale import banded_nadaraya_watson
-        return banded_nadaraya_watson(q, k, v, float(h), kern, exclude_self=exclude_self,
-                                      on_empty=on_empty, dtype=dt, block_size=block_size,
-                                      memory_budget=memory_budget, _stacklevel=4)
+        f = banded_nadaraya_watson(q, k, v, float(h), kern, exclude_self=exclude_self,
+                                   on_empty=on_empty, dtype=dt, block_size=block_size,
+                                   memory_budget=memory_budget, _stacklevel=4)
+        return _uncentre(f, v_centre, out_dt)
     if block_size is None:
         block_size = choose_block_size(n_q, n_k, dtype=dt, d=q.shape[1], kernel=kern,
                                        memory_budget=memory_budget, requires_grad=grad,
                                        workers=_workers(q.device))
     elif isinstance(block_size, bool) or not isinstance(block_size, int) or block_size < 1:
         raise ValueError(f"block_size must be a positive int, got {block_size!r}")
+    if not grad:
+        q, k, h = _pow2_scaled(q, k, h)
     sums = _blocked_sums(q, k, h, vt1, kern, exclude_self, block_size, grad)
     num, den = sums[:-1], sums[-1]
     _report_empty(int((den == 0).sum()), n_q, kern, on_empty, stacklevel=3)
-    f = (num / den).T.to(dt)  # 0/0 = NaN where a compact kernel has no key in range
-    return f.reshape(n_q) if v.ndim == 1 else f
+    f = (num / den).T  # 0/0 = NaN where a compact kernel has no key in range
+    f = _uncentre(f.reshape(n_q) if v.ndim == 1 else f, v_centre, out_dt)
+    return f
+
+
+def _centre_values(v: Tensor, dt: torch.dtype) -> tuple[Tensor, Tensor | None]:
+    """Values minus a dominating offset (:func:`_offset`) when ``dt`` holds less precision.
+
+    NW is equivariant under a shift of the values (the weights sum to 1), so the
+    shift is added back, in float64, after the weighted averages.
+    """
+    if precision(dt) <= precision(v.dtype):
+        return v, None
+    c = _offset(v)
+    return (v, None) if c is None else (v - c, c)
+
+
+def _uncentre(f: Tensor, centre: Tensor | None, dt: torch.dtype) -> Tensor:
+    if centre is None:
+        return f.to(dt)
+    return (f.to(torch.float64) + centre.to(torch.float64)).to(dt)
 
 
 def _blocked_sums(q: Tensor, k: Tensor, h: Tensor, vt1: Tensor, kernel: Kernel,
@@ -540,12 +727,15 @@ def _blocked_sums(q: Tensor, k: Tensor, h: Tensor, vt1: Tensor, kernel: Kernel,
         return torch.cat(parts, dim=1)
     out = torch.empty(vt1.shape[0], n_q, dtype=torch.float64, device=q.device)
     n_tmp = 1 if q.shape[1] > 1 else 0
+    k_range = (tuple(float(x) for x in torch.aminmax(k[:, 0]))
+               if q.shape[1] == 1 and h.numel() == 1 and _is_gaussian(kernel) else None)
 
     def task(i: int, bufs: list[Tensor]) -> None:
         b = min(block_size, n_q - i)
         out[:, i:i + b] = _fast_block(q[i:i + b], k, h, vt1, kernel, i if exclude_self else None,
                                       bufs[0][:b * n_k].view(b, n_k),
-                                      bufs[1][:b * n_k].view(b, n_k) if n_tmp else None)
+                                      bufs[1][:b * n_k].view(b, n_k) if n_tmp else None,
+                                      k_range)
 
     _run_blocks([partial(task, i) for i in starts], 1 + n_tmp, min(block_size, n_q) * n_k,
                 q.dtype, q.device)

@@ -48,7 +48,7 @@ import pandas as pd
 import torch
 
 from ._validate import ArrayLike, as_float_tensor, as_points, as_width, common_dtype
-from .pooling import _resolve_dtype, nadaraya_watson
+from .pooling import _offset, _resolve_dtype, _work_dtype, nadaraya_watson
 from .scale import banded_nadaraya_watson, loo_cv_score, truncation_radius
 from .selection import silverman_width
 
@@ -81,6 +81,8 @@ def periodic_function(x: ArrayLike) -> Tensor:
 
     Period 1 in every coordinate, mean 0 and variance 1/2 under the uniform design
     for every :math:`d`; its Laplacian is :math:`-4\pi^2 f`.
+
+    Dtype: float64 (numpy's sin), whatever the input's floating dtype.
     """
     xt = as_points(x, "x").detach().cpu()
     return torch.from_numpy(_np_sin(xt).sum(1) / math.sqrt(xt.shape[1]))
@@ -125,6 +127,8 @@ def torus_embedding(x: ArrayLike) -> Tensor:
     so a Gaussian of the embedded distance is the product of von Mises kernels
     :math:`\exp\big((\cos 2\pi\Delta_c - 1)/(4\pi^2 h^2)\big)`: periodic, and a Gaussian of
     width :math:`h` for small differences.
+
+    Dtype: float64 (numpy's sin and cos).
     """
     xt = as_points(x, "x").detach().cpu()
     return torch.from_numpy(np.concatenate([_np_cos(xt), _np_sin(xt)], axis=1) / (2 * math.pi))
@@ -141,6 +145,11 @@ def torus_nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLike
                           method: str | None = None,
                           dtype: torch.dtype | str | None = torch.float32) -> Tensor:
     r"""Gaussian Nadaraya-Watson on the torus :math:`[0,1)^d`, shape (n_q,) or (n_q, m).
+
+    Dtype: float32 by default (``dtype``), the fast choice: coordinates are reduced
+    modulo 1, so the data are centred and scaled by construction; values with less
+    precision than ``dtype`` is asked for are centred first (as
+    :func:`nwlib.pooling.nadaraya_watson`).
 
     Parameters
     ----------
@@ -189,7 +198,7 @@ def torus_nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLike
         raise ValueError(f"method='images' needs 1-D inputs and a scalar width, got d={d} "
                          f"and width of shape {tuple(h.shape)}; use method='embedding'")
     hf = float(h)
-    dt = _resolve_dtype(dtype) or common_dtype(k, v)
+    dt = _work_dtype(_resolve_dtype(dtype)) or common_dtype(k, v)
     margin = min(1.0, truncation_radius(3 * k.shape[0], dt) * hf)
     ke, ve = _ghosts(k[:, 0], v, margin)
     if exclude_self:  # ghosts are queries too; a point's own copy is >= 1 - margin away
@@ -199,8 +208,15 @@ def torus_nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLike
 
 def torus_loo_score(x: ArrayLike, y: ArrayLike, width: ArrayLike, *,
                     dtype: torch.dtype | str | None = torch.float32) -> float:
-    r"""Leave-one-out score :math:`\frac1n\sum_i (y_i - f_{-i}(x_i))^2` on the torus (mean in float64)."""
+    r"""Leave-one-out score :math:`\frac1n\sum_i (y_i - f_{-i}(x_i))^2` on the torus (mean in float64).
+
+    Dtype: as :func:`torus_nadaraya_watson`; the mean is taken in float64.
+    """
     yt = as_float_tensor(y, "y")
+    dt = _work_dtype(_resolve_dtype(dtype))
+    if dt is not None and dt != torch.float64:  # a shift of y leaves the score unchanged
+        c = _offset(yt)
+        yt = yt if c is None else yt - c
     pred = torus_nadaraya_watson(x, x, yt, width, exclude_self=True, dtype=dtype)
     return float(((yt.double() - pred.double()) ** 2).mean())
 

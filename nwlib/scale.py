@@ -28,7 +28,8 @@ minimizer, starting from Silverman's width. It is the criterion statsmodels'
 
 Dtype: :func:`banded_nadaraya_watson` and :func:`loo_cv_score` compute in the
 inputs' dtype unless ``dtype`` is given (float64 in, float64 out);
-:func:`select_width_loo` uses float32 by default, because the location of the
+:func:`select_width_loo` uses float32 by default, on data centred and scaled in
+float64 first (so an offset or a unit costs no digits), because the location of the
 minimum does not need more (``tests/test_pooling_speed.py`` checks it against
 float64 and statsmodels).
 """
@@ -42,11 +43,12 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from ._validate import ArrayLike, as_float_tensor, as_points, as_width, common_dtype
+from ._validate import ArrayLike, as_float_tensor, as_points, as_width, common_dtype, compute_dtype
 from .kernels import Kernel, get_kernel
-from .pooling import (DEFAULT_MEMORY_BUDGET, _BLOCK_ELEMENTS, _check_exclude_self, _check_on_empty,
-                      _fast_block, _is_gaussian, _report_empty, _resolve_dtype, _run_blocks,
-                      _single_threaded, _workers, nadaraya_watson)
+from .pooling import (DEFAULT_MEMORY_BUDGET, _BLOCK_ELEMENTS, _centre_for, _centre_values, _offset,
+                      _check_exclude_self, _check_on_empty, _fast_block, _is_gaussian,
+                      _pow2_scaled, _report_empty, _resolve_dtype, _run_blocks, _single_threaded,
+                      _uncentre, _work_dtype, _workers, nadaraya_watson)
 
 Tensor = torch.Tensor
 
@@ -57,7 +59,11 @@ __all__ = ["truncation_radius", "banded_nadaraya_watson", "loo_cv_score", "LooWi
 def truncation_radius(n_keys: int, dtype: torch.dtype = torch.float32) -> float:
     r""":math:`c = \sqrt{2 \log(n_k / u)}` of :eq:`eq-truncation`: Gaussian keys farther than
     :math:`c` widths beyond the nearest carry less than the unit roundoff :math:`u` of the
-    total weight together."""
+    total weight together.
+
+    Dtype: the unit roundoff of ``dtype`` sets the radius (float32: about 7 widths
+    for 10^3 keys; float64: about 9).
+    """
     u = torch.finfo(dtype).eps / 2
     return math.sqrt(2.0 * math.log(max(n_keys, 1) / u))
 
@@ -99,6 +105,10 @@ def banded_nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLik
     for compact kernels, every key for the constant kernel). Same results as
     :func:`nwlib.pooling.nadaraya_watson` to the dtype's precision.
 
+    Dtype: as :func:`nwlib.pooling.nadaraya_watson` (integers as float64, half
+    dtypes in float32, ``dtype`` overrides, a lower ``dtype`` centres the data first
+    in the inputs' precision).
+
     Parameters
     ----------
     queries : (n_q,) or (n_q, 1)
@@ -128,17 +138,21 @@ def banded_nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLik
     n_q, n_k = q.shape[0], k.shape[0]
     if exclude_self:
         _check_exclude_self(n_q, n_k)
-    dt = dtype or common_dtype(q, k, v)
+    dt = _work_dtype(dtype) or common_dtype(q, k, v)
+    if dtype is not None:
+        q, k = _centre_for(dt, q, k)
+    v, v_centre = _centre_values(v, dt)
+    q, k, hs = _pow2_scaled(q.to(dt), k.to(dt), hw.detach().reshape(()).to(dt))
     workers = _workers(torch.device("cpu"))
     with _single_threaded(torch.device("cpu")):
-        sums, qorder = _banded_sums(q, k, v, float(hw), kern, exclude_self, dt, block_size,
+        sums, qorder = _banded_sums(q, k, v, float(hs), kern, exclude_self, dt, block_size,
                                     memory_budget, workers)
     num, den = sums[:-1], sums[-1]
     _report_empty(int((den == 0).sum()), n_q, kern, on_empty, stacklevel=_stacklevel)
-    f_sorted = (num / den).T.to(dt)
+    f_sorted = (num / den).T
     f = torch.empty_like(f_sorted)
     f[qorder] = f_sorted
-    return f.reshape(n_q) if v.ndim == 1 else f
+    return _uncentre(f.reshape(n_q) if v.ndim == 1 else f, v_centre, dtype or dt)
 
 
 def _banded_sums(q: Tensor, k: Tensor, v: Tensor, h: float, kern: Kernel, exclude_self: bool,
@@ -181,7 +195,8 @@ def _banded_sums(q: Tensor, k: Tensor, v: Tensor, h: float, kern: Kernel, exclud
         r = min(block_size, n_q - i)
         sums[:, i:i + r] = _fast_block(qcol[i:i + r], kcol[a:b], hh, vt1[:, a:b], kern,
                                        (i - a) if exclude_self else None,
-                                       bufs[0][:r * (b - a)].view(r, b - a), None)
+                                       bufs[0][:r * (b - a)].view(r, b - a), None,
+                                       (float(xs[a]), float(xs[b - 1])))
 
     tasks = [partial(task, i, a, b) for i, (a, b) in zip(starts, slabs) if b > a]
     _run_blocks(tasks, 1, block_size * width_max, dt, torch.device("cpu"), workers)
@@ -200,6 +215,11 @@ def loo_cv_score(x: ArrayLike, y: ArrayLike, width: ArrayLike, kernel: str | Ker
     The mean is taken in float64. NaN (with the pooling ``RuntimeWarning``) when a
     compact kernel leaves some point without a neighbour in range.
 
+    Dtype: as :func:`nwlib.pooling.nadaraya_watson`; with a ``dtype`` below float64,
+    an offset that dominates the spread of ``y`` is removed first (CV does not change
+    when y is shifted) and the mean of
+    the squared errors is taken in float64.
+
     Parameters
     ----------
     x : (n,) or (n, d)
@@ -216,6 +236,10 @@ def loo_cv_score(x: ArrayLike, y: ArrayLike, width: ArrayLike, kernel: str | Ker
     if yt.ndim not in (1, 2) or yt.shape[0] != xt.shape[0]:
         raise ValueError(f"y must have shape (n,) or (n, m) with n={xt.shape[0]}, got {tuple(yt.shape)}")
     h = as_width(width)
+    dt = _work_dtype(_resolve_dtype(dtype))
+    if dt is not None and dt != torch.float64:  # a shift of y leaves CV unchanged: keep its digits
+        c = _offset(yt)
+        yt = yt if c is None else yt - c
     with torch.no_grad():
         if truncate and xt.shape[1] == 1 and h.numel() == 1:
             pred = banded_nadaraya_watson(xt, xt, yt, float(h), kernel, exclude_self=True,
@@ -259,6 +283,13 @@ def select_width_loo(x: ArrayLike, y: ArrayLike, kernel: str | Kernel = "gaussia
     ``RuntimeWarning`` says when the minimum sits at an end of the search interval.
     1-D ``x`` uses the banded evaluation; d > 1 the dense blocked one.
 
+    Dtype: float32 by default (``dtype``), the fast choice. x and y are first
+    centred and scaled to unit spread in float64 (NW is translation and scale
+    equivariant: CV(h) of the standardized data times the variance of y is CV(h s_x)
+    of the data), so the float32 search finds the float64 minimum to float32
+    accuracy whatever the offset or unit of the data. ``dtype=None`` computes in the
+    inputs' dtype.
+
     Returns
     -------
     LooWidth
@@ -266,13 +297,21 @@ def select_width_loo(x: ArrayLike, y: ArrayLike, kernel: str | Kernel = "gaussia
     """
     from scipy.optimize import minimize_scalar
 
-    xt = as_points(x, "x")
-    yt = as_float_tensor(y, "y")
+    xt = as_points(x, "x").detach()
+    yt = as_float_tensor(y, "y").detach()
     if xt.shape[0] < 3:
         raise ValueError(f"select_width_loo needs at least 3 points, got {xt.shape[0]}")
     if not span > 1:
         raise ValueError(f"span must be > 1, got {span!r}")
     c = _silverman(xt[:, 0]) if centre is None else float(centre)
+    # Centre and scale x and y in float64 before any cast to a lower dtype: CV(h) of the
+    # standardized data, times sy^2, is CV(h * sx) of the data (NW is translation and scale
+    # equivariant), so a float32 search loses no digits to an offset or a unit.
+    dtype = compute_dtype(xt, yt) if dtype is None else dtype
+    xt, yt = xt.double(), yt.double()
+    sx = float(xt.std(0).max()) if float(xt.std(0).max()) > 0 else 1.0
+    sy = float(yt.std()) if yt.numel() > 1 and float(yt.std()) > 0 else 1.0
+    xt, yt = (xt - xt.mean(0)) / sx, (yt - yt.mean(0)) / sy
     if not (math.isfinite(c) and c > 0):
         raise ValueError(f"centre must be a width > 0 (x needs some spread), got {c!r}")
     lo, hi = math.log(c / span), math.log(c * span)
@@ -282,7 +321,8 @@ def select_width_loo(x: ArrayLike, y: ArrayLike, kernel: str | Kernel = "gaussia
         if log_h not in cache:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                s = loo_cv_score(xt, yt, math.exp(log_h), kernel, dtype=dtype, truncate=truncate)
+                s = loo_cv_score(xt, yt, math.exp(log_h) / sx, kernel, dtype=dtype,
+                                 truncate=truncate) * sy ** 2
             cache[log_h] = s if math.isfinite(s) else math.inf
         return cache[log_h]
 

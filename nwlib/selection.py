@@ -58,6 +58,9 @@ def loo_predictions(x: ArrayLike, y: ArrayLike, width: ArrayLike,
     The diagonal of the score matrix is masked, so pair :math:`i` gets weight 0 in
     its own prediction. Autograd flows through a tensor ``width``.
 
+    Dtype: as :func:`nwlib.pooling.nadaraya_watson` (the inputs' floating dtype;
+    integers as float64; half dtypes in float32).
+
     Raises
     ------
     ValueError
@@ -73,7 +76,10 @@ def _mse(pred: Tensor, y: Tensor) -> Tensor:
 
 def loo_error(x: ArrayLike, y: ArrayLike, width: ArrayLike,
               kernel: str | Kernel = "gaussian") -> Tensor:
-    r""":math:`\mathrm{CV}(h) = \frac1n\sum_i (y_i - f_{-i}(x_i))^2`, a 0-d tensor (differentiable)."""
+    r""":math:`\mathrm{CV}(h) = \frac1n\sum_i (y_i - f_{-i}(x_i))^2`, a 0-d tensor (differentiable).
+
+    Dtype: as :func:`loo_predictions`.
+    """
     _, yt = _pairs(x, y)
     return _mse(loo_predictions(x, y, width, kernel), yt)
 
@@ -84,6 +90,8 @@ def in_sample_error(x: ArrayLike, y: ArrayLike, width: ArrayLike,
 
     :math:`\frac1n\sum_i (y_i - f(x_i))^2`: it tends to 0 as :math:`h \to 0` (for
     distinct inputs), so it cannot choose a width.
+
+    Dtype: as :func:`loo_predictions`.
     """
     xt, yt = _pairs(x, y, need=1)
     return _mse(nadaraya_watson(xt, xt, yt, width, kernel), yt)
@@ -95,6 +103,9 @@ def error_curve(x: ArrayLike, y: ArrayLike, widths: Sequence[float] | ArrayLike,
 
     Returns a float64 array of ``len(widths)``; NaN where a compact kernel leaves some
     point with no key inside its support (the error is undefined there).
+
+    Dtype: each error in the inputs' floating dtype (as :func:`loo_predictions`),
+    returned as float64.
     """
     hs = np.asarray(widths, dtype=np.float64).reshape(-1)
     fn = loo_error if exclude_self else in_sample_error
@@ -130,6 +141,8 @@ def silverman_width(x: ArrayLike) -> float | np.ndarray:
     applied per coordinate with :math:`n^{-1/(d+4)}` and returns a (d,) array
     (Silverman 1986, sec. 3.4.2 and 4.3.2). When the IQR is 0 (many ties) the
     standard deviation is used.
+
+    Dtype: float64 (numpy), whatever the input's dtype.
     """
     sd, iqr, n = _spread(x)
     spread = np.where(iqr > 0, np.minimum(sd, iqr / 1.34), sd)
@@ -138,7 +151,10 @@ def silverman_width(x: ArrayLike) -> float | np.ndarray:
 
 def scott_width(x: ArrayLike) -> float | np.ndarray:
     r"""Scott's Gaussian-reference rule :math:`h = 1.06\,\hat\sigma\, n^{-1/5}` (per coordinate
-    with :math:`n^{-1/(d+4)}` for d > 1)."""
+    with :math:`n^{-1/(d+4)}` for d > 1).
+
+    Dtype: float64 (numpy), whatever the input's dtype.
+    """
     sd, _, n = _spread(x)
     return _out(1.06 * sd * n ** (-1.0 / (len(sd) + 4)))
 
@@ -183,6 +199,8 @@ def select_width_grid(x: ArrayLike, y: ArrayLike, widths: ArrayLike | None = Non
 
     By default the grid has ``num`` log-spaced widths from Silverman's width / ``span``
     to Silverman's width * ``span``.
+
+    Dtype: as :func:`loo_predictions`; the grid is float64.
     """
     xt, yt = _pairs(x, y)
     if widths is None:
@@ -209,6 +227,8 @@ def select_width_minimize(x: ArrayLike, y: ArrayLike, kernel: str | Kernel = "ga
     tolerance on :math:`\log h`, i.e. a relative tolerance on :math:`h`. A scalar width
     for any d. Where a compact kernel leaves CV undefined the objective is +inf.
     A ``RuntimeWarning`` says when the minimum sits at an end of the interval.
+
+    Dtype: as :func:`loo_predictions`.
     """
     from scipy.optimize import minimize_scalar
 
@@ -241,6 +261,9 @@ def select_width_gd(x: ArrayLike, y: ArrayLike, kernel: str | Kernel = "gaussian
 
     Starts from ``init`` (default: Silverman's width) and uses
     :class:`nwlib.learn.LearnedWidthNW` with ``exclude_self=True``.
+
+    Dtype: as :class:`nwlib.learn.LearnedWidthNW` (the inputs' floating dtype;
+    integers as float64).
     """
     from .learn import LearnedWidthNW
 

@@ -35,7 +35,7 @@ import numbers
 
 import torch
 
-from ._validate import ArrayLike, as_float_tensor, as_width, common_dtype, same_device
+from ._validate import ArrayLike, as_float_tensor, as_width, common_dtype, compute_dtype, same_device
 
 Tensor = torch.Tensor
 
@@ -47,6 +47,9 @@ __all__ = ["as_batched_points", "normalize", "random_unit_vectors", "temperature
 
 def as_batched_points(x: ArrayLike, name: str) -> Tensor:
     """Points as a (n, d) or (b, n, d) floating tensor; a 1-D input becomes (n, 1).
+
+    Dtype: the input's floating dtype; integers, booleans and Python numbers as
+    float64.
 
     Raises
     ------
@@ -95,6 +98,10 @@ def _scalar_positive(x: ArrayLike, name: str, like: Tensor) -> Tensor:
 def normalize(x: ArrayLike, *, name: str = "x", eps: float = 0.0) -> Tensor:
     r"""Project points onto the unit sphere: :math:`x / \lVert x\rVert` along the last axis.
 
+    Dtype: the input's, float16/bfloat16 in float32. Each vector is divided by its
+    largest coordinate before its norm is taken, so norms of 1e20 or 1e-20 do not
+    overflow or underflow in float32.
+
     Parameters
     ----------
     x : (n,), (n, d) or (b, n, d)
@@ -115,14 +122,18 @@ def normalize(x: ArrayLike, *, name: str = "x", eps: float = 0.0) -> Tensor:
         on the sphere represents it. The message says how many and where.
     """
     t = as_batched_points(x, name)
-    norms = torch.linalg.vector_norm(t, dim=-1, keepdim=True)
-    zero = (norms <= eps).squeeze(-1)
+    t = t.to(compute_dtype(t))
+    # divide by the largest |coordinate| first: |(1e20, 1e20)|^2 overflows float32
+    big = t.detach().abs().amax(dim=-1, keepdim=True)
+    u = t / big.clamp(min=torch.finfo(t.dtype).tiny)
+    unorm = torch.linalg.vector_norm(u, dim=-1, keepdim=True)
+    zero = (unorm * big <= eps).squeeze(-1)
     if zero.any():
         first = tuple(int(i) for i in torch.nonzero(zero)[0])
         raise ValueError(f"{name} has {int(zero.sum())} zero vector(s) (first at index {first}); "
                          f"a zero vector has no direction and cannot be projected onto the "
                          f"unit sphere")
-    return t / norms
+    return u / unorm
 
 
 def random_unit_vectors(n: int, d: int, *, batch: int | None = None, seed: int = 0,
@@ -130,6 +141,8 @@ def random_unit_vectors(n: int, d: int, *, batch: int | None = None, seed: int =
     """Points uniform on the unit sphere in d dimensions: normalized standard normals.
 
     Returns shape (n, d), or (batch, n, d) when ``batch`` is given. Seeded.
+
+    Dtype: ``dtype`` (float64 by default).
     """
     for val, nm in ((n, "n"), (d, "d")):
         if not isinstance(val, numbers.Integral) or isinstance(val, bool) or val < 1:
@@ -143,12 +156,18 @@ def random_unit_vectors(n: int, d: int, *, batch: int | None = None, seed: int =
 
 
 def temperature_from_width(width: ArrayLike) -> Tensor:
-    r"""Temperature of the equivalent dot-product softmax on the sphere: :math:`t = h^2`."""
+    r"""Temperature of the equivalent dot-product softmax on the sphere: :math:`t = h^2`.
+
+    Dtype: the width's (Python numbers as float64).
+    """
     return as_width(width) ** 2
 
 
 def width_from_temperature(temperature: ArrayLike) -> Tensor:
-    r"""Gaussian width of a dot-product softmax with temperature t: :math:`h = \sqrt t`."""
+    r"""Gaussian width of a dot-product softmax with temperature t: :math:`h = \sqrt t`.
+
+    Dtype: the temperature's (Python numbers as float64).
+    """
     return torch.sqrt(as_width(temperature, "temperature"))
 
 
@@ -169,6 +188,13 @@ def sq_distances(queries: ArrayLike, keys: ArrayLike) -> Tensor:
 
     Shapes (n_q, d), (n_k, d) -> (n_q, n_k); (b, n_q, d), (b, n_k, d) -> (b, n_q, n_k).
     Memory is n_q x n_k x d per batch entry.
+
+    Dtype: computes in the inputs' floating dtype, promoted (float64 wins);
+    integers, booleans and Python numbers as float64 (float32 would round integers
+    above 2**24), float16 and bfloat16 in float32 (too few bits for squared
+    distances and sums). Differences are squared (not dot products), exact for data
+    far from the origin; the result itself, being a squared length, can overflow a
+    dtype (1e20 in float32).
     """
     q, k = _pair(queries, keys)
     diff = q.unsqueeze(-2) - k.unsqueeze(-3)  # (..., n_q, n_k, d)
@@ -183,6 +209,12 @@ def gaussian_weights(queries: ArrayLike, keys: ArrayLike, width: ArrayLike) -> T
     Gaussian kernel. Nothing is normalized here: pass :func:`normalize` d points
     to work on the sphere.
 
+    Dtype: computes in the inputs' floating dtype, promoted (float64 wins);
+    integers, booleans and Python numbers as float64 (float32 would round integers
+    above 2**24), float16 and bfloat16 in float32 (too few bits for squared
+    distances and sums). Differences are divided by the width before they are
+    squared.
+
     Parameters
     ----------
     queries : (n_q, d) or (b, n_q, d)
@@ -194,14 +226,20 @@ def gaussian_weights(queries: ArrayLike, keys: ArrayLike, width: ArrayLike) -> T
     -------
     Tensor, (n_q, n_k) or (b, n_q, n_k); each row sums to 1.
     """
-    r2 = sq_distances(queries, keys)
-    h = _scalar_positive(width, "width", r2)
-    return torch.softmax(-r2 / (2 * h * h), dim=-1)
+    q, k = _pair(queries, keys)
+    h = _scalar_positive(width, "width", q)
+    diff = (q.unsqueeze(-2) - k.unsqueeze(-3)) / h  # scaled before squaring: no overflow
+    return torch.softmax(-0.5 * (diff * diff).sum(-1), dim=-1)
 
 
 def dot_product_weights(queries: ArrayLike, keys: ArrayLike,
                         temperature: ArrayLike | None = None) -> Tensor:
     r"""Scaled dot-product attention weights :math:`\operatorname{softmax}_i(q\cdot k_i / t)`.
+
+    Dtype: computes in the inputs' floating dtype, promoted (float64 wins);
+    integers, booleans and Python numbers as float64 (float32 would round integers
+    above 2**24), float16 and bfloat16 in float32 (too few bits for squared
+    distances and sums).
 
     Parameters
     ----------
@@ -227,10 +265,17 @@ def key_bias(keys: ArrayLike, width: ArrayLike) -> Tensor:
 
     Shapes (n_k, d) -> (n_k,); (b, n_k, d) -> (b, n_k). On the unit sphere it is
     the same constant :math:`-1/2h^2` for every key and cancels in the softmax.
+
+    Dtype: computes in the inputs' floating dtype, promoted (float64 wins);
+    integers, booleans and Python numbers as float64 (float32 would round integers
+    above 2**24), float16 and bfloat16 in float32 (too few bits for squared
+    distances and sums). The keys are divided by the width before squaring.
     """
     k = as_batched_points(keys, "keys")
+    k = k.to(compute_dtype(k))
     h = _scalar_positive(width, "width", k)
-    return -(k * k).sum(-1) / (2 * h * h)
+    kh = k / h  # scaled before squaring: no overflow or underflow of |k|^2 or h^2
+    return -0.5 * (kh * kh).sum(-1)
 
 
 def biased_dot_product_weights(queries: ArrayLike, keys: ArrayLike, width: ArrayLike) -> Tensor:
@@ -239,13 +284,26 @@ def biased_dot_product_weights(queries: ArrayLike, keys: ArrayLike, width: Array
     Equal to :func:`gaussian_weights` for any points, on the sphere or not:
     :math:`-\lVert q\rVert^2/2h^2` is the same for every key of a query and cancels.
 
+    Dtype: computes in the inputs' floating dtype, promoted (float64 wins);
+    integers, booleans and Python numbers as float64 (float32 would round integers
+    above 2**24), float16 and bfloat16 in float32 (too few bits for squared
+    distances and sums). Queries and keys are first shifted by the keys' mean (per
+    batch entry) and divided by the width: the shift changes every score of one
+    query by the same constant, which the softmax cancels, so the result stays equal
+    to :func:`gaussian_weights` for data far from the origin. What remains is the
+    rounding of the dot products, about the dtype's epsilon times :math:`\lVert q -
+    c\rVert \lVert k - c\rVert / h^2` (c the keys' mean) in each score: below the
+    epsilon unless a query lies many widths from keys spread over many widths.
+
     Returns
     -------
     Tensor, (n_q, n_k) or (b, n_q, n_k).
     """
     q, k = _pair(queries, keys)
     h = _scalar_positive(width, "width", q)
-    scores = q @ k.transpose(-1, -2) / (h * h) + key_bias(k, h).unsqueeze(-2)
+    c = k.detach().mean(-2, keepdim=True)  # the keys' centre; shifting both by it changes a
+    qc, kc = (q - c) / h, (k - c) / h      # query's scores by one constant, which cancels
+    scores = qc @ kc.transpose(-1, -2) + key_bias(kc, 1.0).unsqueeze(-2)
     return torch.softmax(scores, dim=-1)
 
 
@@ -256,6 +314,8 @@ def sphere_identity_error(queries: ArrayLike, keys: ArrayLike, width: ArrayLike)
     (:func:`normalize`): the Gaussian side from distances, the other from dot
     products. Returns :math:`\max_{j,i} |a^{\text{gauss}}_{ji} - a^{\text{dot}}_{ji}|`,
     about the floating-point precision when the identity holds.
+
+    Dtype: as :func:`normalize` and :func:`gaussian_weights`.
     """
     q = normalize(queries, name="queries")
     k = normalize(keys, name="keys")

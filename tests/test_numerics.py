@@ -1,0 +1,504 @@
+"""Numbers users pass in come out right (issue 13).
+
+Part 1: each input of the issue, with its right value. Part 2: hypothesis
+properties over the public pooling, selection, Parzen and sphere functions:
+translation and scale equivariance for float16, bfloat16, float32, float64 and
+integer inputs; class decisions equal to a float64 log-domain reference; no
+warning from array-likes (warnings are errors in this module).
+"""
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from scipy.special import logsumexp
+
+from nwlib import attention_weights, kernels, nadaraya_watson
+from nwlib.data import true_function
+from nwlib.multidim import minkowski_nadaraya_watson, standardize
+from nwlib.parzen import (
+    joint_class_densities,
+    log_parzen_density,
+    nw_class_probabilities,
+    nw_classify,
+    parzen_classify,
+    parzen_density,
+)
+from nwlib.pooling import log_scores, scaled_sq_distances
+from nwlib.scale import banded_nadaraya_watson, loo_cv_score, select_width_loo
+from nwlib.selection import (
+    loo_error,
+    loo_predictions,
+    select_width_grid,
+    silverman_width,
+)
+from nwlib.sphere import (
+    biased_dot_product_weights,
+    gaussian_weights,
+    key_bias,
+    normalize,
+    sq_distances,
+)
+
+pytestmark = [pytest.mark.filterwarnings("error"), pytest.mark.usefixtures("one_torch_thread")]
+
+SETTINGS = settings(max_examples=25, deadline=None, derandomize=True, database=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+
+# --------------------------------------------------------------------------- the issue's inputs
+
+
+def _stamps():
+    k = np.arange(10)
+    t = (1_600_000_000 + 3600 * k).astype(np.int64)
+    return t, np.sin(k), [int(t[3]) + 1800, int(t[4]) + 1800]
+
+
+@pytest.mark.parametrize("kind", ["int64 array", "list of ints", "int tensor"])
+def test_unix_time_stamps_keep_their_seconds(kind):
+    t, y, q = _stamps()
+    ref = nadaraya_watson(np.array(q, float) - t[0], (t - t[0]).astype(float), y, 3600.0)
+    assert np.allclose(ref.numpy(), [-0.21275, -0.59290], atol=5e-6)
+    tt = {"int64 array": t, "list of ints": t.tolist(), "int tensor": torch.from_numpy(t)}[kind]
+    qq = torch.tensor(q) if kind == "int tensor" else q
+    f = nadaraya_watson(qq, tt, y, 3600)
+    assert f.dtype == torch.float64
+    assert torch.allclose(f, ref, rtol=0, atol=1e-12)
+    w = attention_weights(qq, tt, 3600)
+    assert w.dtype == torch.float64
+    assert torch.allclose(w @ torch.from_numpy(y), ref, rtol=0, atol=1e-12)
+
+
+def _offset_sample():
+    rng = np.random.default_rng(1)
+    x0 = np.sort(rng.uniform(0, 10, 200))
+    return x0, np.sin(x0) + 0.3 * rng.standard_normal(200)
+
+
+def test_select_width_loo_is_not_fooled_by_an_offset():
+    x0, y = _offset_sample()
+    exact = select_width_loo(x0, y, dtype=torch.float64)  # float64 on the data near 0
+    assert exact.width == pytest.approx(0.336, abs=0.005)
+    assert exact.score == pytest.approx(0.082, abs=0.001)
+    for dtype in (torch.float32, torch.float64, None):  # float32 is the default fast path
+        got = select_width_loo(x0 + 1e9, y, dtype=dtype)
+        assert got.width == pytest.approx(exact.width, rel=2e-3)
+        assert got.score == pytest.approx(exact.score, rel=1e-5)
+    # the score itself, asked for in float32 on the offset data
+    s32 = loo_cv_score(x0 + 1e9, y, exact.width, dtype=torch.float32)
+    assert s32 == pytest.approx(exact.score, rel=1e-5)
+
+
+@pytest.mark.parametrize("a, b", [(1e-20, 0.0), (1e20, 5e29), (3.7, -1e10), (1.0, 1e12)])
+@pytest.mark.parametrize("dtype", [torch.float32, None])
+def test_select_width_loo_is_scale_equivariant(a, b, dtype):
+    x0, y = _offset_sample()
+    exact = select_width_loo(x0, y, dtype=torch.float64)
+    got = select_width_loo(a * x0 + b, 1e6 + 1e3 * y, dtype=dtype)
+    assert got.width / a == pytest.approx(exact.width, rel=2e-3)
+    assert got.score / 1e6 == pytest.approx(exact.score, rel=1e-4)
+
+
+TWO_CLUSTERS = ([0, 0.2, 0.4, 3, 3.2, 3.4], [0, 0, 0, 1, 1, 1])
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.bfloat16, torch.float16])
+def test_parzen_classify_compares_log_densities(dtype):
+    data, labels = TWO_CLUSTERS
+    d = torch.tensor(data, dtype=dtype)
+    got = parzen_classify(torch.tensor([0.1, 3.1], dtype=dtype), d, labels, 1e-3)
+    assert got.tolist() == [0, 1]
+    assert parzen_classify(torch.tensor([-40.0], dtype=dtype), d, labels, 1.0).tolist() == [0]
+    assert nw_classify(torch.tensor([-40.0, 0.1, 3.1], dtype=dtype), d, labels,
+                       1e-3).tolist() == [0, 0, 1]
+
+
+def test_parzen_densities_underflow_to_zero_but_decisions_do_not():
+    data, labels = TWO_CLUSTERS
+    assert float(parzen_density([-40.0], data, 1.0)[0]) == 0.0  # the true value is ~1e-350
+    assert float(log_parzen_density([-40.0], data, 1.0)[0]) < -700
+    assert (joint_class_densities([0.1, 3.1], data, labels, 1e-3) == 0).all()
+    probs = nw_class_probabilities([-40.0], data, labels, 1.0)
+    assert torch.allclose(probs, torch.tensor([[1.0, 0.0]], dtype=probs.dtype))
+
+
+def _scaled_example(a, dtype):
+    g = np.random.default_rng(1)
+    kx = g.uniform(0, 10, 50)
+    qx = np.linspace(0, 10, 7)
+    ref = nadaraya_watson(qx, kx, np.sin(kx), 0.7)
+    cast = lambda z: torch.tensor(a * z, dtype=dtype)
+    return cast(qx), cast(kx), torch.tensor(np.sin(kx), dtype=dtype), a * 0.7, ref
+
+
+@pytest.mark.parametrize("a", [1e-20, 1e20])
+@pytest.mark.parametrize("banded", [False, True])
+def test_tiny_and_huge_units_in_float32(a, banded):
+    q, k, v, h, ref = _scaled_example(a, torch.float32)
+    f = nadaraya_watson(q, k, v, h, banded=banded)
+    assert f.dtype == torch.float32
+    assert torch.allclose(f.double(), ref, rtol=0, atol=1e-6)
+    w = attention_weights(q, k, h)
+    assert torch.allclose((w @ v).double(), ref, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("path", ["dense", "banded", "grad"])
+def test_far_keys_get_exactly_zero_weight(dtype, path):
+    """The exp floor (about -83 in float32, -704 in float64) gives far keys weight 0,
+    not exp(-83): a huge value of a far key must not leak into the estimate."""
+    big = 1e30 if dtype == torch.float32 else 1e300
+    k = torch.tensor([0.0, 0.5, 100.0], dtype=dtype)
+    v = torch.tensor([1.0, 1.0, big], dtype=dtype)
+    h = torch.tensor(1.0, dtype=dtype, requires_grad=path == "grad")
+    f = nadaraya_watson(torch.tensor([0.1], dtype=dtype), k, v, h, banded=path == "banded")
+    assert float(f.detach()[0]) == 1.0
+    w = attention_weights(torch.tensor([0.1], dtype=dtype), k, 1.0)
+    assert float(w[0, 2]) == 0.0
+
+
+def test_integer_labels_stay_exact():
+    labels = np.array([16_777_217, 16_777_217, 16_777_216, 16_777_216], dtype=np.int64)
+    x = np.array([0.0, 0.1, 5.0, 5.1], dtype=np.float32)  # float32 data: labels still exact
+    for fn in (parzen_classify, nw_classify):
+        got = fn(np.array([0.05, 5.05], dtype=np.float32), x, labels, 0.5)
+        assert got.dtype == torch.float64
+        assert got.tolist() == [16_777_217, 16_777_216]
+
+
+# --------------------------------------------------------------------------- dtypes kept
+
+
+def test_float64_stays_float64_and_float32_is_not_raised_or_lowered():
+    x64 = np.linspace(0, 1, 20)
+    x32 = x64.astype(np.float32)
+    assert nadaraya_watson(x64, x64, x64, 0.1).dtype == torch.float64
+    assert nadaraya_watson(x32, x32, x32, 0.1).dtype == torch.float32
+    # float64 values are not rounded to float32 because the points are float32
+    assert nadaraya_watson(x32, x32, x64, 0.1).dtype == torch.float64
+    assert minkowski_nadaraya_watson(x32, x32, x64, 0.1).dtype == torch.float64
+    assert nadaraya_watson(x64, x64, x64, 0.1, dtype=torch.float32).dtype == torch.float32
+
+
+@pytest.mark.parametrize("half", [torch.float16, torch.bfloat16])
+def test_half_precision_is_computed_in_float32(half):
+    x = torch.linspace(0, 4, 30)
+    y = torch.sin(x)
+    ref = nadaraya_watson(x.to(half).double(), x.to(half).double(), y.to(half).double(), 0.3)
+    f = nadaraya_watson(x.to(half), x.to(half), y.to(half), 0.3)
+    assert f.dtype == torch.float32
+    assert torch.allclose(f.double(), ref, atol=1e-6)
+    # asked for explicitly: computed in float32, returned in the asked dtype
+    g = nadaraya_watson(x, x, y, 0.3, dtype=half)
+    assert g.dtype == half
+    assert torch.allclose(g.double(), nadaraya_watson(x.double(), x.double(), y.double(), 0.3),
+                          atol=2 * torch.finfo(half).eps)
+    assert gaussian_weights(x.to(half), x.to(half), 0.3).dtype == torch.float32
+    assert log_parzen_density(x.to(half), x.to(half), 0.3).dtype == torch.float32
+
+
+def test_explicit_float32_keeps_offset_digits():
+    """dtype=float32 on float64 data far from 0: centred in float64 before the cast."""
+    x = np.linspace(0, 1, 50) + 1e9
+    y = np.cos(3 * x - 3e9) + 1e6  # values with an offset too
+    ref = nadaraya_watson(x - 1e9, x - 1e9, y - 1e6, 0.05) + 1e6
+    for banded in (False, True):
+        f = nadaraya_watson(x, x, y, 0.05, dtype=torch.float32, banded=banded)
+        assert torch.allclose(f.double(), ref, rtol=1e-7, atol=0)
+        g = banded_nadaraya_watson(x, x, y, 0.05, dtype="float32")
+        assert torch.allclose(g.double(), ref, rtol=1e-7, atol=0)
+
+
+# --------------------------------------------------------------------------- array-likes
+
+
+def _readonly(a):
+    a = np.array(a, dtype=float)
+    a.flags.writeable = False
+    return a
+
+
+_X = np.linspace(0, 3, 12)
+_Y = np.sin(_X)
+_L = (np.arange(12) >= 6).astype(np.int64)
+KINDS = {
+    "read-only numpy": lambda a: _readonly(a),
+    "pandas Series": lambda a: pd.Series(np.asarray(a, dtype=float)),
+    "pandas DataFrame": lambda a: pd.DataFrame({"x": np.asarray(a, dtype=float)}),
+    "list": lambda a: list(np.asarray(a, dtype=float)),
+    "memory map": None,
+    "torch tensor": lambda a: torch.as_tensor(np.array(a, dtype=float)),
+    "non-contiguous numpy": lambda a: np.repeat(np.asarray(a, dtype=float), 2)[::2],
+}
+CALLS = {
+    "nadaraya_watson": lambda c: nadaraya_watson(c(_X), c(_X), c(_Y), 0.3),
+    "nadaraya_watson banded": lambda c: nadaraya_watson(c(_X), c(_X), c(_Y), 0.3, banded=True),
+    "attention_weights": lambda c: attention_weights(c(_X), c(_X), 0.3),
+    "log_scores": lambda c: log_scores(c(_X), c(_X), 0.3),
+    "loo_predictions": lambda c: loo_predictions(c(_X), c(_Y), 0.3),
+    "loo_error": lambda c: loo_error(c(_X), c(_Y), 0.3),
+    "loo_cv_score": lambda c: loo_cv_score(c(_X), c(_Y), 0.3),
+    "silverman_width": lambda c: silverman_width(c(_X)),
+    "select_width_grid": lambda c: select_width_grid(c(_X), c(_Y), num=5),
+    "parzen_classify": lambda c: parzen_classify(c(_X), c(_X), c(_L), 0.3),
+    "nw_classify": lambda c: nw_classify(c(_X), c(_X), c(_L), 0.3),
+    "log_parzen_density": lambda c: log_parzen_density(c(_X), c(_X), 0.3),
+    "gaussian_weights": lambda c: gaussian_weights(c(_X), c(_X), 0.3),
+    "biased_dot_product_weights": lambda c: biased_dot_product_weights(c(_X), c(_X), 0.3),
+    "normalize": lambda c: normalize(c(_X + 1)),
+    "minkowski_nadaraya_watson": lambda c: minkowski_nadaraya_watson(c(_X), c(_X), c(_Y), 0.3),
+    "standardize": lambda c: standardize(c(_X)),
+    "kernel profile": lambda c: kernels.gaussian(c(_X)),
+    "true_function": lambda c: true_function(c(_X)),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+@pytest.mark.parametrize("call", sorted(CALLS))
+def test_array_likes_give_no_warning_and_the_same_numbers(call, kind, tmp_path):
+    if kind == "memory map":
+        count = iter(range(10 ** 6))
+
+        def conv(a):
+            path = tmp_path / f"a{next(count)}.npy"
+            np.save(path, np.asarray(a, dtype=float))
+            return np.load(path, mmap_mode="r")
+    else:
+        conv = KINDS[kind]
+    ref = CALLS[call](lambda a: np.array(a, dtype=float))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = CALLS[call](conv)
+    if hasattr(ref, "width"):
+        ref, got = ref.width, got.width
+    assert np.allclose(_numbers(got), _numbers(ref), rtol=1e-12, atol=1e-12)
+
+
+def _numbers(r):
+    parts = r if isinstance(r, tuple) else (r,)
+    return np.concatenate([np.ravel(z.detach().numpy() if isinstance(z, torch.Tensor) else z)
+                           for z in parts]).astype(float)
+
+
+def test_python_scalars_and_integers_everywhere():
+    assert nadaraya_watson(1, [0, 2], [1, 3], 1).tolist() == [2.0]
+    assert float(kernels.gaussian(0)) == 1.0
+    assert true_function(0).dtype == torch.float64
+    assert key_bias([[1, 0]], 1).dtype == torch.float64
+
+
+# --------------------------------------------------------------------------- equivariance
+
+DTYPES = ["float64", "float32", "bfloat16", "float16", "int64"]
+_EPS = {"float64": 2.0 ** -52, "float32": 2.0 ** -23, "bfloat16": 2.0 ** -23,
+        "float16": 2.0 ** -23, "int64": 2.0 ** -52}  # halves are computed in float32
+
+
+@st.composite
+def transformed(draw, d_max=2, n_max=12, integer_ok=True):
+    """A problem (q, k, v, h) in float64 near 0, and the same problem mapped by x -> a x + b
+    and cast to a dtype: ``(dtype, a, b, Q, K, V, H, q0, k0, v0)`` where q0, k0, v0 are
+    the *rounded* inputs mapped back exactly (in float64): the reference problem."""
+    dtype = draw(st.sampled_from(DTYPES if integer_ok else DTYPES[:4]))
+    d = draw(st.integers(1, d_max))
+    n_q, n_k = draw(st.integers(1, 6)), draw(st.integers(2, n_max))
+    seed = draw(st.integers(0, 2 ** 31))
+    g = np.random.default_rng(seed)
+    k = g.uniform(-1, 1, (n_k, d))
+    q = g.uniform(-1.5, 1.5, (n_q, d))
+    v = g.uniform(-1, 1, n_k)
+    h = 10 ** draw(st.floats(-1.5, 0.5))
+    if dtype == "int64":
+        a = 10 ** draw(st.floats(2, 12))
+    elif dtype == "float16":
+        a = 10 ** draw(st.floats(-3, 3))
+    else:
+        a = 10 ** draw(st.floats(-20, 20))
+    rel = draw(st.sampled_from([0.0, 1.0, 1e3, 1e6, 1e9]))
+    b = float(np.float64(rel * a * draw(st.sampled_from([1.0, -1.0]))))
+    if dtype in ("float16", "int64"):  # what the dtype can hold
+        assume(abs(b) + 2 * a < (6e4 if dtype == "float16" else 9e18))
+    tdt = {"float64": torch.float64, "float32": torch.float32, "bfloat16": torch.bfloat16,
+           "float16": torch.float16, "int64": torch.int64}[dtype]
+
+    def cast(x):
+        y = a * x + b
+        if dtype == "int64":
+            return torch.from_numpy(np.round(y).astype(np.int64))
+        return torch.from_numpy(y).to(tdt)
+
+    Q, K = cast(q), cast(k)
+    back = lambda T: ((T.double() - b) / a).numpy()  # exact subtraction (Sterbenz), one division
+    V = torch.from_numpy(v).to(torch.float32 if dtype == "int64" else tdt)
+    v0 = V.double().numpy()
+    return dtype, a, b, Q, K, V, a * h, back(Q), back(K), v0, h
+
+
+def _ref_nw(q, k, v, h):
+    r2 = (((q[:, None, :] - k[None]) / h) ** 2).sum(-1)
+    lw = -0.5 * r2
+    w = np.exp(lw - logsumexp(lw, axis=1, keepdims=True))
+    return w, w @ v, r2
+
+
+def _tol(dtype, r2=None):
+    eps = _EPS[dtype]
+    return 64 * eps * (1 + (0 if r2 is None else min(float(np.max(r2)), 200.0)))
+
+
+@SETTINGS
+@given(transformed(), st.sampled_from(["dense", "banded", "weights", "minkowski", "grad"]),
+       st.sampled_from(["scalar", "coordinate", "key"]))
+def test_pooling_is_translation_and_scale_equivariant(p, path, per):
+    dtype, _, _, Q, K, V, H, q0, k0, v0, h = p
+    n_k, d = K.shape
+    mult = {"scalar": np.ones(()), "coordinate": np.linspace(1, 2, d),
+            "key": np.linspace(0.5, 1.5, n_k)[:, None]}[per]
+    w_ref, f_ref, r2 = _ref_nw(q0, k0, v0, h * mult)
+    near = np.where(w_ref > 1e-12, r2, 0).max()  # the keys that carry weight
+    tol = _tol(dtype, near) * 4
+    H = torch.from_numpy(np.asarray(H * mult, dtype=np.float64))
+    if path == "banded":
+        assume(d == 1 and per == "scalar")
+        f = nadaraya_watson(Q, K, V, H, banded=True)
+    elif path == "dense":
+        f = nadaraya_watson(Q, K, V, H, banded=False)
+    elif path == "grad":
+        f = nadaraya_watson(Q, K, V, H.clone().requires_grad_(True)).detach()
+    elif path == "minkowski":
+        f = minkowski_nadaraya_watson(Q, K, V, H)
+    else:
+        w = attention_weights(Q, K, H)
+        assert np.abs(w.double().numpy() - w_ref).max() <= tol
+        f = w.double() @ torch.from_numpy(v0)
+    assert f.dtype in (torch.float64, torch.float32)
+    assert np.abs(f.double().numpy() - f_ref).max() <= tol * max(1.0, np.abs(v0).max())
+
+
+@SETTINGS
+@given(transformed())
+def test_scaled_distances_and_log_scores_are_invariant(p):
+    dtype, _, _, Q, K, _, H, q0, k0, v0, h = p
+    _, _, r2 = _ref_nw(q0, k0, v0, h)
+    got = scaled_sq_distances(Q, K, H).double().numpy()
+    assert np.allclose(got, r2, rtol=_tol(dtype), atol=_tol(dtype))
+    s = log_scores(Q, K, H).double().numpy()
+    assert np.allclose(s, -0.5 * r2, rtol=_tol(dtype), atol=_tol(dtype))
+
+
+@SETTINGS
+@given(transformed())
+def test_loo_predictions_and_score_are_invariant(p):
+    dtype, _, _, _, K, V, H, _, k0, v0, h = p
+    _, _, r2 = _ref_nw(k0, k0, v0, h)
+    lw = -0.5 * r2
+    np.fill_diagonal(lw, -np.inf)
+    w = np.exp(lw - logsumexp(lw, axis=1, keepdims=True))
+    ref = w @ v0
+    near = np.where(w > 1e-12, r2, 0).max()
+    tol = 4 * _tol(dtype, near)
+    got = loo_predictions(K, V, H).double().numpy()
+    assert np.abs(got - ref).max() <= tol
+    cv = float(np.mean((v0 - ref) ** 2))
+    assert abs(float(loo_error(K, V, H)) - cv) <= 4 * tol
+    if K.shape[1] == 1:
+        assert abs(loo_cv_score(K, V, H) - cv) <= 4 * tol
+
+
+@SETTINGS
+@given(transformed(integer_ok=False))
+def test_sphere_gaussian_forms_are_invariant(p):
+    dtype, _, _, Q, K, _, H, q0, k0, v0, h = p
+    w_ref, _, r2 = _ref_nw(q0, k0, v0, h)
+    near = np.where(w_ref > 1e-12, r2, 0).max()
+    tol = 4 * _tol(dtype, near)
+    assert np.abs(gaussian_weights(Q, K, H).double().numpy() - w_ref).max() <= tol
+    # the dot-product form with the key bias: equal off the origin too (it is centred)
+    span = 1 + np.abs(q0 - k0.mean(0)).max() / h
+    assert np.abs(biased_dot_product_weights(Q, K, H).double().numpy() - w_ref).max() <= tol * span ** 2
+    kb = key_bias(K, H).double().numpy()
+    assert np.allclose(kb, -0.5 * (((K.double().numpy()) / H) ** 2).sum(-1), rtol=_tol(dtype))
+
+
+def test_biased_dot_product_equals_gaussian_far_from_the_origin():
+    g = torch.Generator().manual_seed(0)
+    q, k = torch.randn(5, 3, generator=g, dtype=torch.float64), torch.randn(9, 3, generator=g,
+                                                                              dtype=torch.float64)
+    for offset in (0.0, 1e4, 1e8):
+        for dt, tol in ((torch.float64, 1e-12), (torch.float32, 1e-5)):
+            Q, K = (q + offset).to(dt), (k + offset).to(dt)
+            ref = gaussian_weights(Q.double(), K.double(), 0.7)
+            assert (biased_dot_product_weights(Q, K, 0.7).double() - ref).abs().max() < tol
+
+
+def test_normalize_and_sq_distances_at_extreme_scales():
+    x = torch.tensor([[3e20, 4e20], [3e-20, -4e-20]], dtype=torch.float32)
+    u = normalize(x)
+    assert torch.allclose(u, torch.tensor([[0.6, 0.8], [0.6, -0.8]]), atol=1e-6)
+    assert torch.isfinite(sq_distances(x[1:], x[1:] * 2)).all()
+
+
+@SETTINGS
+@given(transformed(), st.sampled_from(["gaussian", "epanechnikov"]))
+def test_log_parzen_density_shifts_by_the_log_of_the_scale(p, kernel):
+    dtype, a, _, Q, K, _, H, q0, k0, _, h = p
+    d = K.shape[1]
+    r2 = (((q0[:, None, :] - k0[None]) / h) ** 2).sum(-1)
+    assume(not (np.abs(r2 - 1) < 1e-3).any())  # compact kernel: no key on the support's edge
+    if kernel == "gaussian":
+        lk = -0.5 * r2 - d / 2 * math.log(2 * math.pi)
+    else:
+        c = {1: 1.0, 2: 3 * math.pi / 8}[d]
+        lk = np.where(r2 < 1, np.log(np.clip(0.75 * (1 - r2), 1e-300, None)), -np.inf) - math.log(c)
+    with np.errstate(divide="ignore"):
+        ref = logsumexp(lk, axis=1) - math.log(K.shape[0]) - d * math.log(h)
+    got = log_parzen_density(Q, K, H, kernel).double().numpy() + d * math.log(a)
+    fin = np.isfinite(ref)
+    assert (np.isneginf(got) == ~fin).all()
+    atol = 4 * _tol(dtype, r2.min(1).max()) + 1e-12 * d * abs(math.log(a))
+    assert np.allclose(got[fin], ref[fin], rtol=_tol(dtype), atol=atol)
+
+
+# --------------------------------------------------------------------------- class decisions
+
+
+@st.composite
+def classification(draw):
+    p = draw(transformed())
+    n_k = p[4].shape[0]
+    labels = np.array(draw(st.lists(st.integers(0, 2), min_size=n_k, max_size=n_k)), dtype=np.int64)
+    far = draw(st.sampled_from([0.0, 10.0, 40.0]))  # queries far from every key too
+    return p, labels, far
+
+
+def _ref_log_joint(q, k, labels, h):
+    r2 = (((q[:, None, :] - k[None]) / h) ** 2).sum(-1)
+    cls = np.unique(labels)
+    out = np.stack([logsumexp(np.where(labels[None] == c, -0.5 * r2, -np.inf), axis=1)
+                    for c in cls], axis=1)
+    return out, cls
+
+
+@SETTINGS
+@given(classification())
+def test_class_decisions_match_a_float64_log_domain_reference(c):
+    (dtype, a, b, Q, K, _, H, q0, k0, _, h), labels, far = c
+    if far:  # shift the queries far from the keys (in units of the width)
+        Q = (Q.double() + far * H).to(Q.dtype) if Q.is_floating_point() else Q + int(far * H)
+        q0 = (Q.double().numpy() - b) / a
+    assume(np.isfinite(Q.double().numpy()).all())
+    ref, cls = _ref_log_joint(q0, k0, labels, h)
+    top = np.sort(ref, axis=1)
+    margin = top[:, -1] - (top[:, -2] if top.shape[1] > 1 else -np.inf)
+    r2 = (((q0[:, None, :] - k0[None]) / h) ** 2).sum(-1)
+    clear = margin > 1e3 * _tol(dtype, r2.min(1).max()) * (1 + np.abs(top[:, -1]))
+    want = cls[ref.argmax(1)]
+    got = parzen_classify(Q, K, labels, H).numpy()
+    assert not np.isnan(got).any()  # the Gaussian never vanishes
+    assert (got[clear] == want[clear]).all()
+    nw = nw_classify(Q, K, labels, H).numpy()
+    assert (nw[clear] == want[clear]).all()
