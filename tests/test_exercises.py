@@ -88,6 +88,7 @@ def test_exercise_has_stubs_no_solutions_no_noise(path):
         assert not c.metadata["editable"] and not c.metadata["deletable"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", SOLUTIONS, ids=IDS)
 def test_untouched_exercise_runs_and_every_check_says_not_done(path, tmp_path):
     ex = tmp_path / path.name

@@ -13,6 +13,7 @@ from nwlib.grading import autograde, fill_answers, main, require
 
 # nbgrader 0.9.6's own gradebook queries trigger SQLAlchemy autoflush warnings
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+slow = pytest.mark.slow  # each grading run starts kernels: `make unit` skips these
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
@@ -43,6 +44,7 @@ def _points(rows, learner):
             for r in rows if r["learner"] == learner}
 
 
+@slow
 def test_every_learner_gets_a_row_per_exercise(graded):
     expected = None
     for learner in ("full", "untouched", "partial"):
@@ -52,16 +54,19 @@ def test_every_learner_gets_a_row_per_exercise(graded):
         assert keys == expected
 
 
+@slow
 def test_solutions_get_full_marks(graded):
     pts = _points(graded, "full")
     assert all(p == m and m >= 1 for p, m in pts.values()), pts
 
 
+@slow
 def test_untouched_exercises_get_zero(graded):
     pts = _points(graded, "untouched")
     assert all(p == 0 and m >= 1 for p, m in pts.values()), pts
 
 
+@slow
 def test_a_partly_solved_notebook_gets_exactly_those_points(graded):
     pts = _points(graded, "partial")
     for (nb, ex), (p, m) in pts.items():

@@ -48,6 +48,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+pytestmark = pytest.mark.browser  # a Jupyter server and chromium: `make unit` skips it
+
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = sorted(p for p in (ROOT / "exercises").glob("*.ipynb")
                    if not p.name.endswith(".bak.ipynb"))
