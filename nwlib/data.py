@@ -4,8 +4,13 @@ r"""The running example: seeded synthetic data for every chapter.
 :math:`\varepsilon \sim N(0, \sigma^2)`, where
 
 * ``"linear"`` (default): :math:`f(x) = 2\sin x + x`,
-* ``"power"``: :math:`f(x) = 2\sin x + x^{0.8}` (the variant with
-  :math:`\sigma = 0.5`, :math:`n = 50` of the d2l chapter).
+* ``"power"``: :math:`f(x) = 2\sin x + x^{0.8}`, the function of the earlier
+  edition of *Dive into Deep Learning*, section "Attention Pooling: Nadaraya-Watson
+  Kernel Regression" (source ``chapter_attention-mechanisms/nadaraya-waston.md`` in
+  d2l-ai/d2l-en, references.bib ``zhang2021d2l``), which uses :math:`\sigma = 0.5` and
+  50 training and 50 test pairs. The 2023 edition's section 11.2, "Attention Pooling by
+  Similarity" (``zhang2023d2l``), uses :math:`2\sin x + x` with 40 pairs and noise of
+  standard deviation 1 instead.
 """
 from __future__ import annotations
 
@@ -60,8 +65,17 @@ def running_example(n_train: int = 50, n_val: int = 50, *, noise: float = 0.5,
     seed : int
         Seed of a private ``torch.Generator``: the same ``(n_train, n_val, noise,
         variant, seed)`` always gives the same data, and the global random state
-        is left alone. The two sets are drawn jointly, so changing ``n_val`` also
-        changes the training draw; fix both sizes when comparing experiments.
+        is left alone. The two sets are drawn jointly: all ``n_train + n_val``
+        inputs first, then all the noise. The training inputs therefore depend only
+        on ``(n_train, seed)``, but the training *outputs* change with ``n_val``
+        (their noise is drawn after all the inputs). Fix both sizes when comparing
+        experiments. The chapters use
+        ``(50, 50, seed=0)`` (chapters 2 and 5), ``(50, 1000, seed=0)`` (chapter 3
+        and the learners' questions: same inputs as chapter 2, other noise, so its
+        widths and errors are not chapter 2's), ``(100, 2000, seed=1)`` (chapter 4)
+        and ``n_val = 0`` draws for the size studies (chapter 4, the appendix);
+        each solution notebook names its draws in its first cells. This is kept, not changed, because the book's stored numbers are computed
+        on these draws.
 
     Returns
     -------
