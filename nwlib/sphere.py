@@ -256,7 +256,10 @@ def gaussian_weights(queries: ArrayLike, keys: ArrayLike, width: ArrayLike) -> T
     integers, booleans and Python numbers as float64 (float32 would round integers
     above 2**24), float16 and bfloat16 in float32 (too few bits for squared
     distances and sums). Differences are divided by the width before they are
-    squared.
+    squared; where every key of a query lies so many widths away that its squared
+    scaled distance overflows (a width below about 1e-154 of the distances in
+    float64), the squared distances are shifted by the nearest one first, so the
+    nearest key gets the weight (ties share it) instead of NaN.
 
     Parameters
     ----------
@@ -271,8 +274,29 @@ def gaussian_weights(queries: ArrayLike, keys: ArrayLike, width: ArrayLike) -> T
     """
     q, k = _pair(queries, keys)
     h = _scalar_positive(width, "width", q)
-    diff = (q.unsqueeze(-2) - k.unsqueeze(-3)) / h  # scaled before squaring: no overflow
-    return torch.softmax(-0.5 * (diff * diff).sum(-1), dim=-1)
+    diff = (q.unsqueeze(-2) - k.unsqueeze(-3)) / h  # scaled before squaring
+    r2 = (diff * diff).sum(-1)
+    far = torch.isinf(r2).all(-1, keepdim=True)  # every key beyond sqrt(max) widths
+    if bool(far.any()):
+        r2 = torch.where(far, _shifted_sq_norms(diff), r2)
+    return torch.softmax(-0.5 * r2, dim=-1)
+
+
+def _shifted_sq_norms(r: Tensor) -> Tensor:
+    r""":math:`\lVert r\rVert^2 - \min_i \lVert r_i\rVert^2` along the keys, without overflow.
+
+    For rows whose every squared scaled distance overflows (a width below about
+    1e-154 of the distances in float64, 1e-19 in float32): the norms are formed
+    from power-of-two-scaled vectors and the difference of squares as
+    :math:`(n - m)(n + m)`, so the nearest key scores 0 and the softmax gives it
+    its weight instead of inf - inf = NaN.
+    """
+    big = r.detach().abs().amax(-1, keepdim=True)
+    _, e = torch.frexp(torch.where(big > 0, big, torch.ones_like(big)))
+    p = torch.ldexp(torch.ones_like(big), e)
+    n = torch.linalg.vector_norm(r / p, dim=-1) * p.squeeze(-1)
+    m = n.amin(-1, keepdim=True)
+    return (n - m) * (n + m)
 
 
 def dot_product_weights(queries: ArrayLike, keys: ArrayLike,

@@ -693,3 +693,19 @@ def test_kernel_profiles_reject_nan(name):
         kernels.KERNELS[name](torch.tensor([np.nan], dtype=torch.float32))
     far = prof(np.array([np.inf, -np.inf])).tolist()  # an infinitely far point: the limit
     assert far == ([1.0, 1.0] if name == "constant" else [0.0, 0.0])
+
+
+@pytest.mark.parametrize("dtype, width", [(torch.float64, 1e-200), (torch.float64, 1e-300),
+                                          (torch.float32, 1e-25)])
+def test_sphere_gaussian_weights_tiny_width_go_to_the_nearest_key(dtype, width):
+    """A3 (sphere part): every squared scaled distance overflowed -> all NaN.
+
+    Reference: the limit as the width goes to 0, one-hot on the nearest key (ties share).
+    """
+    x = torch.tensor([[0.0], [1.0], [2.0]], dtype=dtype)
+    q = torch.tensor([[0.2], [1.9], [1.5]], dtype=dtype)
+    got = _sphere.gaussian_weights(q, x, width)
+    want = torch.tensor([[1.0, 0, 0], [0, 0, 1], [0, 0.5, 0.5]], dtype=dtype)
+    assert torch.equal(got, want)
+    g = _sphere.gaussian_weights(q[:, None].expand(3, 2, 1), x[None].expand(3, 3, 1), width)
+    assert not g.isnan().any() and torch.equal(g[:, 0], want)  # batched
