@@ -44,16 +44,24 @@ __all__ = ["Kernel", "KERNELS", "get_kernel", "gaussian", "boxcar", "constant",
 def _as_u(u: Tensor) -> Tensor:
     """Tensors pass through (graph and dtype kept); array-likes become floating tensors
     (integers as float64), read-only numpy arrays without a warning. Profiles are
-    elementwise, so they compute in the dtype of ``u``: no sums, nothing to accumulate."""
-    return u if isinstance(u, Tensor) and u.is_floating_point() else as_float_tensor(
+    elementwise, so they compute in the dtype of ``u``: no sums, nothing to accumulate.
+
+    NaN is a ``ValueError`` naming ``u``, as in every other public function (it has
+    no distance, so no kernel value); ``u = +-inf`` is accepted: an infinitely far
+    point has the profile's limit there (0, or 1 for the constant kernel)."""
+    t = u if isinstance(u, Tensor) and u.is_floating_point() else as_float_tensor(
         u, "u", allow_empty=True, finite=False)
+    if bool(torch.isnan(t.detach()).any()):
+        raise ValueError("u contains NaN; every entry must be a number (+-inf is allowed: "
+                         "an infinitely far point)")
+    return t
 
 
 def gaussian(u: Tensor) -> Tensor:
     """Gaussian profile :math:`\\exp(-u^2/2)`; any shape in, same shape out.
 
     Dtype: elementwise in the dtype of ``u`` (array-likes become tensors, integers
-    float64).
+    float64). NaN in ``u`` is a ``ValueError``.
     """
     u = _as_u(u)
     return torch.exp(-0.5 * u * u)
@@ -63,7 +71,7 @@ def boxcar(u: Tensor) -> Tensor:
     """Boxcar profile :math:`\\mathbf 1\\{|u| < 1\\}`; any shape in, same shape out.
 
     Dtype: elementwise in the dtype of ``u`` (array-likes become tensors, integers
-    float64).
+    float64). NaN in ``u`` is a ``ValueError``.
     """
     u = _as_u(u)
     return (u.abs() < 1).to(u.dtype)
@@ -73,6 +81,7 @@ def constant(u: Tensor) -> Tensor:
     """Constant profile 1: every key gets the same weight.
 
     Dtype: the dtype of ``u`` (array-likes become tensors, integers float64).
+    NaN in ``u`` is a ``ValueError``.
     """
     u = _as_u(u)
     return torch.ones_like(u)
@@ -82,7 +91,7 @@ def epanechnikov(u: Tensor) -> Tensor:
     """Epanechnikov profile :math:`\\tfrac34(1 - u^2)` for :math:`|u| \\le 1`, else 0.
 
     Dtype: elementwise in the dtype of ``u`` (array-likes become tensors, integers
-    float64).
+    float64). NaN in ``u`` is a ``ValueError``.
     """
     u = _as_u(u)
     return 0.75 * torch.clamp(1 - u * u, min=0)
@@ -92,7 +101,7 @@ def triangular(u: Tensor) -> Tensor:
     """Triangular profile :math:`\\max(0, 1 - |u|)` (not Epanechnikov).
 
     Dtype: elementwise in the dtype of ``u`` (array-likes become tensors, integers
-    float64).
+    float64). NaN in ``u`` is a ``ValueError``.
     """
     u = _as_u(u)
     return torch.clamp(1 - u.abs(), min=0)

@@ -41,7 +41,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._validate import ArrayLike, as_float_tensor, as_points, compute_dtype
+from ._validate import ArrayLike, as_float_tensor, as_points, compute_dtype, precision
 from .kernels import Kernel, get_kernel
 from .pooling import nadaraya_watson
 
@@ -62,30 +62,97 @@ class DivergenceError(FloatingPointError):
     """Training produced a NaN/inf loss or an invalid width; the message names the step."""
 
 
-def raw_to_width(raw: Tensor, parameterization: str = "log") -> Tensor:
+def _as_tensor(x: ArrayLike, name: str) -> Tensor:
+    """A tensor as is (graph kept); numpy arrays, lists and Python numbers as float tensors."""
+    if isinstance(x, torch.Tensor):
+        return x if x.is_floating_point() else x.to(torch.float64)
+    if isinstance(x, bool):
+        raise TypeError(f"{name} must be a number or array of numbers, got bool")
+    return as_float_tensor(x, name, finite=False)
+
+
+def raw_to_width(raw: ArrayLike, parameterization: str = "log") -> Tensor:
     r"""The width :math:`h` from the trainable parameter (differentiable).
 
     ``"log"``: :math:`h = e^s`; ``"inverse"``: :math:`h = 1/|w|`;
     ``"inverse_squared"``: :math:`h = 1/\sqrt{v}` (NaN for :math:`v < 0`).
+
+    ``raw`` may be a tensor (its graph and dtype are kept), a numpy array, a list or
+    a Python number (float64). Invalid parameters give invalid widths (NaN, 0 or
+    inf) rather than an error, so that training can detect them (``DivergenceError``).
+
+    Examples
+    --------
+    >>> float(raw_to_width(0.0))
+    1.0
+    >>> float(raw_to_width(4.0, "inverse_squared"))
+    0.5
     """
+    if parameterization not in PARAMETERIZATIONS:
+        raise ValueError(f"parameterization must be one of {PARAMETERIZATIONS}, got {parameterization!r}")
+    raw = _as_tensor(raw, "raw")
     if parameterization == "log":
         return raw.exp()
     if parameterization == "inverse":
         return raw.abs().reciprocal()
-    if parameterization == "inverse_squared":
-        return raw.rsqrt()
-    raise ValueError(f"parameterization must be one of {PARAMETERIZATIONS}, got {parameterization!r}")
+    return raw.rsqrt()
 
 
-def width_to_raw(width: Tensor, parameterization: str = "log") -> Tensor:
-    r"""Inverse of :func:`raw_to_width` for :math:`h > 0` (``"inverse"`` takes :math:`w > 0`)."""
+def width_to_raw(width: ArrayLike, parameterization: str = "log", *,
+                 dtype: torch.dtype | None = None) -> Tensor:
+    r"""Inverse of :func:`raw_to_width` for :math:`h > 0` (``"inverse"`` gives :math:`w > 0`).
+
+    ``width`` may be a tensor (graph kept), a numpy array, a list or a Python number
+    (float64); ``dtype`` casts it first (default: its own floating dtype).
+
+    Raises
+    ------
+    ValueError
+        Naming ``width``: an entry that is not finite and > 0, or one that the
+        parameterization cannot hold in the dtype: the width rounds to 0 or inf
+        there, or its parameter does (``"inverse_squared"`` holds
+        :math:`v = h^{-2}`, which overflows for :math:`h` below about 1e-19 in float32
+        and 1e-154 in float64, and underflows above the reciprocals). ``"log"``
+        holds every positive normal width of the dtype.
+
+    Examples
+    --------
+    >>> float(width_to_raw(1.0))
+    0.0
+    >>> float(width_to_raw(0.5, "inverse_squared"))
+    4.0
+    """
+    if parameterization not in PARAMETERIZATIONS:
+        raise ValueError(f"parameterization must be one of {PARAMETERIZATIONS}, got {parameterization!r}")
+    h = _as_tensor(width, "width")
+    hd = h.detach()
+    if not bool(torch.isfinite(hd).all()) or bool((hd <= 0).any()):
+        bad = hd[~torch.isfinite(hd) | (hd <= 0)].reshape(-1)[0]
+        raise ValueError(f"width must be finite and > 0 everywhere, got a value of {float(bad):g}")
+    if dtype is not None and h.dtype != dtype:
+        low = h.to(dtype)
+        bad = ~torch.isfinite(low.detach()) | (low.detach() <= 0)
+        if bool(bad.any()):
+            w = float(hd[bad].reshape(-1)[0])
+            raise ValueError(f"width = {w:g} is not representable in {dtype}: it rounds to "
+                             f"{float(low.detach()[bad].reshape(-1)[0]):g}; rescale the data "
+                             f"(NW is scale equivariant) or compute in float64")
+        h = low
     if parameterization == "log":
-        return width.log()
-    if parameterization == "inverse":
-        return width.reciprocal()
-    if parameterization == "inverse_squared":
-        return width.pow(-2)
-    raise ValueError(f"parameterization must be one of {PARAMETERIZATIONS}, got {parameterization!r}")
+        raw = h.log()
+    elif parameterization == "inverse":
+        raw = h.reciprocal()
+    else:
+        raw = h.pow(-2)
+    back = raw_to_width(raw.detach(), parameterization)
+    bad = ~torch.isfinite(raw.detach()) | ~torch.isfinite(back) | (back <= 0)
+    if bool(bad.any()):
+        w = float(h.detach()[bad].reshape(-1)[0])
+        raise ValueError(f"width = {w:g} cannot be held by the {parameterization!r} "
+                         f"parameterization in {h.dtype}: its parameter is "
+                         f"{float(raw.detach()[bad].reshape(-1)[0]):g}. Use parameterization='log' "
+                         f"or rescale the data (NW is scale equivariant)")
+    return raw
 
 
 @dataclass
@@ -108,6 +175,18 @@ class FitHistory:
 
     def __len__(self) -> int:
         return len(self.loss)
+
+
+def _offset(x: Tensor) -> Tensor | None:
+    """The middle of ``x``'s range along dim 0, where it dominates the spread; else None.
+
+    Subtracted in ``x``'s own precision before a cast to less precision, so that a
+    large common offset (Unix time stamps, say) is not rounded into the differences.
+    """
+    lo, hi = torch.aminmax(x, dim=0)
+    mid, spread = lo + (hi - lo) / 2, hi - lo
+    c = torch.where(mid.abs() > spread, mid, torch.zeros_like(mid))
+    return c if bool((c != 0).any()) else None
 
 
 def _describe(h: Tensor) -> str:
@@ -157,13 +236,30 @@ class LearnedWidthNW(nn.Module):
         Compute dtype; by default the promoted floating dtype of ``keys`` and
         ``values``: integers and Python numbers as float64 (float32 would round
         integers above 2**24), float16/bfloat16 in float32 (too few bits for sums
-        over many keys).
+        over many keys). A ``dtype`` with less precision than the data (float32 for
+        float64 Unix time stamps, say) is a fast path: keys and queries are first
+        translated by a common offset, and the values by theirs, in the data's own
+        precision (NW is translation equivariant: :math:`f(q + b; k + b) = f(q; k)`,
+        and shifting the values shifts the predictions), so that the answer is
+        within the dtype's accuracy of the float64 one.
+
+    Attributes
+    ----------
+    keys : Tensor, (n_k, d)
+        The training inputs in the compute dtype, minus ``key_offset``.
+    values : Tensor, (n_k,) or (n_k, m)
+        The training targets in the compute dtype, minus ``value_offset``.
+    key_offset, value_offset : Tensor, float64
+        The offsets subtracted before the cast: zero unless ``dtype`` holds less
+        precision than the data and the data lie far from the origin compared
+        with their spread. Predictions add ``value_offset`` back.
 
     Raises
     ------
     ValueError
-        Fewer than one key, values not matching the keys, a width that is not > 0,
-        or a width array whose shape does not match ``per`` (for example a per-key
+        Fewer than one key, values not matching the keys, a width that is not
+        finite and > 0 or that the parameterization cannot hold in the compute
+        dtype (see :func:`width_to_raw`), or a width array whose shape does not match ``per`` (for example a per-key
         width whose length is not the number of keys).
     """
 
@@ -187,15 +283,25 @@ class LearnedWidthNW(nn.Module):
         self.kernel = get_kernel(kernel)
         self.per = per
         self.parameterization = parameterization
-        self.register_buffer("keys", k.detach().to(dt).clone())
-        self.register_buffer("values", v.detach().to(dt).clone())
+        k, v = k.detach(), v.detach()
+        k_off = _offset(k) if precision(dt) > precision(k.dtype) else None
+        v_off = _offset(v) if precision(dt) > precision(v.dtype) else None
+        d = k.shape[1]
+        self.register_buffer("key_offset", torch.zeros(d, dtype=torch.float64, device=k.device)
+                             if k_off is None else k_off.to(torch.float64))
+        m_shape = v.shape[1:]
+        self.register_buffer("value_offset", torch.zeros(m_shape, dtype=torch.float64,
+                                                         device=v.device)
+                             if v_off is None else v_off.to(torch.float64))
+        self.register_buffer("keys", (k if k_off is None else k - k_off).to(dt).clone())
+        self.register_buffer("values", (v if v_off is None else v - v_off).to(dt).clone())
         h0 = self._initial_width(width, dt)
-        self.raw = nn.Parameter(width_to_raw(h0, parameterization))
+        self.raw = nn.Parameter(width_to_raw(h0, parameterization, dtype=dt))
 
     def _initial_width(self, width: ArrayLike, dt: torch.dtype) -> Tensor:
         if isinstance(width, bool):
             raise TypeError("width must be a positive number or array, got bool")
-        h = as_float_tensor(width, "width").detach().to(dt)
+        h = as_float_tensor(width, "width").detach()
         n_k, d = self.keys.shape
         shape = {"scalar": (), "coordinate": (d,), "key": (n_k, 1)}[self.per]
         if h.numel() == 1:
@@ -210,7 +316,7 @@ class LearnedWidthNW(nn.Module):
                              f"got shape {tuple(h.shape)}")
         if (h <= 0).any():
             raise ValueError(f"width must be > 0 everywhere, got a value of {float(h.min()):g}")
-        return h
+        return h  # cast to the compute dtype, with checks, by width_to_raw
 
     def width_tensor(self) -> Tensor:
         """The current width, differentiable with respect to ``raw``."""
@@ -228,7 +334,23 @@ class LearnedWidthNW(nn.Module):
         leaves each key out of its own prediction (the diagonal of the (n_k, n_k)
         score matrix is masked: leave-one-out).
         """
-        q = self.keys if queries is None else as_points(queries, "queries").to(self.keys.dtype)
+        f = self._centred_forward(queries, exclude_self)
+        if not bool(self.value_offset.any()):
+            return f
+        return (f.to(torch.float64) + self.value_offset).to(f.dtype)
+
+    def _centred_forward(self, queries: ArrayLike | None, exclude_self: bool) -> Tensor:
+        """Predictions minus ``value_offset``, in the compute dtype (what the loss uses)."""
+        if queries is None:
+            q = self.keys
+        else:
+            q = as_points(queries, "queries", device=self.keys.device)
+            if q.shape[1] != self.keys.shape[1]:
+                raise ValueError(f"queries must have d={self.keys.shape[1]} coordinates like "
+                                 f"the keys, got d={q.shape[1]}")
+            if bool(self.key_offset.any()):  # translated in their own precision, then cast
+                q = q.to(torch.promote_types(q.dtype, torch.float64)) - self.key_offset
+            q = q.to(self.keys.dtype)
         h = self.width_tensor()
         if not bool(torch.isfinite(h).all()) or bool((h <= 0).any()):
             raise ValueError(f"the width is not a finite positive number (width = {_describe(h)}, "
@@ -250,13 +372,16 @@ class LearnedWidthNW(nn.Module):
         if (queries is None) != (targets is None):
             raise ValueError("give both queries and targets, or neither (then the keys and values are used)")
         if queries is None:
-            pred, t = self.forward(exclude_self=exclude_self), self.values
+            pred, t = self._centred_forward(None, exclude_self), self.values
         else:
             if exclude_self:
                 raise ValueError("exclude_self only applies when the queries are the keys "
                                  "(call loss() without queries and targets)")
-            pred = self.forward(queries)
-            t = as_float_tensor(targets, "targets").to(pred.dtype)
+            pred = self._centred_forward(queries, False)
+            t = as_float_tensor(targets, "targets", device=pred.device)
+            if bool(self.value_offset.any()):  # residuals formed in the targets' precision
+                t = t.to(torch.promote_types(t.dtype, torch.float64)) - self.value_offset
+            t = t.to(pred.dtype)
             if t.shape != pred.shape:
                 raise ValueError(f"targets must have shape {tuple(pred.shape)}, got {tuple(t.shape)}")
         return ((pred - t) ** 2).mean()

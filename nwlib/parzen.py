@@ -55,6 +55,7 @@ import numbers
 import warnings
 from typing import NamedTuple
 
+import numpy as np
 import torch
 
 from ._validate import ArrayLike, as_float_tensor, as_points, as_width, compute_dtype
@@ -222,12 +223,111 @@ def _binary_labels(y: ArrayLike, n: int) -> Tensor:
     return t
 
 
+_EXACT = 2 ** 53  # float64 holds every integer of magnitude up to this, exactly
+
+
+def _int_array(x: ArrayLike) -> np.ndarray | None:
+    """``x`` as a numpy integer array when it is integer-valued input (else None)."""
+    if isinstance(x, torch.Tensor):
+        if x.is_floating_point() or x.is_complex() or x.dtype == torch.bool:
+            return None
+        return x.detach().cpu().numpy()
+    if isinstance(x, (str, bytes)) or x is None:
+        return None
+    try:
+        arr = np.asarray(x)
+    except Exception:
+        return None
+    return arr if arr.dtype.kind in "iu" else None
+
+
+def _beyond_float64(arr: np.ndarray | None) -> bool:
+    """True for integers that float64 would round (some magnitude above 2**53)."""
+    if arr is None or arr.size == 0:
+        return False
+    return int(arr.max()) > _EXACT or int(arr.min()) < -_EXACT
+
+
+def _exact_classes(labels: ArrayLike, n: int, classes: ArrayLike | None,
+                   device: torch.device) -> tuple[Tensor, Tensor] | None:
+    """Membership (C, n) and the classes as an exact integer tensor, for integer labels
+    (or classes) beyond 2**53; None when float64 holds every label exactly.
+
+    Labels are compared as integers (never through a float), so 2**53 and 2**53 + 1
+    stay two classes; the classes come back as int64 (uint64 above 2**63 - 1).
+    """
+    y = _int_array(labels)
+    c = None if classes is None else _int_array(classes)
+    if not (_beyond_float64(y) or _beyond_float64(c)):
+        return None
+    if y is None:
+        raise TypeError("labels must be integers when classes holds integers beyond 2**53 "
+                        "(float64 cannot tell such labels apart)")
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(f"labels must have shape (n,), one label per point, got shape {y.shape}")
+    if y.shape[0] != n:
+        raise ValueError(f"labels must have one entry per data point: got {y.shape[0]} for {n} points")
+    if classes is None:
+        cls = np.unique(y)
+    else:
+        if c is None:
+            raise TypeError("classes must be integers when labels holds integers beyond 2**53 "
+                            "(float64 cannot tell such labels apart)")
+        cls = c.reshape(-1)
+        if np.unique(cls).size != cls.size:
+            raise ValueError("classes must not repeat a label")
+    # exact comparison whatever the integer dtypes: as Python ints where they differ
+    if y.dtype != cls.dtype:
+        y, cls = y.astype(object), cls.astype(object)
+    member = torch.from_numpy(np.ascontiguousarray(y[None, :] == cls[:, None])).to(device)
+    return member, _int_tensor(cls).to(device)
+
+
+def _int_tensor(cls: np.ndarray) -> Tensor:
+    """Integer classes as an exact torch tensor: int64, or uint64 above 2**63 - 1."""
+    if cls.size and int(cls.max()) > np.iinfo(np.int64).max:
+        if int(cls.min()) < 0:
+            raise ValueError("labels mix negative integers with integers above 2**63 - 1: "
+                             "no integer dtype holds both")
+        return torch.from_numpy(np.ascontiguousarray(cls.astype(np.uint64)))
+    return torch.from_numpy(np.ascontiguousarray(cls.astype(np.int64)))
+
+
+def _class_members(labels: ArrayLike, n: int, classes: ArrayLike | None,
+                   device: torch.device) -> tuple[Tensor, Tensor]:
+    """Membership matrix (C, n) of the labels in the classes, and the classes (C,).
+
+    Labels that float64 holds exactly (floating labels; integers up to 2**53) are
+    compared in their own floating dtype (integers as float64); larger integers
+    exactly as integers (see :func:`_exact_classes`).
+    """
+    exact = _exact_classes(labels, n, classes, device)
+    if exact is not None:
+        return exact
+    y = _labels(labels, n).to(device)
+    cls = _classes(y, classes)
+    return y.unsqueeze(0) == cls.unsqueeze(1), cls
+
+
 def class_labels(labels: ArrayLike) -> Tensor:
     """The distinct labels in increasing order, shape (C,): the column order used below.
 
-    Dtype: integer labels as float64 (exact up to 2**53), floating labels in their
-    own dtype.
+    Dtype: floating labels in their own dtype; integer labels as float64 when
+    float64 holds them exactly (magnitudes up to 2**53), else as exact int64
+    (uint64 above 2**63 - 1), so that 2**53 and 2**53 + 1 stay two classes.
+
+    Examples
+    --------
+    >>> class_labels([2, 0, 2]).tolist()
+    [0.0, 2.0]
+    >>> class_labels([2**53, 2**53 + 1]).tolist()
+    [9007199254740992, 9007199254740993]
     """
+    y = _int_array(labels)
+    if _beyond_float64(y):
+        return _int_tensor(np.unique(y.reshape(-1)))
     return torch.unique(as_float_tensor(labels, "labels").reshape(-1))
 
 
@@ -246,7 +346,8 @@ def joint_class_densities(x: ArrayLike, data: ArrayLike, labels: ArrayLike, widt
     r"""Joint densities :math:`\hat p(x_j, c) = \frac1n \sum_{i: y_i = c} K_h(x_j - x_i)`.
 
     Dtype: as :func:`log_parzen_density`: one log-sum-exp per class, exponentiated
-    last. Labels are compared in their own dtype (integers as float64: exact).
+    last. Labels are compared exactly: floating labels in their dtype, integers as
+    integers (2**53 and 2**53 + 1 are two classes).
 
     Returns
     -------
@@ -260,14 +361,12 @@ def _log_joint(x: ArrayLike, data: ArrayLike, labels: ArrayLike, width: ArrayLik
                kernel: str | Kernel, classes: ArrayLike | None, exclude_self: bool) -> Tensor:
     r""":math:`\log \hat p(x_j, c)`, (n_x, C): one log-sum-exp per class, never exp first.
 
-    Labels are compared in their own dtype (integers as float64: exact).
+    Labels are compared exactly (see :func:`_class_members`).
     """
     logk, m = _log_kernel_matrix(x, data, width, kernel, exclude_self)
-    y = _labels(labels, logk.shape[1])
-    cls = _classes(y, classes)
-    member = y.unsqueeze(0) == cls.unsqueeze(1)  # (C, n)
+    member, _ = _class_members(labels, logk.shape[1], classes, logk.device)  # (C, n)
     cols = [torch.logsumexp(logk.masked_fill(~member[c], -math.inf), dim=1)
-            for c in range(cls.shape[0])]
+            for c in range(member.shape[0])]
     return torch.stack(cols, dim=1) - math.log(m)
 
 
@@ -282,12 +381,12 @@ def class_conditional_densities(x: ArrayLike, data: ArrayLike, labels: ArrayLike
     Dtype: as :func:`joint_class_densities`.
     """
     joint = joint_class_densities(x, data, labels, width, kernel, classes=classes)
-    y = _labels(labels, as_points(data, "data").shape[0])
-    cls = _classes(y, classes).to(y.dtype)
-    counts = (y.unsqueeze(1) == cls.unsqueeze(0)).sum(0).to(joint.dtype)
+    n = as_points(data, "data").shape[0]
+    member, cls = _class_members(labels, n, classes, joint.device)
+    counts = member.sum(1).to(joint.dtype)
     if (counts == 0).any():
         raise ValueError(f"classes {cls[counts == 0].tolist()} have no points in labels")
-    return joint * (y.shape[0] / counts)
+    return joint * (n / counts)
 
 
 def _empty(n_empty: int, n_x: int, kernel: str | Kernel, on_empty: str, what: str) -> None:
@@ -306,6 +405,14 @@ def _argmax_labels(scores: Tensor, cls: Tensor, undefined: Tensor) -> Tensor:
     """The label of each row's largest score, in the labels' dtype (exact); NaN where undefined."""
     scores = torch.where(scores.isnan(), -math.inf, scores)
     pred = cls[scores.argmax(dim=1)]
+    if not cls.is_floating_point():
+        if bool(undefined.any()):
+            raise ValueError(
+                f"{int(undefined.sum())} of {undefined.numel()} points have no decision (no "
+                f"training point inside the kernel's support), and labels beyond 2**53 are "
+                f"returned as exact integers, which have no NaN to mark them: use a wider "
+                f"width or the 'gaussian' kernel")
+        return pred
     return pred.masked_fill(undefined, torch.nan)
 
 
@@ -324,12 +431,13 @@ def parzen_classify(x: ArrayLike, data: ArrayLike, labels: ArrayLike, width: Arr
     Dtype: the classes' log joint densities (log-sum-exp, in the dtype of
     :func:`log_parzen_density`) are compared, never the densities: a Gaussian
     density that underflows (tiny width, far query) still has a decision, in
-    float64, float32, float16 and bfloat16 alike. The labels returned are in the
-    labels' dtype (integers as float64: exact).
+    float64, float32, float16 and bfloat16 alike. The labels returned are exact:
+    in the labels' floating dtype, integers as float64 up to 2**53 and as int64
+    beyond (see :func:`class_labels`; an undefined decision is then a ValueError,
+    since integers have no NaN).
     """
     log_joint = _log_joint(x, data, labels, width, kernel, classes, exclude_self)
-    y = _labels(labels, as_points(data, "data").shape[0])
-    cls = _classes(y, classes)
+    _, cls = _class_members(labels, as_points(data, "data").shape[0], classes, log_joint.device)
     undefined = torch.isneginf(log_joint).all(dim=1)
     _empty(int(undefined.sum()), log_joint.shape[0], kernel, on_empty, "the Parzen decision")
     return _argmax_labels(log_joint, cls, undefined)
@@ -383,9 +491,9 @@ def nw_class_probabilities(x: ArrayLike, data: ArrayLike, labels: ArrayLike, wid
     Dtype: as :func:`nwlib.pooling.nadaraya_watson` (weights normalized in the log
     domain); one-hot labels in the data's compute dtype.
     """
-    y = _labels(labels, as_points(data, "data").shape[0])
-    cls = _classes(y, classes).to(y.dtype)
-    onehot = (y.unsqueeze(1) == cls.unsqueeze(0)).to(compute_dtype(as_points(data, "data")))
+    pts = as_points(data, "data")
+    member, _ = _class_members(labels, pts.shape[0], classes, pts.device)
+    onehot = member.T.to(compute_dtype(pts))
     return nadaraya_watson(x, data, onehot, width, kernel, exclude_self=exclude_self,
                            on_empty=on_empty)
 
@@ -398,13 +506,13 @@ def nw_classify(x: ArrayLike, data: ArrayLike, labels: ArrayLike, width: ArrayLi
     ``exclude_self=True`` (``x`` is ``data``) gives leave-one-out predictions.
 
     Dtype: as :func:`nw_class_probabilities` (probabilities normalized before the
-    comparison, so nothing underflows); labels returned in their own dtype (integers
-    as float64: exact).
+    comparison, so nothing underflows); labels returned exactly, as in
+    :func:`parzen_classify`.
     """
     probs = nw_class_probabilities(x, data, labels, width, kernel, classes=classes,
                                    exclude_self=exclude_self, on_empty=on_empty)
-    y = _labels(labels, as_points(data, "data").shape[0])
-    return _argmax_labels(probs, _classes(y, classes), probs.isnan().any(dim=1))
+    _, cls = _class_members(labels, as_points(data, "data").shape[0], classes, probs.device)
+    return _argmax_labels(probs, cls, probs.isnan().any(dim=1))
 
 
 class ParzenNWRelation(NamedTuple):

@@ -92,7 +92,14 @@ def _scalar_positive(x: ArrayLike, name: str, like: Tensor) -> Tensor:
     t = as_width(x, name)
     if t.numel() != 1:
         raise ValueError(f"{name} must be a single positive number, got shape {tuple(t.shape)}")
-    return t.reshape(()).to(dtype=like.dtype, device=like.device)
+    out = t.reshape(()).to(dtype=like.dtype, device=like.device)
+    low = out.detach()
+    if not bool(torch.isfinite(low)) or float(low) < torch.finfo(low.dtype).tiny:
+        raise ValueError(f"{name} = {float(t.detach().reshape(())):g} is not representable in "
+                         f"{low.dtype}, the dtype of the points (it becomes {float(low):g}); "
+                         f"rescale the points (the weights are scale equivariant) or pass "
+                         f"them in float64")
+    return out
 
 
 def normalize(x: ArrayLike, *, name: str = "x", eps: float = 0.0) -> Tensor:
@@ -159,8 +166,30 @@ def temperature_from_width(width: ArrayLike) -> Tensor:
     r"""Temperature of the equivalent dot-product softmax on the sphere: :math:`t = h^2`.
 
     Dtype: the width's (Python numbers as float64).
+
+    Raises
+    ------
+    ValueError
+        Naming ``width``, where :math:`h^2` is not a normal number of the width's
+        dtype (it would underflow to 0 or a subnormal, or overflow to inf): below
+        about 1e-154 or above 1e154 in float64, 1e-19 and 1e19 in float32. No softmax
+        accepts such a temperature; rescale the points and the width together.
+
+    Examples
+    --------
+    >>> float(temperature_from_width(0.5))
+    0.25
     """
-    return as_width(width) ** 2
+    h = as_width(width)
+    t = h ** 2
+    td = t.detach()
+    bad = ~torch.isfinite(td) | (td < torch.finfo(td.dtype).tiny)
+    if bool(bad.any()):
+        w = float(h.detach()[bad].reshape(-1)[0])
+        raise ValueError(f"width = {w:g} has no temperature t = width**2 in {td.dtype}: it "
+                         f"{'overflows' if w > 1 else 'underflows'} there; rescale the points "
+                         f"and the width together (the weights are scale equivariant)")
+    return t
 
 
 def width_from_temperature(temperature: ArrayLike) -> Tensor:
@@ -193,12 +222,26 @@ def sq_distances(queries: ArrayLike, keys: ArrayLike) -> Tensor:
     integers, booleans and Python numbers as float64 (float32 would round integers
     above 2**24), float16 and bfloat16 in float32 (too few bits for squared
     distances and sums). Differences are squared (not dot products), exact for data
-    far from the origin; the result itself, being a squared length, can overflow a
-    dtype (1e20 in float32).
+    far from the origin. Each difference vector is first divided by a power of two
+    near its largest coordinate (exact), squared and summed there, and scaled back
+    once: no coordinate's square underflows or overflows on its own. The result
+    itself, a squared length, still leaves the dtype's normal range for distances
+    below the square root of its smallest normal number (about 1e-19 in float32,
+    1e-154 in float64: a subnormal with fewer significant bits, or 0) or above the
+    square root of its largest (1e19 in float32): there only its own rounding is lost.
+
+    Examples
+    --------
+    >>> sq_distances([[0.0, 0.0]], [[3.0, 4.0]]).tolist()
+    [[25.0]]
     """
     q, k = _pair(queries, keys)
     diff = q.unsqueeze(-2) - k.unsqueeze(-3)  # (..., n_q, n_k, d)
-    return (diff * diff).sum(-1)
+    big = diff.detach().abs().amax(-1, keepdim=True)
+    _, e = torch.frexp(torch.where(big > 0, big, torch.ones_like(big)))
+    s = torch.ldexp(torch.ones_like(big), e)  # a power of two: dividing by it is exact
+    r = diff / s
+    return (r * r).sum(-1) * (s * s).squeeze(-1)
 
 
 def gaussian_weights(queries: ArrayLike, keys: ArrayLike, width: ArrayLike) -> Tensor:
@@ -213,7 +256,10 @@ def gaussian_weights(queries: ArrayLike, keys: ArrayLike, width: ArrayLike) -> T
     integers, booleans and Python numbers as float64 (float32 would round integers
     above 2**24), float16 and bfloat16 in float32 (too few bits for squared
     distances and sums). Differences are divided by the width before they are
-    squared.
+    squared; where every key of a query lies so many widths away that its squared
+    scaled distance overflows (a width below about 1e-154 of the distances in
+    float64), the squared distances are shifted by the nearest one first, so the
+    nearest key gets the weight (ties share it) instead of NaN.
 
     Parameters
     ----------
@@ -228,8 +274,29 @@ def gaussian_weights(queries: ArrayLike, keys: ArrayLike, width: ArrayLike) -> T
     """
     q, k = _pair(queries, keys)
     h = _scalar_positive(width, "width", q)
-    diff = (q.unsqueeze(-2) - k.unsqueeze(-3)) / h  # scaled before squaring: no overflow
-    return torch.softmax(-0.5 * (diff * diff).sum(-1), dim=-1)
+    diff = (q.unsqueeze(-2) - k.unsqueeze(-3)) / h  # scaled before squaring
+    r2 = (diff * diff).sum(-1)
+    far = torch.isinf(r2).all(-1, keepdim=True)  # every key beyond sqrt(max) widths
+    if bool(far.any()):
+        r2 = torch.where(far, _shifted_sq_norms(diff), r2)
+    return torch.softmax(-0.5 * r2, dim=-1)
+
+
+def _shifted_sq_norms(r: Tensor) -> Tensor:
+    r""":math:`\lVert r\rVert^2 - \min_i \lVert r_i\rVert^2` along the keys, without overflow.
+
+    For rows whose every squared scaled distance overflows (a width below about
+    1e-154 of the distances in float64, 1e-19 in float32): the norms are formed
+    from power-of-two-scaled vectors and the difference of squares as
+    :math:`(n - m)(n + m)`, so the nearest key scores 0 and the softmax gives it
+    its weight instead of inf - inf = NaN.
+    """
+    big = r.detach().abs().amax(-1, keepdim=True)
+    _, e = torch.frexp(torch.where(big > 0, big, torch.ones_like(big)))
+    p = torch.ldexp(torch.ones_like(big), e)
+    n = torch.linalg.vector_norm(r / p, dim=-1) * p.squeeze(-1)
+    m = n.amin(-1, keepdim=True)
+    return (n - m) * (n + m)
 
 
 def dot_product_weights(queries: ArrayLike, keys: ArrayLike,

@@ -502,3 +502,210 @@ def test_class_decisions_match_a_float64_log_domain_reference(c):
     assert (got[clear] == want[clear]).all()
     nw = nw_classify(Q, K, labels, H).numpy()
     assert (nw[clear] == want[clear]).all()
+
+
+# --- adversarial follow-up ---
+# Faults A0, A1, A6, A7, A9, A10 of the adversarial test of the issue-13 fixes, each
+# with the reproducer's inputs and the right value from a float64 reference.
+
+from nwlib import learn as _learn  # noqa: E402
+from nwlib import parzen as _parzen  # noqa: E402
+from nwlib import sphere as _sphere  # noqa: E402
+
+
+def _ref_nw_1d(q, k, v, h):
+    """Gaussian NW in float64 on the given (already translated) numbers, log domain."""
+    s = -0.5 * ((np.asarray(q, np.float64)[:, None] - np.asarray(k, np.float64)[None]) / h) ** 2
+    w = np.exp(s - s.max(1, keepdims=True))
+    return (w / w.sum(1, keepdims=True)) @ np.asarray(v, np.float64)
+
+
+def test_learned_width_float32_centres_unix_stamps():
+    """A0: float32 fast path on float64 Unix seconds 30 s apart (float32 spacing 128 s)."""
+    t = 1.7e9 + np.arange(0, 600, 30.0)
+    y = np.sin(np.arange(20) / 3.0)
+    m = _learn.LearnedWidthNW(t, y, 60.0, dtype=torch.float32)
+    want = _ref_nw_1d(t[:3] - t[0], t - t[0], y, 60.0)  # [0.3739, 0.4841, 0.6056]
+    got = m.predict(t[:3])
+    assert got.dtype == torch.float32
+    np.testing.assert_allclose(got.numpy(), want, rtol=0, atol=1e-6)  # was off by 0.11
+    w = np.exp(-0.5 * ((t[:, None] - t[None]) / 60.0) ** 2)
+    np.fill_diagonal(w, 0)
+    loo = (w @ y) / w.sum(1)
+    want_loss = np.mean((loo - y) ** 2)  # 0.0603 (it was 0.129)
+    assert float(m.loss().detach()) == pytest.approx(want_loss, rel=1e-5)
+    m64 = _learn.LearnedWidthNW(t, y, 60.0)
+    assert not m64.key_offset.any() and torch.equal(m64.keys[:, 0], torch.from_numpy(t))
+
+
+def test_learned_width_float32_offset_keys_and_values_train_like_float64():
+    """A0: x + 1e9 (spread 5) and values + 1e6: predictions, loss and training as float64."""
+    rng = np.random.default_rng(0)
+    x = np.sort(rng.uniform(0, 5, 30))
+    y = np.sin(x)
+    m32 = _learn.LearnedWidthNW(x + 1e9, y, 0.3, dtype=torch.float32)
+    np.testing.assert_allclose(m32.predict(x + 1e9 + 0.1).numpy(),
+                               _ref_nw_1d(x + 0.1, x, y, 0.3), rtol=0, atol=1e-6)  # was 0.38
+    a = _learn.LearnedWidthNW(x + 1e9, y + 1e6, 0.3, dtype=torch.float32)
+    b = _learn.LearnedWidthNW(x + 1e9, y + 1e6, 0.3)
+    assert float(a.loss().detach()) == pytest.approx(float(b.loss().detach()), rel=1e-5)
+    assert float(a.loss(x[:5] + 1e9, y[:5] + 1e6, exclude_self=False).detach()) == pytest.approx(
+        float(b.loss(x[:5] + 1e9, y[:5] + 1e6, exclude_self=False).detach()), rel=1e-5)
+    a.fit(40, lr=0.05, progress=False)
+    b.fit(40, lr=0.05, progress=False)
+    assert float(a.width) == pytest.approx(float(b.width), rel=1e-4)
+
+
+@pytest.mark.parametrize("width, dtype", [(0.3e-20, torch.float32), (1e-200, torch.float64),
+                                          (1e200, torch.float64), (1e30, torch.float32)])
+def test_inverse_squared_width_it_cannot_hold_is_a_clear_error(width, dtype):
+    """A6: v = h**-2 overflows or underflows: a ValueError naming width, not width = 0."""
+    with pytest.raises(ValueError, match="width"):
+        _learn.width_to_raw(torch.tensor(width, dtype=dtype), "inverse_squared")
+    x = torch.linspace(0, 5, 20, dtype=dtype) * (width / 0.3)
+    with pytest.raises(ValueError, match="width"):
+        _learn.LearnedWidthNW(x, torch.sin(x), width, parameterization="inverse_squared")
+
+
+def test_log_width_at_scale_1e_minus_20_in_float32():
+    """A6: the 'log' parameterization holds widths at scale 1e-20 in float32."""
+    x = np.linspace(0, 5, 20)
+    m = _learn.LearnedWidthNW(torch.tensor(x * 1e-20, dtype=torch.float32),
+                              torch.tensor(np.sin(x), dtype=torch.float32), 0.3e-20)
+    got = m.predict(torch.tensor(x[:4] * 1e-20 + 1e-21, dtype=torch.float32)).numpy()
+    np.testing.assert_allclose(got, _ref_nw_1d(x[:4] + 0.1, x, np.sin(x), 0.3), atol=1e-6)
+
+
+def test_float64_width_that_rounds_to_zero_in_float32_is_a_clear_error():
+    """A6: a Python width 1e-50 with float32 data becomes 0 in float32."""
+    x = torch.linspace(0, 1, 5)
+    with pytest.raises(ValueError, match="width = 1e-50 is not representable"):
+        _learn.LearnedWidthNW(x, x, 1e-50)
+
+
+@pytest.mark.parametrize("width", [0.5, np.array(0.5), np.float32(0.5), [0.5, 2.0],
+                                   np.array([0.5, 2.0])])
+@pytest.mark.parametrize("par", ["log", "inverse", "inverse_squared"])
+def test_width_raw_round_trip_accepts_array_likes(width, par):
+    """A7: Python numbers and numpy arrays (was AttributeError), round trip exact-ish."""
+    raw = _learn.width_to_raw(width, par)
+    assert isinstance(raw, torch.Tensor)
+    back = _learn.raw_to_width(raw.numpy(), par)
+    np.testing.assert_allclose(back.numpy(), np.asarray(width, np.float64), rtol=1e-7)
+
+
+@pytest.mark.parametrize("bad", [-0.5, 0.0, math.nan, math.inf, [0.5, -1.0]])
+@pytest.mark.parametrize("par", ["log", "inverse", "inverse_squared"])
+def test_width_to_raw_rejects_widths_that_are_not_positive(bad, par):
+    """A7: -0.5 gave nan / -2 / 4 (the raw of +0.5) silently."""
+    with pytest.raises(ValueError, match="width"):
+        _learn.width_to_raw(bad, par)
+    with pytest.raises(ValueError, match="width"):
+        _learn.width_to_raw(torch.tensor(bad), par)
+
+
+_BIG = np.array([2**53, 2**53 + 1, 2**53, 2**53 + 1])  # int64: float64 merges them
+
+
+def test_class_labels_beyond_2_53_stay_distinct_and_exact():
+    """A1: class_labels gave one class 9.0072e+15."""
+    got = _parzen.class_labels(_BIG)
+    assert got.dtype == torch.int64 and got.tolist() == [2**53, 2**53 + 1]
+    u = np.array([2**64 - 1, 2**64 - 2], dtype=np.uint64)
+    assert _parzen.class_labels(u).tolist() == [2**64 - 2, 2**64 - 1]
+    assert _parzen.class_labels([2, 0, 2]).dtype == torch.float64  # small labels: as before
+
+
+@pytest.mark.parametrize("labels", [_BIG, torch.from_numpy(_BIG), list(map(int, _BIG)),
+                                    np.array([2**64 - 2, 2**64 - 1, 2**64 - 2, 2**64 - 1],
+                                             dtype=np.uint64)])
+def test_classifiers_keep_labels_beyond_2_53(labels):
+    """A1: nw_classify returned 2**53 (the nearest key, x = 1, has label 2**53 + 1)."""
+    x = np.array([0.0, 1.0, 2.0, 3.0])
+    q = np.array([1.1])
+    lab = np.asarray(labels.numpy() if isinstance(labels, torch.Tensor) else labels)
+    s = -0.5 * ((q[:, None] - x[None]) / 0.5) ** 2
+    w = np.exp(s - s.max())
+    p1 = w[0, 1::2].sum() / w.sum()  # float64 reference: P(second class | 1.1) = 0.774
+    want = int(lab[1])
+    for fn in (_parzen.nw_classify, _parzen.parzen_classify):
+        got = fn(q, x, labels, 0.5)
+        assert not got.is_floating_point() and got.tolist() == [want]
+    probs = _parzen.nw_class_probabilities(q, x, labels, 0.5)
+    assert probs.shape == (1, 2)
+    order = np.argsort(lab[:2])  # columns in increasing label order
+    np.testing.assert_allclose(probs[0, order].numpy(), [1 - p1, p1], rtol=1e-12)
+    joint = _parzen.joint_class_densities(q, x, labels, 0.5)
+    cond = _parzen.class_conditional_densities(q, x, labels, 0.5)
+    assert joint.shape == cond.shape == (1, 2)
+    np.testing.assert_allclose(cond.numpy(), 2 * joint.numpy(), rtol=1e-12)
+    got = _parzen.nw_classify(q, x, labels, 0.5, classes=[int(lab[1]), int(lab[0])])
+    assert got.tolist() == [want]
+
+
+def test_classifier_beyond_2_53_without_a_decision_is_a_clear_error():
+    """A1: exact integer labels have no NaN for 'no decision'."""
+    x = np.array([0.0, 1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="no decision"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            _parzen.parzen_classify(np.array([100.0]), x, _BIG, 0.5, "boxcar")
+
+
+@pytest.mark.parametrize("width", [1e-200, 1e200, torch.tensor(1e-30), torch.tensor(1e30)])
+def test_temperature_from_width_not_representable_is_a_clear_error(width):
+    """A9: 1e-200 gave temperature 0 (then rejected by dot_product_weights)."""
+    with pytest.raises(ValueError, match="width"):
+        _sphere.temperature_from_width(width)
+    assert float(_sphere.temperature_from_width(1e-150)) == pytest.approx(1e-300, rel=1e-15)
+
+
+def test_temperature_that_rounds_to_zero_in_the_points_dtype_is_a_clear_error():
+    """A9 (sibling): a float64 temperature 1e-50 with float32 points became 0 -> NaN."""
+    q = torch.tensor([[1.0, 0.0]])
+    with pytest.raises(ValueError, match="temperature"):
+        _sphere.dot_product_weights(q, q, 1e-50)
+
+
+def test_sq_distances_float32_at_scale_1e_minus_20_rounds_once():
+    """A9: squares of each coordinate underflowed into subnormals one by one.
+
+    The result (about 1e-40) is itself subnormal in float32, so the bound is one
+    rounding of it: eps * d2 + one subnormal step 2**-149 (it was 1.4 steps).
+    """
+    rng = np.random.default_rng(2)
+    K, Q = rng.standard_normal((30, 3)), rng.standard_normal((20, 3))
+    for a in (1e-20, 1e-21):
+        q32 = torch.tensor(Q * a, dtype=torch.float32)
+        k32 = torch.tensor(K * a, dtype=torch.float32)
+        ref = ((q32.double().numpy()[:, None] - k32.double().numpy()[None]) ** 2).sum(-1)
+        got = _sphere.sq_distances(q32, k32).double().numpy()
+        assert (np.abs(got - ref) <= 2.0**-23 * ref + 2.0**-149).all()
+
+
+@pytest.mark.parametrize("name", sorted(kernels.KERNELS))
+def test_kernel_profiles_reject_nan(name):
+    """A10: kernels.gaussian(np.array([nan])) returned tensor([nan]) silently."""
+    prof = getattr(kernels, name)
+    with pytest.raises(ValueError, match="u contains NaN"):
+        prof(np.array([0.0, np.nan]))
+    with pytest.raises(ValueError, match="u contains NaN"):
+        kernels.KERNELS[name](torch.tensor([np.nan], dtype=torch.float32))
+    far = prof(np.array([np.inf, -np.inf])).tolist()  # an infinitely far point: the limit
+    assert far == ([1.0, 1.0] if name == "constant" else [0.0, 0.0])
+
+
+@pytest.mark.parametrize("dtype, width", [(torch.float64, 1e-200), (torch.float64, 1e-300),
+                                          (torch.float32, 1e-25)])
+def test_sphere_gaussian_weights_tiny_width_go_to_the_nearest_key(dtype, width):
+    """A3 (sphere part): every squared scaled distance overflowed -> all NaN.
+
+    Reference: the limit as the width goes to 0, one-hot on the nearest key (ties share).
+    """
+    x = torch.tensor([[0.0], [1.0], [2.0]], dtype=dtype)
+    q = torch.tensor([[0.2], [1.9], [1.5]], dtype=dtype)
+    got = _sphere.gaussian_weights(q, x, width)
+    want = torch.tensor([[1.0, 0, 0], [0, 0, 1], [0, 0.5, 0.5]], dtype=dtype)
+    assert torch.equal(got, want)
+    g = _sphere.gaussian_weights(q[:, None].expand(3, 2, 1), x[None].expand(3, 3, 1), width)
+    assert not g.isnan().any() and torch.equal(g[:, 0], want)  # batched
