@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from ..multidim import fit_coordinate_widths, minkowski_distances, minkowski_nadaraya_watson
-from . import Wrong, as_array, call, close, number, run_check
+from . import Wrong, as_array, call, close, number, require_source, run_check
 
 _GEN = torch.Generator().manual_seed(88)
 _Q = torch.randn(4, 3, generator=_GEN, dtype=torch.float64)
@@ -76,7 +76,12 @@ def pairwise_differences(fn: Any) -> None:
                                 f"(repeat_interleave(..., dim=0), not repeat)")
                 raise Wrong(f"entry [j, i] of {what} must be q[j] - k[i]; the first row should "
                             f"be {ref[0].tolist()}")
-        return "Same as q.unsqueeze(1) - k.unsqueeze(0), built from copies."
+        # the prompt asks for copies, not broadcasting: read the function's source
+        if require_source(fn, "pairwise_differences", uses=("repeat_interleave",),
+                          avoids=("unsqueeze", "unsqueeze_", "None-index", "newaxis")):
+            return "Same as q.unsqueeze(1) - k.unsqueeze(0), built from copies."
+        return ("Same as q.unsqueeze(1) - k.unsqueeze(0) (its source could not be read, so "
+                "how it was built was not checked).")
     run_check("pairwise differences by repeat_interleave", body)
 
 
@@ -103,7 +108,9 @@ def noise_feature(index: Any) -> None:
     def body() -> str:
         i = number(index, "`noise_feature`")
         if i != int(i) or not 0 <= i <= 3:
-            raise Wrong(f"`noise_feature` should be a feature index 0, 1, 2 or 3, got {i:g}")
+            raise Wrong(f"`noise_feature` should be a feature index 0, 1, 2 or 3, got {i:g}: "
+                        f"take the argmax of the final widths `.width` (one per feature), not "
+                        f"of the history `.widths`")
         widths = _learned_widths()
         ref = int(np.argmax(widths))
         if int(i) != ref:
