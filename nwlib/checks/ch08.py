@@ -54,6 +54,7 @@ def minkowski(fn: Any) -> None:
                             f"the largest one (amax over the last axis)")
             close(arr, minkowski_distances(_Q, _K, 1.0, p), what,
                   rtol=1e-9, atol=1e-12)
+        require_source(fn, "minkowski", avoids=("loop",))  # the prompt: broadcasting, no loops
         return "Diamonds for p = 1, circles for p = 2, squares for p = inf."
     run_check("Minkowski distances", body)
 
@@ -98,6 +99,7 @@ def nw_by_rescaling(fn: Any) -> None:
             if np.allclose(arr, minkowski_nadaraya_watson(_Q * h, _K * h, _V, 1.0).numpy(), rtol=1e-9):
                 raise Wrong(f"{what} multiplies the inputs by the widths: divide them instead")
             close(arr, ref, what, rtol=1e-9, atol=1e-12)
+        require_source(fn, "nw_by_rescaling", uses=("nadaraya_watson",))
         return "A width per coordinate is a change of units."
     run_check("per-coordinate widths by rescaling", body)
 
