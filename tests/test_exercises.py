@@ -299,4 +299,4 @@ def test_stored_solution_outputs_have_no_split_streams(path):
     for c in nbformat.read(path, 4).cells:
         kinds = [o.get("name") if o.output_type == "stream" else None
                  for o in c.get("outputs", [])]
-        assert all(a is None or a != b for a, b in zip(kinds, kinds[1:])), (path.name, c.source[:60])
+        assert all(a is None or a != b for a, b in zip(kinds, kinds[1:], strict=False)), (path.name, c.source[:60])

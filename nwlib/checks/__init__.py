@@ -27,8 +27,8 @@ import ast
 import dis
 import inspect
 import math
-import textwrap
 import numbers
+import textwrap
 import warnings
 from typing import Any, Callable
 
