@@ -27,7 +27,7 @@ site: vendor
 	rm -rf _build
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-# Debian's chromium for the browser test (see TOOLCHAIN.md; never `playwright install`).
+# Debian's chromium for the browser test (see ../shared/TOOLCHAIN.md; never `playwright install`).
 browser:
 	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 

@@ -5,7 +5,7 @@
 # The files land in book/_vendor/vendor/ (gitignored); _config.yml serves book/_vendor
 # through Sphinx's html_static_path, so they end up under _build/html/_static/vendor/.
 # Not named `_static` on purpose: Jupyter Book would add every .js/.css in a root
-# `_static` folder to every page (see TOOLCHAIN.md).
+# `_static` folder to every page (see ../shared/TOOLCHAIN.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

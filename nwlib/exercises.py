@@ -36,6 +36,11 @@ Command line::
     python -m nwlib.exercises --check    # exit 1 if any exercise is out of date
     python -m nwlib.exercises --execute solutions/02_attention_pooling.ipynb
     python -m nwlib.exercises --force    # replace run or edited exercises (keeps a backup)
+
+A name that is not a solution notebook is an error (exit status 2), so a typo
+never looks like success. ``--execute`` merges consecutive printed outputs of a
+cell into one (as myst-nb's ``nb_merge_streams`` does), so re-executing a
+solution gives the same outputs whatever the kernel's timing.
 """
 from __future__ import annotations
 
@@ -61,6 +66,7 @@ __all__ = [
     "generate",
     "learner_touched",
     "main",
+    "merge_streams",
     "nbgrader_config",
     "outline",
     "sync",
@@ -290,7 +296,9 @@ def sync(solutions: Path = ROOT / "solutions", exercises: Path = ROOT / "exercis
             res.stale.append(target)
         if check:
             if stale:
-                log(f"out of date: {target} (its solution changed; run: python -m nwlib.exercises)")
+                touched = current is not None and learner_touched(current)
+                log(f"out of date: {target} (its solution changed; run: python -m nwlib.exercises"
+                    + (" --force, which keeps a backup of the work in it)" if touched else ")"))
             continue
         if current is not None and target.read_text() == text:
             continue
@@ -309,8 +317,31 @@ def sync(solutions: Path = ROOT / "solutions", exercises: Path = ROOT / "exercis
     return res
 
 
+def merge_streams(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Join consecutive stream outputs of the same name (stdout, stderr) in every code cell.
+
+    A kernel flushes printed text in chunks that depend on timing; one output per
+    run of printing makes re-executed notebooks byte-stable. Returns ``nb``.
+    """
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        merged: list = []
+        for out in cell.get("outputs", []):
+            if (out.get("output_type") == "stream" and merged
+                    and merged[-1].get("output_type") == "stream"
+                    and merged[-1].get("name") == out.get("name")):
+                merged[-1]["text"] = merged[-1]["text"] + out["text"]
+            else:
+                merged.append(out)
+        if "outputs" in cell:
+            cell.outputs = merged
+    return nb
+
+
 def execute(path: Path, timeout: int = 600) -> None:
-    """Run a notebook top to bottom in its own folder and store its outputs in place."""
+    """Run a notebook top to bottom in its own folder and store its outputs in place
+    (consecutive printed outputs merged, see :func:`merge_streams`)."""
     from nbclient import NotebookClient
     from traitlets.config import Config
 
@@ -320,8 +351,8 @@ def execute(path: Path, timeout: int = 600) -> None:
         cfg.KernelManager.transport = "ipc"  # Unix sockets: no race for TCP ports
         cfg.KernelManager.ip = str(Path(sockets) / "kernel")
         NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                       config=cfg, resources={"metadata": {"path": str(Path(path).parent)}}).execute()
-    nbformat.write(nb, path)
+                       config=cfg, extra_arguments=["--IPKernelApp.log_level=CRITICAL"], resources={"metadata": {"path": str(Path(path).parent)}}).execute()
+    nbformat.write(merge_streams(nb), path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -336,14 +367,26 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--solutions", default=str(ROOT / "solutions"), help=argparse.SUPPRESS)
     p.add_argument("--exercises", default=str(ROOT / "exercises"), help=argparse.SUPPRESS)
     a = p.parse_args(argv)
+    known = sorted(s.name for s in Path(a.solutions).glob("*.ipynb"))
+    unknown = [n for n in a.names if Path(n).name not in known
+               or (a.execute and not Path(n).is_file())]
+    if unknown:
+        print(f"error: no solution notebook {', '.join(unknown)}; the solutions are "
+              f"{', '.join(known)} in {a.solutions}", file=sys.stderr)
+        return 2
     if a.execute:
         for n in a.names:
             execute(Path(n))
             print(f"executed {n}")
     names = [Path(n).name for n in a.names] or None
     res = sync(Path(a.solutions), Path(a.exercises), names=names, check=a.check, force=a.force)
+    count = len(names) if names else len(known)
     if a.check:
+        if not res.stale:
+            print(f"all {count} exercises are up to date")
         return 1 if res.stale else 0
+    if not res.written and not res.refused:
+        print(f"all {count} exercises are up to date; nothing written")
     return 1 if res.refused else 0
 
 

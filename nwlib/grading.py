@@ -11,7 +11,12 @@ over its check cells.
 ``generate_assignment`` and ``autograde`` (which restores the locked check
 cells and hidden tests from the gradebook, so a learner cannot weaken them),
 and writes one row per learner, notebook and exercise. A notebook a learner
-did not submit scores 0.
+did not submit scores 0. A check cell deleted from a submission (possible only
+outside Jupyter, where check cells cannot be deleted) is added back by
+nbgrader (``OverwriteCells.add_missing_cells``) and graded, and the console
+says so. The instructor's terminal shows only the results: nbgrader's
+SQLAlchemy warnings and the kernels' own log lines (such as "KeyboardInterrupt
+caught in kernel" when a kernel is stopped) are kept out.
 
 Command line::
 
@@ -29,6 +34,7 @@ import re
 import shutil
 import sys
 import tempfile
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,6 +44,15 @@ __all__ = ["autograde", "fill_answers", "main", "require"]
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = "exercises"
 FIELDS = ["learner", "notebook", "exercise", "points", "max_points"]
+#: The comment nbgrader puts at the top of a grade cell it added back.
+RESTORED = "was missing from the submission"
+
+
+def _quiet_config(api) -> None:
+    """Grading settings on top of the course's: restore deleted check cells, quiet kernels."""
+    api.config.OverwriteCells.add_missing_cells = True
+    api.config.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:",
+                                          "--IPKernelApp.log_level=CRITICAL"]
 
 
 def require(check: Callable[..., Any], *answers: Any) -> None:
@@ -97,6 +112,28 @@ def autograde(submissions: Path, csv_path: Path | None = None, *,
 
     Raises ``ValueError`` when ``submissions`` holds no learner folder.
     """
+    with warnings.catch_warnings():
+        try:
+            from sqlalchemy.exc import SAWarning
+            warnings.simplefilter("ignore", SAWarning)  # nbgrader's gradebook session warnings
+        except ImportError:  # pragma: no cover - sqlalchemy comes with nbgrader
+            pass
+        return _autograde(submissions, csv_path, solutions=solutions, log=log)
+
+
+def _restored(done: Path, learner: str, log) -> None:
+    """Say which check cells nbgrader had to add back to a learner's notebooks."""
+    import nbformat
+
+    for path in sorted(done.glob("*.ipynb")):
+        for cell in nbformat.read(path, 4).cells:
+            if RESTORED in cell.source.split("\n", 1)[0]:
+                gid = cell.metadata.get("nbgrader", {}).get("grade_id", "?")
+                log(f"{learner}: {path.name}: the check cell {gid} was missing; it was added "
+                    f"back from the exercise and graded")
+
+
+def _autograde(submissions: Path, csv_path: Path | None, *, solutions: Path, log) -> list[dict]:
     from nbgrader.api import Gradebook
 
     from .exercises import _api, _ok, generate_in
@@ -112,6 +149,7 @@ def autograde(submissions: Path, csv_path: Path | None = None, *,
         course = Path(tmp)
         generate_in(course, sols, ASSIGNMENT)
         api = _api(course)
+        _quiet_config(api)
         for learner in learners:
             dest = course / "submitted" / learner.name / ASSIGNMENT
             dest.mkdir(parents=True)
@@ -127,6 +165,7 @@ def autograde(submissions: Path, csv_path: Path | None = None, *,
                 if not any("CellTimeoutError" in p.read_text() for p in done.glob("*.ipynb")):
                     break
                 log(f"{learner.name}: a cell timed out; grading again (attempt {attempt + 1})")
+            _restored(done, learner.name, log)
             log(f"graded {learner.name}")
         with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
             for learner in learners:

@@ -253,3 +253,50 @@ def test_a_solution_change_inside_the_answer_only_is_not_stale(tmp_path):
     nbformat.write(nb, sol / "demo.ipynb")
     assert sync(sol, exd, check=True, log=lambda m: None).stale == []
     assert json.loads((exd / "demo.ipynb").read_text())["cells"][2]["source"][-1] == "    ..."
+
+
+def test_up_to_date_is_said_in_one_line(tmp_path, capsys):
+    sol, exd = _setup(tmp_path)
+    sync(sol, exd, log=lambda m: None)
+    dirs = ["--solutions", str(sol), "--exercises", str(exd)]
+    capsys.readouterr()
+    assert main(["--check", *dirs]) == 0
+    assert capsys.readouterr().out == "all 1 exercises are up to date\n"
+    assert main(dirs) == 0
+    assert "up to date" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("flags", [[], ["--check"], ["--execute"], ["--force"]],
+                         ids=["sync", "check", "execute", "force"])
+def test_an_unknown_notebook_name_is_an_error_without_traceback(tmp_path, flags, capsys):
+    sol, exd = _setup(tmp_path)
+    sync(sol, exd, log=lambda m: None)
+    before = (exd / "demo.ipynb").read_text()
+    typo = str(sol / "demo_typo.ipynb")
+    assert main([*flags, "--solutions", str(sol), "--exercises", str(exd), typo]) == 2
+    err = capsys.readouterr().err
+    assert "no solution notebook" in err and "demo_typo.ipynb" in err and "demo.ipynb" in err
+    assert "Traceback" not in err
+    assert (exd / "demo.ipynb").read_text() == before
+
+
+def test_execute_merges_consecutive_stream_outputs():
+    from nwlib.exercises import merge_streams
+
+    nb = new_notebook(cells=[new_code_cell("print(1); print(2)")])
+    nb.cells[0].outputs = [new_output("stream", name="stdout", text="1\n"),
+                           new_output("stream", name="stdout", text="2\n"),
+                           new_output("stream", name="stderr", text="w\n"),
+                           new_output("stream", name="stdout", text="3\n"),
+                           new_output("stream", name="stdout", text="4\n")]
+    merge_streams(nb)
+    assert [(o.name, o.text) for o in nb.cells[0].outputs] == [
+        ("stdout", "1\n2\n"), ("stderr", "w\n"), ("stdout", "3\n4\n")]
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=IDS)
+def test_stored_solution_outputs_have_no_split_streams(path):
+    for c in nbformat.read(path, 4).cells:
+        kinds = [o.get("name") if o.output_type == "stream" else None
+                 for o in c.get("outputs", [])]
+        assert all(a is None or a != b for a, b in zip(kinds, kinds[1:], strict=False)), (path.name, c.source[:60])

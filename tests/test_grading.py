@@ -1,7 +1,10 @@
 """Autograding with nbgrader: solutions get full marks, untouched exercises zero, partial work its points."""
 import csv
 import doctest
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -19,6 +22,13 @@ ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 PARTIAL = "01_kernels.ipynb"
 SOLVED = {"ex1_epanechnikov_answer", "ex3_half_height_width_answer"}  # exercises 1 and 3
+DELETED = "ex1_epanechnikov"
+
+
+class Rows(list):
+    """The CSV rows, and what the command printed (``console``)."""
+
+    console = ""
 
 
 @pytest.fixture(scope="module")
@@ -32,16 +42,41 @@ def graded(tmp_path_factory):
         shutil.copyfile(ROOT / "exercises" / s.name, sub / "untouched" / s.name)
     nbformat.write(fill_answers(ROOT / "exercises" / PARTIAL, ROOT / "solutions" / PARTIAL, SOLVED),
                    sub / "partial" / PARTIAL)
+    # a learner whose solved 01 lost its first check cell (only possible outside Jupyter)
+    (sub / "deleted").mkdir()
+    nb = fill_answers(ROOT / "exercises" / PARTIAL, ROOT / "solutions" / PARTIAL)
+    nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != DELETED]
+    nbformat.write(nb, sub / "deleted" / PARTIAL)
     out = sub.parent / "grades.csv"
-    assert main([str(sub), "--csv", str(out)]) == 0
+    # the documented command, as an instructor runs it: its terminal output is checked too
+    run = subprocess.run([sys.executable, "-m", "nwlib.grading", str(sub), "--csv", str(out)],
+                         capture_output=True, text=True, cwd=ROOT, env=dict(os.environ))
+    assert run.returncode == 0, run.stderr
     with open(out, newline="") as f:
-        rows = list(csv.DictReader(f))
+        rows = Rows(csv.DictReader(f))
+    rows.console = run.stdout + run.stderr
     return rows
 
 
 def _points(rows, learner):
     return {(r["notebook"], int(r["exercise"])): (float(r["points"]), float(r["max_points"]))
             for r in rows if r["learner"] == learner}
+
+
+@slow
+def test_a_deleted_check_cell_is_restored_graded_and_reported(graded):
+    pts = _points(graded, "deleted")
+    assert all(p == m for (nb, _), (p, m) in pts.items() if nb == PARTIAL), pts
+    assert pts[(PARTIAL, 1)] == (1.0, 1.0)
+    assert f"deleted: {PARTIAL}: the check cell {DELETED} was missing" in graded.console
+
+
+@slow
+def test_grading_prints_results_not_library_noise(graded):
+    console = graded.console
+    assert "full: " in console and "untouched: 0 of " in console
+    for noise in ("SAWarning", "KeyboardInterrupt", "[IPKernelApp]", "Traceback"):
+        assert noise not in console, console
 
 
 @slow

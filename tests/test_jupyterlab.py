@@ -56,7 +56,7 @@ EXERCISES = sorted(p for p in (ROOT / "exercises").glob("*.ipynb")
 SOLUTIONS = sorted(p for p in (ROOT / "solutions").glob("*.ipynb")
                    if not p.name.endswith(".bak.ipynb"))
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [  # see TOOLCHAIN.md
+CHROMIUM_FLAGS = [  # see ../shared/TOOLCHAIN.md
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
-# See TOOLCHAIN.md: without the background-networking flags Chromium itself tries many
+# See ../shared/TOOLCHAIN.md: without the background-networking flags Chromium itself tries many
 # outside connections at start.
 CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

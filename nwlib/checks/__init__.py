@@ -23,9 +23,12 @@ helpers below.
 """
 from __future__ import annotations
 
+import ast
 import dis
+import inspect
 import math
 import numbers
+import textwrap
 import warnings
 from typing import Any, Callable
 
@@ -33,7 +36,11 @@ import numpy as np
 import torch
 
 __all__ = ["Verdict", "NotDone", "Wrong", "run_check", "as_array", "close", "call", "number",
-           "is_stub", "is_stub_function", "boolean", "describe"]
+           "is_stub", "is_stub_function", "boolean", "describe", "pair", "agrees",
+           "source_names", "require_source", "SHOWN_DECIMALS"]
+
+#: Decimals :func:`nwlib.explore.show` prints; a number typed back from it is accepted.
+SHOWN_DECIMALS = 4
 
 
 class NotDone(Exception):
@@ -101,13 +108,64 @@ def describe(value: Any) -> str:
         return f"the number {float(value):.6g}"
     if callable(value):
         return "a function"
-    return f"a {type(value).__name__}"
+    return f"a {type(value).__name__}" + _attribute_hint(value)
+
+
+def _attribute_hint(value: Any) -> str:
+    """For a result object (``WidthChoice``, ...): which attribute holds the number."""
+    names = [n for n in ("width", "value", "exponent") if hasattr(value, n)]
+    return f" (use its `.{names[0]}`)" if names else ""
+
+
+def pair(a: float, b: float, digits: int = 6) -> tuple[str, str]:
+    """``a`` and ``b`` as text with enough significant digits (at least ``digits``) to differ.
+
+    Examples
+    --------
+    >>> pair(0.32123, 0.3212)
+    ('0.32123', '0.3212')
+    >>> pair(1.0000001, 1.0)
+    ('1.0000001', '1')
+    """
+    for d in range(digits, 18):
+        sa, sb = f"{a:.{d}g}", f"{b:.{d}g}"
+        if sa != sb:
+            return sa, sb
+    return f"{a!r}", f"{b!r}"
+
+
+def agrees(got: float, exact: float, *, rtol: float = 1e-6, atol: float = 0.0,
+           decimals: int = SHOWN_DECIMALS) -> bool:
+    """``got`` is ``exact`` within ``rtol``/``atol``, or is ``exact`` rounded as it is shown.
+
+    A learner who types back the number the notebook printed (``decimals``
+    places, as :func:`nwlib.explore.show` prints) gives a number with at most
+    ``decimals`` places within half a unit of the last place of ``exact``:
+    that is accepted too.
+
+    Examples
+    --------
+    >>> agrees(0.3212, 0.321234)
+    True
+    >>> agrees(0.3213, 0.321234)
+    False
+    """
+    if math.isclose(got, exact, rel_tol=rtol, abs_tol=atol):
+        return True
+    unit = 10.0 ** -decimals
+    typed = abs(got - round(got, decimals)) <= 1e-12 * max(1.0, abs(got))
+    return typed and abs(got - exact) <= unit / 2 * (1 + 1e-9)
 
 
 def _verdict(text: str, passed: bool) -> Verdict:
     v = Verdict(text)
     v.passed = passed
     return v
+
+
+def _sentence(text: str) -> str:
+    """``text`` with a capital first letter (it follows a full stop)."""
+    return text[:1].upper() + text[1:] if text[:1].isalpha() else text
 
 
 def run_check(title: str, body: Callable[[], str]) -> Verdict:
@@ -122,11 +180,11 @@ def run_check(title: str, body: Callable[[], str]) -> Verdict:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             msg = body() or ""
-        v = _verdict(f"Correct: {title}. {msg}".rstrip(), True)
+        v = _verdict(f"Correct: {title}. {_sentence(msg)}".rstrip(), True)
     except NotDone as exc:
-        v = _verdict(f"Not done yet: {title}. {exc}".rstrip(), False)
+        v = _verdict(f"Not done yet: {title}. {_sentence(str(exc))}".rstrip(), False)
     except Wrong as exc:
-        v = _verdict(f"Not quite: {title}. {exc}", False)
+        v = _verdict(f"Not quite: {title}. {_sentence(str(exc))}", False)
     except Exception as exc:  # the learner's code raised: say so in plain words
         text = " ".join(str(exc).split())
         if len(text) > 300:
@@ -163,7 +221,7 @@ def as_array(answer: Any, what: str, shape: tuple[int, ...] | None = None, *,
         arr = answer.detach().cpu().to(torch.float64).numpy() if answer.dtype != torch.bool \
             else answer.detach().cpu().numpy()
     elif isinstance(answer, (str, bytes)):
-        raise Wrong(f"{what} should be numbers, got {describe(answer)}")
+        raise Wrong(f"{what} should hold numbers, got {describe(answer)}")
     else:
         try:
             with warnings.catch_warnings():
@@ -172,6 +230,8 @@ def as_array(answer: Any, what: str, shape: tuple[int, ...] | None = None, *,
         except Exception:
             raise Wrong(f"{what} should be an array of numbers, got {describe(answer)}") from None
     if arr.dtype.kind not in "biuf":
+        if arr.dtype.kind == "O" and arr.ndim == 0:  # one object that is not a number
+            raise Wrong(f"{what} should hold numbers, got {describe(answer)}")
         raise Wrong(f"{what} should be an array of numbers, got {describe(answer)}"
                     f" with dtype {arr.dtype}")
     arr = arr.astype(np.float64)
@@ -193,8 +253,8 @@ def close(answer: Any, expected: Any, what: str, *, rtol: float = 1e-6,
         err = np.max(np.abs(arr - exp))
         i = np.unravel_index(np.argmax(np.abs(arr - exp)), exp.shape) if exp.ndim else ()
         where = f" at index {tuple(int(j) for j in i)}" if exp.ndim else ""
-        raise Wrong(f"{what} is off by up to {err:.3g}{where}: expected "
-                    f"{float(exp[i]):.6g}, got {float(arr[i]):.6g}")
+        want, got = pair(float(exp[i]), float(arr[i]))
+        raise Wrong(f"{what} is off by up to {err:.3g}{where}: expected {want}, got {got}")
     return arr
 
 
@@ -246,6 +306,9 @@ def number(answer: Any, what: str, *, kind: str = "number") -> float:
         if isinstance(answer, (torch.Tensor, np.ndarray)) and np.prod(np.shape(answer)) == 1:
             raise Wrong(f"{what} should be {want}, got {describe(answer)}{hint}")
         raise Wrong(f"{what} should be {want}, got {describe(answer)}")
+    if not isinstance(answer, (numbers.Number, torch.Tensor, np.ndarray, list, tuple, dict, set,
+                               str, bytes)):
+        raise Wrong(f"{what} should be a single number, got {describe(answer)}")
     if isinstance(answer, (list, tuple, dict, set)):
         raise Wrong(f"{what} should be a single number, got {describe(answer)}")
     arr = as_array(answer, what)
@@ -269,3 +332,59 @@ def boolean(answer: Any, what: str) -> bool:
             if isinstance(answer, (torch.Tensor, np.ndarray)) and np.prod(np.shape(answer)) == 1
             else "")
     raise Wrong(f"{what} should be True or False, got {describe(answer)}{hint}")
+
+
+def source_names(fn: Any) -> set[str] | None:
+    """The names, attributes and constructs in the source of the learner's function ``fn``.
+
+    Holds every name and attribute used (``"unsqueeze"``, ``"repeat_interleave"``,
+    ``"nadaraya_watson"``), ``"None-index"`` when ``None``/``np.newaxis`` indexes a
+    tensor, and ``"loop"`` for a ``for``/``while`` loop or a comprehension.
+    ``None`` when the source cannot be read (a lambda built elsewhere, a builtin,
+    code without a file): a check then skips what it would have read.
+    """
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError, IndentationError):
+        return None
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            found.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            found.add(node.attr)
+        elif isinstance(node, (ast.For, ast.While, ast.AsyncFor, ast.comprehension)):
+            found.add("loop")
+        elif isinstance(node, ast.Subscript):
+            parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            if any((isinstance(p, ast.Constant) and p.value is None)
+                   or (isinstance(p, ast.Attribute) and p.attr == "newaxis") for p in parts):
+                found.add("None-index")
+    return found
+
+
+_SAY = {"None-index": "indexing with `None`", "loop": "a Python loop"}
+
+
+def require_source(fn: Any, name: str, *, uses: tuple[str, ...] = (),
+                   avoids: tuple[str, ...] = ()) -> bool:
+    """Raise :class:`Wrong` unless the source of ``fn`` uses every name in ``uses`` and none
+    in ``avoids`` (see :func:`source_names`), as the exercise's prompt asks.
+
+    Returns ``False`` (nothing checked) when the source cannot be read, ``True`` otherwise.
+    """
+    names = source_names(fn)
+    if names is None:
+        return False
+    used = [a for a in avoids if a in names]
+    if used:
+        what = ", ".join(_SAY.get(a, f"`{a}`") for a in used)
+        raise Wrong(f"`{name}` uses {what}, which this exercise asks you not to use: it gives "
+                    f"the right numbers, but the exercise is to build them another way (read "
+                    f"the prompt again)")
+    missing = [u for u in uses if u not in names]
+    if missing:
+        raise Wrong(f"`{name}` does not use " + " or ".join(f"`{m}`" for m in missing)
+                    + ", which this exercise asks for: the numbers may be right, but build "
+                      "them the way the prompt says")
+    return True

@@ -8,7 +8,7 @@ import torch
 
 from ..data import running_example
 from ..pooling import attention_weights, nadaraya_watson
-from . import Wrong, as_array, call, close, number, run_check
+from . import Wrong, agrees, as_array, call, close, number, pair, run_check
 
 _Q = torch.tensor([0.3, 1.7, 2.2, 4.9], dtype=torch.float64)
 _K = torch.tensor([0.0, 1.0, 1.5, 3.0, 4.0], dtype=torch.float64)
@@ -61,14 +61,15 @@ def constant_kernel(predictions: Any, mean: Any) -> None:
         arr = as_array(predictions, "`predictions`", kind="array")
         m = number(mean, "`mean`")
         true_mean = float(s.y_train.mean())
-        if abs(m - true_mean) > 1e-6 * max(1.0, abs(true_mean)):
-            raise Wrong(f"`mean` = {m:.6g} is not the mean of data.y_train: compute "
+        if not agrees(m, true_mean, rtol=1e-6, atol=1e-6):
+            got, want = pair(m, true_mean)
+            raise Wrong(f"`mean` = {got} is not the mean of data.y_train ({want}): compute "
                         f"data.y_train.mean()")
         if arr.size != 20:
             raise Wrong(f"`predictions` should hold 20 predictions, one per query, got "
                         f"{arr.size}: predict at 20 queries")
-        close(arr.reshape(-1), np.full(20, m), "`predictions`")
-        return f"All {arr.size} predictions equal the mean {m:.4f}."
+        close(arr.reshape(-1), np.full(20, true_mean), "`predictions`, compared with the mean,")
+        return f"All {arr.size} predictions equal the mean {true_mean:.4f}."
     run_check("constant kernel", body)
 
 
@@ -81,9 +82,10 @@ def best_width(h: Any, mse: Any) -> None:
         if hv <= 0:
             raise Wrong(f"`h` = {hv:.4g}, but a width must be positive")
         actual = float(((nadaraya_watson(s.x_val, s.x_train, s.y_train, hv) - s.y_val) ** 2).mean())
-        if abs(actual - mv) > 1e-6:
-            raise Wrong(f"at `h` = {hv:.4f} the validation MSE is {actual:.4f}, but `mse` is "
-                        f"{mv:.4f}: set `mse` to the validation error of the width you report")
+        if not agrees(mv, actual, rtol=1e-6, atol=1e-6):
+            want, got = pair(actual, mv)
+            raise Wrong(f"at `h` = {hv:.6g} the validation MSE is {want}, but `mse` is "
+                        f"{got}: set `mse` to the validation error of the width you report")
         grid = torch.logspace(-1.7, 0.7, 241, dtype=torch.float64)  # 0.02 .. 5
         best = min(float(((nadaraya_watson(s.x_val, s.x_train, s.y_train, float(g)) - s.y_val) ** 2)
                          .mean()) for g in grid)

@@ -11,7 +11,7 @@ from ..data import running_example
 from ..learn import PARAMETERIZATIONS, LearnedWidthNW
 from ..pooling import attention_weights, nadaraya_watson
 from ..selection import error_curve, loo_error
-from . import Wrong, as_array, call, close, number, run_check
+from . import Wrong, as_array, call, close, number, pair, require_source, run_check
 
 _DATA = running_example(n_train=30, n_val=0, seed=7)
 _X, _Y = _DATA.x_train, _DATA.y_train
@@ -49,9 +49,11 @@ def train_log_width(fn: Any) -> None:
                         f"point included in its own prediction; leave it out "
                         f"(exclude_self=True)")
         if abs(got / h_ref - 1) > 1e-4:
+            want, mine = pair(h_ref, got)
             raise Wrong(f"after 60 SGD steps with lr = 0.5 from h = 1 the width should be "
-                        f"{h_ref:.6f}, `train_log_width` returned {got:.6f}: train s = log h "
+                        f"{want}, `train_log_width` returned {mine}: train s = log h "
                         f"(not h itself) on the leave-one-out mean squared error")
+        require_source(fn, "train_log_width", uses=("SGD",))
         return f"60 steps of SGD on s = log h reach h = {got:.4f}."
     run_check("training loop on log h", body)
 
@@ -72,8 +74,9 @@ def step_in_width(fn: Any) -> None:
                 m.fit(1, lr=lr, optimizer="sgd", progress=False)
                 actual = float(m.width) - h
                 if not math.isclose(pred, actual, rel_tol=1e-3, abs_tol=1e-12):
+                    want, got = pair(actual, pred, 5)
                     raise Wrong(f"for {param!r} at h = {h} one SGD step changes h by "
-                                f"{actual:.4e}, but {what} returned {pred:.4e}: use the "
+                                f"{want}, but {what} returned {got}: use the "
                                 f"chain rule through dh/dtheta twice")
         return "Steps in h scale like h^2, h^4 and h^6/4 times lr L'(h)."
     run_check("one SGD step in each parameterization", body)
@@ -92,9 +95,10 @@ def penalized_width(fn: Any) -> None:
                          what, kind="float")
             best = float(widths[np.argmin(train + lam / np.sqrt(widths))])
             if not math.isclose(got, best, rel_tol=1e-9):
-                raise Wrong(f"for lambda = {lam} the best width in `widths` is {best:.4f}, "
-                            f"{what} returned {got:.4f}: minimize the in-sample error (each "
-                            f"point included) plus lam * sqrt(1/h)")
+                want, mine = pair(best, got)
+                raise Wrong(f"for lambda = {lam} the best width in `widths` is {want}, "
+                            f"{what} returned {mine}: minimize the in-sample mean squared "
+                            f"error (each point included) plus lam * sqrt(1/h)")
             found.append(got)
         return f"lambda = 0.03 gives h = {found[0]:.4f}, lambda = 0.3 gives h = {found[1]:.4f}."
     run_check("penalized width", body)

@@ -9,19 +9,21 @@ import torch
 
 from ..data import running_example
 from ..selection import loo_predictions, select_width_grid, select_width_minimize, silverman_width
-from . import Wrong, as_array, call, close, number, run_check
+from . import Wrong, as_array, call, close, number, pair, require_source, run_check
 
 _DATA = running_example(n_train=40, n_val=0, seed=8)
 _X, _Y = _DATA.x_train, _DATA.y_train
 
 
-def _loo(fn: Any, name: str, title: str, hint: str, kind: str) -> None:
+def _loo(fn: Any, name: str, title: str, hint: str, kind: str,
+         uses: tuple[str, ...] = (), avoids: tuple[str, ...] = ()) -> None:
     def body() -> str:
         for h in (0.4, 1e-3):
             out = call(fn, name, _X.clone(), _Y.clone(), h)
             what = f"`{name}(x, y, {h})`"
             arr = as_array(out, what, (len(_X),), kind=kind)
             close(arr, loo_predictions(_X, _Y, h), what, rtol=1e-6, atol=1e-9)
+        require_source(fn, name, uses=uses, avoids=avoids)
         return hint
     run_check(title, body)
 
@@ -31,14 +33,16 @@ def loo_by_mask(fn: Any) -> None:
     predictions from one masked matrix (plain torch)."""
     _loo(fn, "loo_by_mask", "leave-one-out by masking the diagonal",
          "One (n, n) matrix, diagonal at -inf, softmax over keys; a tiny h gives no NaN.",
-         "tensor")
+         "tensor", avoids=("nadaraya_watson", "loo_predictions", "attention_weights",
+                           "loo_error", "error_curve"))
 
 
 def loo_by_rebuilding(fn: Any) -> None:
     """Exercise 2: ``loo_by_rebuilding(x, y, h)`` returns the (n,) leave-one-out predictions
     (a tensor or numpy array), one key set per point."""
     _loo(fn, "loo_by_rebuilding", "leave-one-out by rebuilding the key set",
-         "Same numbers as the masked matrix, n times the work.", "array")
+         "Same numbers as the masked matrix, n times the work.", "array",
+         uses=("nadaraya_watson",), avoids=("loo_predictions",))
 
 
 def silverman(fn: Any) -> None:
@@ -58,8 +62,9 @@ def silverman(fn: Any) -> None:
                         if math.isclose(got, 0.9 * sd * n ** -0.2, rel_tol=1e-6) else
                         "use the sample standard deviation (x.std()), the IQR from "
                         "torch.quantile, and 0.9 min(sd, IQR/1.34) n^(-1/5)")
-                raise Wrong(f"for {name} Silverman's width is {ref:.5f}, `silverman(x)` "
-                            f"returned {got:.5f}: {hint}")
+                want, mine = pair(ref, got)
+                raise Wrong(f"for {name} Silverman's width is {want}, `silverman(x)` "
+                            f"returned {mine}: {hint}")
         return "Both the standard deviation and the IQR branch of the min are right."
     run_check("Silverman's rule", body)
 
@@ -74,8 +79,9 @@ def best_width_on_grid(fn: Any) -> None:
                           torch.from_numpy(widths.copy())), what, kind="float")
         ref = select_width_grid(_X, _Y, widths)
         if not math.isclose(got, ref.width, rel_tol=1e-9):
+            want, mine = pair(ref.width, got)
             raise Wrong(f"the width in `widths` with the smallest leave-one-out error is "
-                        f"{ref.width:.4f} (CV {ref.loo_error:.4f}); {what} returned {got:.4f}: "
+                        f"{want} (CV {ref.loo_error:.4f}); {what} returned {mine}: "
                         f"compute the leave-one-out error at every width and return the one "
                         f"with the smallest")
         return f"h = {got:.4f}, leave-one-out error {ref.loo_error:.4f}."

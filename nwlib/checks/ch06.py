@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from ..parzen import kernel_integral, parzen_classify, parzen_density, parzen_difference
-from . import NotDone, Wrong, as_array, boolean, call, close, is_stub, number, run_check
+from . import NotDone, Wrong, agrees, as_array, boolean, call, close, is_stub, number, pair, run_check
 
 _GEN = torch.Generator().manual_seed(66)
 _X1 = torch.linspace(-2.0, 5.0, 15, dtype=torch.float64)
@@ -43,7 +43,7 @@ def gaussian_parzen(fn: Any) -> None:
 def epanechnikov_constant(c: Any) -> None:
     """Exercise 2: the number ``c2``, the integral of 3/4 (1 - ||u||^2) over the unit disc."""
     def body() -> str:
-        cv = number(c, "`c2`")
+        cv = number(c, "`c2`")  # 1e-3 relative: 4 decimals typed back pass
         exact = kernel_integral("epanechnikov", 2)
         if abs(cv / exact - 1) > 1e-3:
             hint = (" That is the 1-D value." if abs(cv - 1) < 1e-3 else
@@ -84,8 +84,9 @@ def ratio(fn: Any) -> None:
                         f"not; divide your `difference` by nw_binary_output(x, data, y, h)")
         close(arr, dens, f"{what}, compared with the Parzen density p(x),",
               rtol=1e-6, atol=1e-10)
-        return f"The ratio is p(x), from {float(dens.min()):.3g} to {float(dens.max()):.3g}: " \
-               "same sign, not the same number."
+        return (f"The ratio is the density p(x), from {float(dens.min()):.3g} to "
+                f"{float(dens.max()):.3g}: positive, so the difference and the NW output have "
+                f"the same sign, but they are not the same number.")
     run_check("the ratio is the density", body)
 
 
@@ -114,14 +115,19 @@ def iris_loo(accuracy: Any, h: Any) -> None:
         from sklearn.datasets import load_iris
 
         labels = torch.tensor(load_iris().target, dtype=torch.float64)
-        refs = []
+        refs, included = [], []
         for feats in _standardized_iris():
-            pred = parzen_classify(feats, feats, labels, hv, exclude_self=True)
-            refs.append(float((pred == labels).double().mean()))
-        if min(abs(acc - r) for r in refs) > 1e-9:
-            raise Wrong(f"at `h` = {hv:.4g} the leave-one-out accuracy is {refs[0]:.4f}, but "
-                        f"`accuracy` is {acc:.4f}: did you leave each flower out of its own "
-                        f"prediction (exclude_self=True)?")
+            for exclude, out in ((True, refs), (False, included)):
+                pred = parzen_classify(feats, feats, labels, hv, exclude_self=exclude)
+                out.append(float((pred == labels).double().mean()))
+        if not any(agrees(acc, r, rtol=0, atol=1e-9) for r in refs):
+            want, got = pair(refs[0], acc)
+            hint = ("that is the accuracy with each flower in its own prediction: leave it out "
+                    "(exclude_self=True)" if any(agrees(acc, r, rtol=0, atol=1e-9) for r in included)
+                    else "count the flowers `parzen_classify(..., exclude_self=True)` labels "
+                         "correctly at your `h` and divide by 150")
+            raise Wrong(f"at `h` = {hv:.4g} the leave-one-out accuracy is {want}, but "
+                        f"`accuracy` is {got}: {hint}")
         return f"h = {hv:.4g}: leave-one-out accuracy {acc:.4f}."
     run_check("iris leave-one-out accuracy", body)
 

@@ -9,7 +9,7 @@ import torch
 
 from ..pooling import nadaraya_watson
 from ..rates import PowerLaw, fit_power_law
-from . import NotDone, Wrong, as_array, call, describe, is_stub, number, run_check
+from . import NotDone, Wrong, as_array, call, describe, is_stub, number, pair, run_check
 
 #: The width rules of exercise 3, h as a function of n.
 RULES: dict[str, Callable[[float], float]] = {
@@ -44,14 +44,20 @@ def fit_slope(fn: Any) -> None:
                  "noisy errors": 0.5 * n ** -0.45 * np.exp(rng.normal(0, 0.15, n.size))}
         for name, v in cases.items():
             what = f"`fit_slope(n, mse)` for {name}"
-            got = number(call(fn, "fit_slope", n.copy(), v.copy()), what, kind="float")
+            out = call(fn, "fit_slope", n.copy(), v.copy())
+            if np.shape(out) == (2,):
+                raise Wrong(f"{what} returned two numbers, {describe(out)}: np.polyfit(x, y, 1) "
+                            f"returns [slope, intercept], slope first; return the slope as a "
+                            f"float")
+            got = number(out, what, kind="float")
             ref = fit_power_law(n, v).exponent
             if abs(got - ref) > 1e-6 * max(1.0, abs(ref)):
                 if abs(got - np.polyfit(n, v, 1)[0]) < 1e-9:
                     raise Wrong(f"{what} returned the slope of mse against n: fit log(mse) "
                                 f"against log(n)")
+                want, mine = pair(ref, got)
                 raise Wrong(f"for {name} the least-squares slope of log(mse) on log(n) is "
-                            f"{ref:.4f}, {what} returned {got:.4f}: fit a straight line to "
+                            f"{want}, {what} returned {mine}: fit a straight line to "
                             f"(log n, log mse) and return its slope")
         return "The exponent of a power law is the slope of its log-log line."
     run_check("log-log slope", body)
@@ -71,8 +77,9 @@ def edge_and_middle_bias(fn: Any) -> None:
             if np.allclose(arr, -ref, atol=1e-9):
                 raise Wrong(f"the sign of {what} is flipped: bias = estimate - truth")
             if not np.allclose(arr, ref, atol=1e-9):
-                raise Wrong(f"for h = {h} the biases at x = 0 and 0.5 are {ref[0]:.6f} and "
-                            f"{ref[1]:.1e}, {what} returned {arr[0]:.6f} and {arr[1]:.1e}: "
+                (r0, a0), (r1, a1) = pair(ref[0], arr[0]), pair(ref[1], arr[1], 2)
+                raise Wrong(f"for h = {h} the biases at x = 0 and 0.5 are {r0} and "
+                            f"{r1}, {what} returned {a0} and {a1}: "
                             f"estimate at the two points with the 20,001 keys as keys and "
                             f"values, then subtract the points")
             ratios.append(arr[0] / h)
@@ -124,8 +131,9 @@ def points_needed(fn: Any) -> None:
             got = number(call(fn, "points_needed", a, c, t), what)
             ref = PowerLaw(a, c, math.nan, 1, 1).solve(t)
             if not math.isclose(got, ref, rel_tol=1e-6):
-                raise Wrong(f"for exponent {a:.3f}, prefactor {c} and target {t}, n = {ref:.6g}; "
-                            f"{what} returned {got:.6g}: solve prefactor n^exponent = target "
+                want, mine = pair(ref, got)
+                raise Wrong(f"for exponent {a:.3f}, prefactor {c} and target {t}, n = {want}; "
+                            f"{what} returned {mine}: solve prefactor n^exponent = target "
                             f"for n")
         return "n = (target / prefactor)^(1 / exponent)."
     run_check("points needed for a target error", body)

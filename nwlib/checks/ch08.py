@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from ..multidim import fit_coordinate_widths, minkowski_distances, minkowski_nadaraya_watson
-from . import Wrong, as_array, call, close, number, run_check
+from . import Wrong, as_array, call, close, number, require_source, run_check
 
 _GEN = torch.Generator().manual_seed(88)
 _Q = torch.randn(4, 3, generator=_GEN, dtype=torch.float64)
@@ -54,6 +54,7 @@ def minkowski(fn: Any) -> None:
                             f"the largest one (amax over the last axis)")
             close(arr, minkowski_distances(_Q, _K, 1.0, p), what,
                   rtol=1e-9, atol=1e-12)
+        require_source(fn, "minkowski", avoids=("loop",))  # the prompt: broadcasting, no loops
         return "Diamonds for p = 1, circles for p = 2, squares for p = inf."
     run_check("Minkowski distances", body)
 
@@ -76,7 +77,12 @@ def pairwise_differences(fn: Any) -> None:
                                 f"(repeat_interleave(..., dim=0), not repeat)")
                 raise Wrong(f"entry [j, i] of {what} must be q[j] - k[i]; the first row should "
                             f"be {ref[0].tolist()}")
-        return "Same as q.unsqueeze(1) - k.unsqueeze(0), built from copies."
+        # the prompt asks for copies, not broadcasting: read the function's source
+        if require_source(fn, "pairwise_differences", uses=("repeat_interleave",),
+                          avoids=("unsqueeze", "unsqueeze_", "None-index", "newaxis")):
+            return "Same as q.unsqueeze(1) - k.unsqueeze(0), built from copies."
+        return ("Same as q.unsqueeze(1) - k.unsqueeze(0) (its source could not be read, so "
+                "how it was built was not checked).")
     run_check("pairwise differences by repeat_interleave", body)
 
 
@@ -93,6 +99,7 @@ def nw_by_rescaling(fn: Any) -> None:
             if np.allclose(arr, minkowski_nadaraya_watson(_Q * h, _K * h, _V, 1.0).numpy(), rtol=1e-9):
                 raise Wrong(f"{what} multiplies the inputs by the widths: divide them instead")
             close(arr, ref, what, rtol=1e-9, atol=1e-12)
+        require_source(fn, "nw_by_rescaling", uses=("nadaraya_watson",))
         return "A width per coordinate is a change of units."
     run_check("per-coordinate widths by rescaling", body)
 
@@ -103,7 +110,9 @@ def noise_feature(index: Any) -> None:
     def body() -> str:
         i = number(index, "`noise_feature`")
         if i != int(i) or not 0 <= i <= 3:
-            raise Wrong(f"`noise_feature` should be a feature index 0, 1, 2 or 3, got {i:g}")
+            raise Wrong(f"`noise_feature` should be a feature index 0, 1, 2 or 3, got {i:g}: "
+                        f"take the argmax of the final widths `.width` (one per feature), not "
+                        f"of the history `.widths`")
         widths = _learned_widths()
         ref = int(np.argmax(widths))
         if int(i) != ref:
