@@ -134,8 +134,8 @@ def _fit(q, k, v, h, kernel, degree, on_empty, diagonal=False, keep_weights=Fals
             extra.append(w.masked_fill(bad[:, None], math.nan))
     bad = torch.cat(bads)
     if bool(bad.any()):
-        msg = (f"{int(bad.sum())} of {n_q} queries have fewer than "
-               f"{d + 1 if degree else 1} keys in general position inside the window "
+        need = (f"fewer than {d + 1} keys in general position" if degree else "no key")
+        msg = (f"{int(bad.sum())} of {n_q} queries have {need} inside the window "
                f"(a singular local fit)")
         if on_empty == "raise":
             raise ValueError(msg)
