@@ -145,6 +145,38 @@ def _h(n):
     return select_width_minimize(d.x_train, d.y_train).width
 
 
+# --- chapter 9 ---
+def _ll_at(q, x, y, h):
+    w = torch.softmax(-((q - x) / h) ** 2 / 2, dim=0)
+    x_bar, y_bar = w @ x, w @ y
+    slope = (w * (x - x_bar) * (y - y_bar)).sum() / (w * (x - x_bar) ** 2).sum()
+    return float(y_bar + slope * (q - x_bar))
+
+
+def _equivalent_weights(q, x, h):
+    w = torch.softmax(-((q - x) / h) ** 2 / 2, dim=0)
+    x_bar = w @ x
+    return w * (1 + (x - x_bar) * (q - x_bar) / (w * (x - x_bar) ** 2).sum())
+
+
+def _edge_bias_ch09(h):
+    from nwlib.checks.ch09 import EDGE_KEYS
+    from nwlib.local_linear import local_constant, local_linear
+
+    values = torch.exp(EDGE_KEYS)
+    return torch.stack([local_constant([0.0], EDGE_KEYS, values, h)[0] - 1.0,
+                        local_linear([0.0], EDGE_KEYS, values, h)[0] - 1.0])
+
+
+def _loo_ll(x, y, h):
+    from nwlib.local_linear import local_linear
+
+    fitted, weights = local_linear(x, x, y, h, return_weights=True)
+    s = torch.diagonal(weights)
+    return (fitted - s * y) / (1 - s)
+# --- end chapter 9 ---
+
+
 _EX2 = running_example()
 
 SPECS: dict[str, Callable[[], list[Arg]]] = {
@@ -206,6 +238,13 @@ SPECS: dict[str, Callable[[], list[Arg]]] = {
     "ch08.nw_by_rescaling": lambda: [Arg("nw_by_rescaling", "fn-array", lambda q, k, v, widths:
                                          nadaraya_watson(q / widths, k / widths, v, 1.0))],
     "ch08.noise_feature": lambda: [Arg("noise_feature", "number", 1)],
+    # --- chapter 9 ---
+    "ch09.ll_at": lambda: [Arg("ll_at", "fn-float", _ll_at)],
+    "ch09.equivalent_weights": lambda: [Arg("equivalent_weights", "fn-tensor",
+                                            _equivalent_weights)],
+    "ch09.edge_bias": lambda: [Arg("edge_bias", "fn-array", _edge_bias_ch09)],
+    "ch09.loo_ll": lambda: [Arg("loo_ll", "fn-tensor", _loo_ll)],
+    # --- end chapter 9 ---
 }
 
 CHECKS = {}
