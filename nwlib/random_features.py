@@ -257,6 +257,32 @@ def positive_features(d: int, n_features: int, *, width: float = 1.0,
     return FeatureMap("positive", w, None, h, kernel)
 
 
+#: Rows of queries or keys whose features are held at once (bounds the memory).
+_CHUNK = 1 << 13
+
+
+def _summary(k: Tensor, v: Tensor, fm: FeatureMap) -> tuple[Tensor, Tensor]:
+    """phi(K)^T V and phi(K)^T 1 in chunks of keys. Positive features are shifted by
+    the largest log-feature seen so far; when a later chunk has a larger one, the sums
+    are rescaled (the online form of the global shift: the same result)."""
+    kv = ks = None
+    top = -math.inf
+    for i in range(0, len(k), _CHUNK):
+        kc, vc = k[i:i + _CHUNK], v[i:i + _CHUNK]
+        if fm.kind == "positive":
+            log = fm.log_features(kc)
+            new_top = max(top, float(log.max()))
+            if kv is not None and new_top > top:
+                kv, ks = kv * math.exp(top - new_top), ks * math.exp(top - new_top)
+            top = new_top
+            f = (log - top).exp()
+        else:
+            f = fm(kc)
+        kv = f.T @ vc if kv is None else kv + f.T @ vc
+        ks = f.sum(0) if ks is None else ks + f.sum(0)
+    return kv, ks
+
+
 def kernel_estimate(queries, keys, feature_map: FeatureMap) -> Tensor:
     """The approximate kernel matrix phi(Q) phi(K)^T, shape (n_q, n_k) (quadratic:
     for measuring the approximation, not for pooling).
@@ -274,7 +300,7 @@ def linear_attention(queries, keys, values, feature_map: FeatureMap, *,
                      causal: bool = False) -> Tensor:
     r"""Attention pooling through features, :math:`\phi(Q)(\phi(K)^\top V) / \phi(Q)(\phi(K)^\top 1)`.
 
-    Cost O((n_q + n_k) D (d + m)) time and O(D m) extra memory (causal:
+    Cost O((n_q + n_k) D (d + m)) time and O(D (m + 8192)) extra memory (causal:
     O(n D m) for the running sums). Positive features are shifted in the log
     domain (queries by row, keys globally; see the module notes).
 
@@ -334,15 +360,19 @@ def linear_attention(queries, keys, values, feature_map: FeatureMap, *,
     dt = torch.promote_types(torch.promote_types(q.dtype, k.dtype), v.dtype)
     q, k, v = q.to(dt), k.to(dt), v.to(dt)
     positive = feature_map.kind == "positive"
-    fq = feature_map(q, shift="row" if positive else None)
-    fk = feature_map(k, shift="global" if positive else None)
     if causal:
+        fq = feature_map(q, shift="row" if positive else None)
+        fk = feature_map(k, shift="global" if positive else None)
         summary = torch.cumsum(fk[:, :, None] * v[:, None, :], dim=0)    # (n, D, m)
         num = torch.einsum("nD,nDm->nm", fq, summary)
         den = (fq * torch.cumsum(fk, dim=0)).sum(1)
     else:
-        num = fq @ (fk.T @ v)                                              # (n_q, m)
-        den = fq @ fk.sum(0)
+        kv, ks = _summary(k, v, feature_map)                              # (D, m), (D,)
+        parts = [(f @ kv, f @ ks) for f in (
+            feature_map(q[i:i + _CHUNK], shift="row" if positive else None)
+            for i in range(0, len(q), _CHUNK))]
+        num = torch.cat([p[0] for p in parts])
+        den = torch.cat([p[1] for p in parts])
     bad = ~(den > 0)
     if bad.any():
         warnings.warn(f"linear_attention: {int(bad.sum())} of {len(den)} queries have a "

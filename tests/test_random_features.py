@@ -212,3 +212,20 @@ def test_bad_input(call, err, match):
 def test_feature_map_type():
     assert isinstance(positive_features(2, 3), FeatureMap)
     assert positive_features(2, 3).n_features == 3
+
+
+def test_chunks_with_growing_maximum_match_one_pass(monkeypatch):
+    """Keys in chunks of 4, later chunks with larger features: the online rescaling of
+    the key-value summary gives the one-pass (global shift) result."""
+    import nwlib.random_features as rf
+
+    gen = torch.Generator().manual_seed(14)
+    k = torch.randn(30, 3, generator=gen, dtype=torch.float64)
+    k = k * torch.linspace(0.5, 6, 30, dtype=torch.float64)[:, None]   # growing norms
+    q = torch.randn(9, 3, generator=gen, dtype=torch.float64)
+    v = torch.randn(30, 2, generator=gen, dtype=torch.float64)
+    phi = positive_features(3, 16, seed=6)
+    fq, fk = phi(q, shift="row"), phi(k, shift="global")
+    one_pass = (fq @ (fk.T @ v)) / (fq @ fk.sum(0))[:, None]
+    monkeypatch.setattr(rf, "_CHUNK", 4)
+    torch.testing.assert_close(linear_attention(q, k, v, phi), one_pass)
