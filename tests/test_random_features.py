@@ -229,3 +229,51 @@ def test_chunks_with_growing_maximum_match_one_pass(monkeypatch):
     one_pass = (fq @ (fk.T @ v)) / (fq @ fk.sum(0))[:, None]
     monkeypatch.setattr(rf, "_CHUNK", 4)
     torch.testing.assert_close(linear_attention(q, k, v, phi), one_pass)
+
+
+# ---------------------------------------------------------------- chapter 10 self-checks
+
+from nwlib.checks import ch10  # noqa: E402
+
+
+def _verdict(capsys, check, answer):
+    check(answer)
+    return capsys.readouterr().out.split(":")[0]
+
+
+def _causal(fq, fk, v):
+    s = torch.cumsum(fk[:, :, None] * v[:, None, :], 0)
+    return torch.einsum("nd,ndm->nm", fq, s) / (fq * fk.cumsum(0)).sum(1, keepdim=True)
+
+
+def test_ch10_checks_accept_right_answers(capsys):
+    assert _verdict(capsys, ch10.fourier_phi, lambda x, w, b: math.sqrt(2 / len(w))
+                    * torch.cos(x @ w.T + b)) == "Correct"
+    assert _verdict(capsys, ch10.positive_phi, lambda x, w: torch.exp(
+        x @ w.T - (x * x).sum(1, keepdim=True) / 2) / math.sqrt(len(w))) == "Correct"
+    assert _verdict(capsys, ch10.linear_pool, lambda fq, fk, v: (fq @ (fk.T @ v))
+                    / (fq @ fk.sum(0))[:, None]) == "Correct"
+    assert _verdict(capsys, ch10.causal_pool, _causal) == "Correct"
+    assert _verdict(capsys, ch10.features_needed, math.expm1(16) / 0.01) == "Correct"
+
+
+def test_ch10_checks_reject_wrong_answers(capsys):
+    assert _verdict(capsys, ch10.fourier_phi,
+                    lambda x, w, b: torch.cos(x @ w.T + b)) == "Not quite"
+    assert _verdict(capsys, ch10.fourier_phi, lambda x, w, b: math.sqrt(2 / len(w))
+                    * torch.sin(x @ w.T + b)) == "Not quite"
+    assert _verdict(capsys, ch10.positive_phi, lambda x, w: torch.exp(
+        x @ w.T - (x * x).sum(1, keepdim=True)) / math.sqrt(len(w))) == "Not quite"
+    assert _verdict(capsys, ch10.positive_phi,
+                    lambda x, w: torch.exp(x @ w.T) / math.sqrt(len(w))) == "Not quite"
+    assert _verdict(capsys, ch10.linear_pool,
+                    lambda fq, fk, v: fq @ (fk.T @ v)) == "Not quite"
+    assert _verdict(capsys, ch10.linear_pool, lambda fq, fk, v: (fq @ (fk.T @ v))
+                    / (fq @ fk.sum(0)).sum()) == "Not quite"
+    assert _verdict(capsys, ch10.causal_pool, lambda fq, fk, v: (fq @ (fk.T @ v))
+                    / (fq @ fk.sum(0))[:, None]) == "Not quite"
+    assert _verdict(capsys, ch10.causal_pool, lambda fq, fk, v: _causal(fq, fk, v)
+                    .flip(0)) == "Not quite"
+    assert _verdict(capsys, ch10.features_needed, math.expm1(8) / 0.01) == "Not quite"
+    assert _verdict(capsys, ch10.features_needed, math.expm1(16) / 0.1) == "Not quite"
+    assert _verdict(capsys, ch10.features_needed, None) == "Not done yet"
