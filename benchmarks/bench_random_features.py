@@ -80,10 +80,10 @@ def main() -> None:
               f"speed-up {row['speedup']:9.3g}  RMS difference {rms:.2e}", flush=True)
     ratio = np.array([r["speedup"] for r in rows])
     sizes = np.array([r["n"] for r in rows], dtype=float)
-    faster = np.nonzero(ratio > 1)[0]
+    slower = np.nonzero(ratio <= 1)[0]
     crossover = None
-    if len(faster) and faster[0] > 0:
-        i = int(faster[0])
+    if len(slower) and slower[-1] + 1 < len(ratio):    # linear faster from i on
+        i = int(slower[-1]) + 1
         a, b = np.log(sizes[i - 1]), np.log(sizes[i])
         ra, rb = np.log(ratio[i - 1]), np.log(ratio[i])
         crossover = float(math.exp(a - ra * (b - a) / (rb - ra)))
@@ -95,9 +95,9 @@ def main() -> None:
         "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "rows": rows,
         "crossover_n": crossover,
-        "crossover_note": ("log-log interpolation of the speed-up between the last size "
-                           "where exact was faster and the first where linear was; null "
-                           "when linear was faster at every size (or never)"),
+        "crossover_note": ("log-log interpolation of the speed-up between the last "
+                           "size where exact was as fast and the next; null when "
+                           "linear was faster at every size (or not at the largest)"),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n")
