@@ -245,6 +245,19 @@ SPECS: dict[str, Callable[[], list[Arg]]] = {
     "ch09.edge_bias": lambda: [Arg("edge_bias", "fn-array", _edge_bias_ch09)],
     "ch09.loo_ll": lambda: [Arg("loo_ll", "fn-tensor", _loo_ll)],
     # --- end chapter 9 ---
+    # ---- chapter 10 (random features) ----
+    "ch10.fourier_phi": lambda: [Arg("fourier_phi", "fn-array", lambda x, w, b:
+                                     math.sqrt(2 / w.shape[0]) * torch.cos(x @ w.T + b))],
+    "ch10.positive_phi": lambda: [Arg("positive_phi", "fn-array", lambda x, w: torch.exp(
+        x @ w.T - (x * x).sum(1, keepdim=True) / 2) / math.sqrt(w.shape[0]))],
+    "ch10.linear_pool": lambda: [Arg("linear_pool", "fn-array", lambda fq, fk, v:
+                                     fq @ (fk.T @ v) / (fq @ fk.sum(0))[:, None])],
+    "ch10.causal_pool": lambda: [Arg("causal_pool", "fn-array", lambda fq, fk, v:
+                                     torch.einsum("nd,ndm->nm", fq, torch.cumsum(
+                                         fk[:, :, None] * v[:, None, :], 0))
+                                     / (fq * fk.cumsum(0)).sum(1, keepdim=True))],
+    "ch10.features_needed": lambda: [Arg("features", "number", math.expm1(16) / 0.01)],
+    # ---- chapter 10 (end) ----
 }
 
 CHECKS = {}
