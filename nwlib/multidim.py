@@ -33,10 +33,16 @@ import numpy as np
 import torch
 from torch.utils.checkpoint import checkpoint
 
+from ._engine import (
+    DEFAULT_MEMORY_BUDGET,
+    check_exclude_self,
+    check_on_empty,
+    prepare,
+    report_empty,
+    softmax_rows,
+)
 from ._validate import ArrayLike, as_float_tensor, as_points, common_dtype
 from .kernels import Kernel, get_kernel
-from .pooling import (DEFAULT_MEMORY_BUDGET, _check_exclude_self, _check_on_empty, _prepare,
-                      _report_empty, _softmax_rows)
 
 Tensor = torch.Tensor
 
@@ -100,7 +106,7 @@ def minkowski_distances(queries: ArrayLike, keys: ArrayLike, width: ArrayLike = 
         For a ``p`` that is not a number.
     """
     p = _check_p(p)
-    q, k, h = _prepare(queries, keys, width)
+    q, k, h = prepare(queries, keys, width)
     return _scaled_r2(q, k, h, p).sqrt()
 
 
@@ -114,10 +120,10 @@ def minkowski_log_scores(queries: ArrayLike, keys: ArrayLike, width: ArrayLike, 
     """
     p = _check_p(p)
     kern = get_kernel(kernel)
-    q, k, h = _prepare(queries, keys, width)
+    q, k, h = prepare(queries, keys, width)
     s = kern.log_profile(_scaled_r2(q, k, h, p))
     if exclude_self:
-        _check_exclude_self(q.shape[0], k.shape[0])
+        check_exclude_self(q, k)
         s = s.masked_fill(torch.eye(k.shape[0], dtype=torch.bool, device=s.device), -torch.inf)
     return s
 
@@ -134,7 +140,7 @@ def minkowski_attention_weights(queries: ArrayLike, keys: ArrayLike, width: Arra
     Dtype: as :func:`minkowski_distances`; normalized in the log domain.
     """
     s = minkowski_log_scores(queries, keys, width, p, kernel, exclude_self=exclude_self)
-    return _softmax_rows(s, get_kernel(kernel), on_empty)
+    return softmax_rows(s, get_kernel(kernel), on_empty)
 
 
 def _block_rows(n_q: int, n_k: int, d: int, itemsize: int, memory_budget: int | None) -> int:
@@ -181,15 +187,15 @@ def minkowski_nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: Array
     """
     p = _check_p(p)
     kern = get_kernel(kernel)
-    _check_on_empty(on_empty)
-    q, k, h = _prepare(queries, keys, width)
+    check_on_empty(on_empty)
+    q, k, h = prepare(queries, keys, width)
     v = as_float_tensor(values, "values")
     if v.ndim not in (1, 2) or v.shape[0] != k.shape[0]:
         raise ValueError(f"values must have shape (n_keys,) or (n_keys, m) with n_keys={k.shape[0]}, "
                          f"got {tuple(v.shape)}")
     n_q, n_k, d = q.shape[0], k.shape[0], q.shape[1]
     if exclude_self:
-        _check_exclude_self(n_q, n_k)
+        check_exclude_self(q, k)
     dt = common_dtype(q, v)  # float64 values are not rounded to float32 queries' precision
     q, k, h = q.to(dt), k.to(dt), h.to(dt)
     v2 = v.to(dt).reshape(n_k, -1)
@@ -204,7 +210,7 @@ def minkowski_nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: Array
         multi = grad and n_q > block_size
         parts.append(checkpoint(_block, *args, use_reentrant=False) if multi else _block(*args))
     f = torch.cat(parts)
-    _report_empty(int(torch.isnan(f[:, 0]).sum()), n_q, kern, on_empty, stacklevel=3)
+    report_empty(int(torch.isnan(f[:, 0]).sum()), n_q, kern, on_empty, stacklevel=3)
     return f.reshape(n_q) if v.ndim == 1 else f
 
 

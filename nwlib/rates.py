@@ -47,8 +47,9 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ._engine import offset, resolve_dtype, work_dtype
 from ._validate import ArrayLike, as_float_tensor, as_points, as_width, common_dtype
-from .pooling import _offset, _resolve_dtype, _work_dtype, nadaraya_watson
+from .pooling import nadaraya_watson
 from .scale import banded_nadaraya_watson, loo_cv_score, truncation_radius
 from .selection import silverman_width
 
@@ -198,7 +199,7 @@ def torus_nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLike
         raise ValueError(f"method='images' needs 1-D inputs and a scalar width, got d={d} "
                          f"and width of shape {tuple(h.shape)}; use method='embedding'")
     hf = float(h)
-    dt = _work_dtype(_resolve_dtype(dtype)) or common_dtype(k, v)
+    dt = work_dtype(resolve_dtype(dtype)) or common_dtype(k, v)
     margin = min(1.0, truncation_radius(3 * k.shape[0], dt) * hf)
     ke, ve = _ghosts(k[:, 0], v, margin)
     if exclude_self:  # ghosts are queries too; a point's own copy is >= 1 - margin away
@@ -213,9 +214,9 @@ def torus_loo_score(x: ArrayLike, y: ArrayLike, width: ArrayLike, *,
     Dtype: as :func:`torus_nadaraya_watson`; the mean is taken in float64.
     """
     yt = as_float_tensor(y, "y")
-    dt = _work_dtype(_resolve_dtype(dtype))
+    dt = work_dtype(resolve_dtype(dtype))
     if dt is not None and dt != torch.float64:  # a shift of y leaves the score unchanged
-        c = _offset(yt)
+        c = offset(yt)
         yt = yt if c is None else yt - c
     pred = torus_nadaraya_watson(x, x, yt, width, exclude_self=True, dtype=dtype)
     return float(((yt.double() - pred.double()) ** 2).mean())

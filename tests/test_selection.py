@@ -106,7 +106,7 @@ def test_rules_of_thumb_match_their_formulas(data):
     x, _ = data
     n, sd, iqr = len(x), statistics.stdev(x), scipy.stats.iqr(x)
     assert silverman_width(x) == pytest.approx(0.9 * min(sd, iqr / 1.34) * n ** -0.2, rel=1e-12)
-    assert scott_width(x) == pytest.approx(1.06 * sd * n ** -0.2, rel=1e-12)
+    assert scott_width(x) == pytest.approx(sd * n ** -0.2, rel=1e-12)  # Scott 1992
     x2 = np.c_[x, 10 * x[::-1] ** 2]
     h2 = silverman_width(x2)
     assert h2.shape == (2,)
