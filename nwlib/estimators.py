@@ -91,9 +91,9 @@ class _NadarayaWatsonBase(BaseEstimator):
             rule = np.atleast_1d(np.asarray(silverman_width(X), dtype=np.float64))
             if b == "silverman":
                 return rule
-            centre = float(np.exp(np.mean(np.log(rule))))
+            start = float(np.exp(np.mean(np.log(rule))))
             best = select_width_loo(_as_tensor(X), _as_tensor(values), self.kernel,
-                                    centre=centre, dtype=torch.float64)
+                                    width=start, dtype=torch.float64)
             return np.full(d, best.width)
         if isinstance(b, (bool, np.bool_)) or b is None:
             raise TypeError(f"bandwidth must be a number, an array or a rule name, "

@@ -280,7 +280,7 @@ class CoordinateWidths:
 
 
 def fit_coordinate_widths(x: ArrayLike, y: ArrayLike, *, p: float = 2.0,
-                          init: ArrayLike | None = None, steps: int = 200, lr: float = 0.05,
+                          width: ArrayLike | None = None, steps: int = 200, lr: float = 0.05,
                           kernel: str | Kernel = "gaussian", seed: int = 0) -> CoordinateWidths:
     r"""Learn one width per coordinate by Adam on :math:`\log h_c`, minimizing the LOO error.
 
@@ -290,14 +290,14 @@ def fit_coordinate_widths(x: ArrayLike, y: ArrayLike, *, p: float = 2.0,
     ----------
     x : (n, d); y : (n,) or (n, m)
     p : order of the Minkowski distance
-    init : initial widths, a number or (d,) (default: 1.0 for every coordinate)
+    width : starting widths, a number or (d,) (default: 1.0 for every coordinate)
     steps, lr : Adam steps and learning rate (full batch)
     kernel : a kernel with a gradient (not boxcar or constant)
     seed : seeds torch for the fit (the global state is restored)
 
     An irrelevant coordinate is one the LOO error improves by ignoring: its width
     grows, which flattens the kernel along it. With ``p=2`` this is
-    ``LearnedWidthNW(x, y, init, per="coordinate").fit(steps, lr=lr)`` of
+    ``LearnedWidthNW(x, y, width, per="coordinate").fit(steps, lr=lr)`` of
     :mod:`nwlib.learn`.
 
     Raises
@@ -313,11 +313,11 @@ def fit_coordinate_widths(x: ArrayLike, y: ArrayLike, *, p: float = 2.0,
         raise ValueError(f"steps must be an int >= 1, got {steps!r}")
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
-    h0 = as_float_tensor(1.0 if init is None else init, "init").detach().to(xt.dtype)
+    h0 = as_float_tensor(1.0 if width is None else width, "width").detach().to(xt.dtype)
     if h0.numel() == 1:
         h0 = h0.reshape(()).expand(d).clone()
     if tuple(h0.shape) != (d,) or bool((h0 <= 0).any()):
-        raise ValueError(f"init must be a number > 0 or {d} numbers > 0 (one per coordinate), "
+        raise ValueError(f"width must be a number > 0 or {d} numbers > 0 (one per coordinate), "
                          f"got shape {tuple(h0.shape)}")
     log_h = torch.nn.Parameter(h0.log())
     losses, widths = [], []
@@ -330,7 +330,7 @@ def fit_coordinate_widths(x: ArrayLike, y: ArrayLike, *, p: float = 2.0,
             if not bool(torch.isfinite(loss)):
                 raise FloatingPointError(f"the leave-one-out error became {float(loss)} at step {step} "
                                          f"(widths {log_h.detach().exp().numpy().round(4)}): "
-                                         f"try a smaller lr or another init")
+                                         f"try a smaller lr or another starting width")
             if not loss.requires_grad:
                 raise ValueError(f"the {get_kernel(kernel).name!r} kernel gives no gradient "
                                  f"with respect to the widths: use 'gaussian' or 'epanechnikov'")

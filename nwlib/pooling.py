@@ -88,6 +88,12 @@ def scaled_sq_distances(queries: ArrayLike, keys: ArrayLike, width: ArrayLike, *
     -----
     Differences are formed directly (not as :math:`\lVert q\rVert^2 + \lVert k\rVert^2 - 2q\cdot k`),
     which stays accurate when inputs carry a large common offset.
+
+    Examples
+    --------
+    >>> scaled_sq_distances([0.0, 1.0], [0.0, 2.0], width=0.5)
+    tensor([[ 0., 16.],
+            [ 4.,  4.]], dtype=torch.float64)
     """
     q, k, h = prepare(queries, keys, width, dtype=dtype, device=device)
     return as_result(sq_dist(q, k, h), dtype)
@@ -110,6 +116,22 @@ def log_scores(queries: ArrayLike, keys: ArrayLike, width: ArrayLike,
     distances and sums); ``dtype`` overrides it. Scaled differences are squared, so
     the scores do not change when queries, keys and width are multiplied by one
     factor or shifted together.
+
+    Parameters
+    ----------
+    queries : (n_q,) or (n_q, d); keys : (n_k,) or (n_k, d); width, kernel
+        As in :func:`attention_weights`.
+    exclude_self : bool
+        Set the diagonal to ``-inf`` (queries must be the keys, else ``ValueError``).
+
+    Returns
+    -------
+    Tensor, shape (n_q, n_k)
+
+    Examples
+    --------
+    >>> log_scores([0.0], [0.0, 1.0, 3.0], 1.5, "boxcar")  # 1{|u| < 1}: log 1 or -inf
+    tensor([[0., 0., -inf]], dtype=torch.float64)
     """
     q, k, h = prepare(queries, keys, width, dtype=dtype, device=device)
     s = get_kernel(kernel).log_profile(sq_dist(q, k, h))  # log K(r), -inf outside a support
@@ -158,6 +180,23 @@ def attention_weights(queries: ArrayLike, keys: ArrayLike, width: ArrayLike,
     -----
     This returns the whole matrix, so it needs O(n_q x n_k) memory; for the
     estimate alone use :func:`nadaraya_watson`, which works in blocks.
+
+    Raises
+    ------
+    ValueError
+        Mismatched d, a width that is not > 0 or has no accepted shape, ``exclude_self``
+        with queries that are not the keys, or (``on_empty="raise"``) a query with no
+        key in a compact kernel's support.
+
+    Source: Nadaraya (1964), Watson (1964).
+
+    Examples
+    --------
+    >>> w = attention_weights([0.0, 2.0], [0.0, 1.0, 2.0], 1.0)
+    >>> w.sum(1)
+    tensor([1., 1.], dtype=torch.float64)
+    >>> w[0].argmax().item()  # the nearest key weighs most
+    0
     """
     kern = get_kernel(kernel)
     s = log_scores(queries, keys, width, kern, exclude_self=exclude_self, dtype=work_dtype(
@@ -219,6 +258,26 @@ def nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLike,
     Peak extra memory is O(block_size x n_k). Without autograd the block is
     computed in place; when a gradient is needed each block is checkpointed
     (recomputed in the backward pass), so memory stays bounded there too.
+
+    Raises
+    ------
+    ValueError
+        As :func:`attention_weights`, and for values without one row per key, a
+        ``block_size`` that is not a positive int, ``banded=True`` where it cannot apply.
+
+    Source: Nadaraya (1964), Watson (1964); the leave-one-out form
+    (``exclude_self=True``) is the one statsmodels' ``KernelReg(bw='cv_ls')`` scores.
+
+    Examples
+    --------
+    >>> import torch
+    >>> keys = torch.tensor([0.0, 1.0, 2.0])
+    >>> values = torch.tensor([0.0, 1.0, 4.0])
+    >>> q = torch.tensor([1.0])
+    >>> nadaraya_watson(q, keys, values, 1e-3)  # tiny width: the nearest key's value
+    tensor([1.])
+    >>> nadaraya_watson(q, keys, values, 1e3)  # huge width: the mean of the values
+    tensor([1.6667])
     """
     kern = get_kernel(kernel)
     check_on_empty(on_empty)

@@ -230,12 +230,12 @@ class WidthSearch(NamedTuple):
     evaluations: int
 
 
-def minimize_log_width(score: Callable[[float], float], centre: float, *,
+def minimize_log_width(score: Callable[[float], float], width: float, *,
                        factor: float = 1.5, refine: int = 0,
                        max_evaluations: int = 40) -> WidthSearch:
     r"""A local minimum of ``score(h)`` over :math:`t = \log h`, in few evaluations.
 
-    1. Evaluate at :math:`t_0 - s, t_0, t_0 + s` with :math:`t_0 = \log(\text{centre})` and
+    1. Evaluate at :math:`t_0 - s, t_0, t_0 + s` with :math:`t_0 = \log(\text{width})` and
        :math:`s = \log(\text{factor})`; while an end is lower, move the triple that way.
     2. Through the final triple (middle lowest) fit a parabola and evaluate at its
        vertex :math:`t_0 + s\,(f_- - f_+) / (2(f_- - 2f_0 + f_+))`, within :math:`s/2` of
@@ -244,17 +244,17 @@ def minimize_log_width(score: Callable[[float], float], centre: float, *,
        at a third of the previous spacing (3 more evaluations each).
 
     The best width evaluated is returned. NaN scores count as :math:`+\infty`. With
-    a good ``centre`` and ``refine=0`` it takes 4 evaluations; the parabola locates
+    a good starting ``width`` and ``refine=0`` it takes 4 evaluations; the parabola locates
     the minimum of a smooth score to a few percent of :math:`h`, finer than the
     sampling noise of a leave-one-out width.
 
     Raises
     ------
     ValueError
-        For a centre that is not > 0 or a factor that is not > 1.
+        For a starting width that is not > 0 or a factor that is not > 1.
     """
-    if not (isinstance(centre, (int, float)) and math.isfinite(centre) and centre > 0):
-        raise ValueError(f"centre must be a finite width > 0, got {centre!r}")
+    if not (isinstance(width, (int, float)) and math.isfinite(width) and width > 0):
+        raise ValueError(f"width must be a finite starting width > 0, got {width!r}")
     if not (isinstance(factor, (int, float)) and factor > 1):
         raise ValueError(f"factor must be > 1, got {factor!r}")
     s = math.log(factor)
@@ -267,7 +267,7 @@ def minimize_log_width(score: Callable[[float], float], centre: float, *,
             cache[t] = val if math.isfinite(val) else math.inf
         return cache[t]
 
-    t0 = math.log(centre)
+    t0 = math.log(width)
     while True:
         fm, f0, fp = f(t0 - s), f(t0), f(t0 + s)
         if f0 <= fm and f0 <= fp:

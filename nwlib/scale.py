@@ -175,18 +175,18 @@ class LooWidth(NamedTuple):
 
 
 def select_width_loo(x: ArrayLike, y: ArrayLike, kernel: str | Kernel = "gaussian", *,
-                     centre: float | None = None, span: float = 10.0, xatol: float = 1e-3,
+                     width: float | None = None, span: float = 10.0, xatol: float = 1e-3,
                      dtype: torch.dtype | str | None = torch.float32,
                      truncate: bool = True) -> LooWidth:
     r"""The width minimizing :func:`loo_cv_score`, searched on :math:`\log h`.
 
-    1. Start at ``centre`` (default Silverman's :math:`0.9\min(\hat\sigma, \mathrm{IQR}/1.34)
+    1. Start at ``width`` (default Silverman's :math:`0.9\min(\hat\sigma, \mathrm{IQR}/1.34)
        n^{-1/5}`) and walk downhill in steps of a factor 2 inside
        :math:`[c/\text{span}, c\cdot\text{span}]` until the score rises again;
     2. polish with ``scipy.optimize.minimize_scalar(method="bounded")`` (Brent) on the
        bracketing interval, to ``xatol`` in :math:`\log h` (a relative tolerance on h).
 
-    Like any local search it finds the minimum downhill from the centre. A
+    Like any local search it finds the minimum downhill from the starting width. A
     ``RuntimeWarning`` says when the minimum sits at an end of the search interval.
     1-D ``x`` uses the banded evaluation; d > 1 the dense blocked one.
 
@@ -210,7 +210,7 @@ def select_width_loo(x: ArrayLike, y: ArrayLike, kernel: str | Kernel = "gaussia
         raise ValueError(f"select_width_loo needs at least 3 points, got {xt.shape[0]}")
     if not span > 1:
         raise ValueError(f"span must be > 1, got {span!r}")
-    c = float(np.min(silverman_width(xt))) if centre is None else float(centre)
+    c = float(np.min(silverman_width(xt))) if width is None else float(width)
     # Centre and scale x and y in float64 before any cast to a lower dtype: CV(h) of the
     # standardized data, times sy^2, is CV(h * sx) of the data (NW is translation and scale
     # equivariant), so a float32 search loses no digits to an offset or a unit.
@@ -220,7 +220,7 @@ def select_width_loo(x: ArrayLike, y: ArrayLike, kernel: str | Kernel = "gaussia
     sy = float(yt.std()) if yt.numel() > 1 and float(yt.std()) > 0 else 1.0
     xt, yt = (xt - xt.mean(0)) / sx, (yt - yt.mean(0)) / sy
     if not (math.isfinite(c) and c > 0):
-        raise ValueError(f"centre must be a width > 0 (x needs some spread), got {c!r}")
+        raise ValueError(f"width must be a starting width > 0 (x needs some spread), got {c!r}")
     lo, hi = math.log(c / span), math.log(c * span)
     cache: dict[float, float] = {}
 

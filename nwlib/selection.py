@@ -239,11 +239,11 @@ class WidthChoice:
     details: dict = field(default_factory=dict, repr=False)
 
 
-def _centre(x: ArrayLike, centre: float | None) -> float:
-    c = silverman_width(x) if centre is None else centre
+def _start_width(x: ArrayLike, width: float | None) -> float:
+    c = silverman_width(x) if width is None else width
     c = float(np.min(c))
     if not (math.isfinite(c) and c > 0):
-        raise ValueError(f"centre must be a width > 0, got {centre!r}")
+        raise ValueError(f"width must be a starting width > 0, got {width!r}")
     return c
 
 
@@ -259,7 +259,7 @@ def select_width_grid(x: ArrayLike, y: ArrayLike, widths: ArrayLike | None = Non
     """
     xt, yt = _pairs(x, y)
     if widths is None:
-        c = _centre(xt, None)
+        c = _start_width(xt, None)
         widths = np.geomspace(c / span, c * span, num)
     hs = np.asarray(widths, dtype=np.float64).reshape(-1)
     as_width(hs, "widths")
@@ -272,13 +272,13 @@ def select_width_grid(x: ArrayLike, y: ArrayLike, widths: ArrayLike | None = Non
 
 
 def select_width_minimize(x: ArrayLike, y: ArrayLike, kernel: str | Kernel = "gaussian", *,
-                          centre: float | None = None, span: float = 20.0,
+                          width: float | None = None, span: float = 20.0,
                           xatol: float = 1e-3) -> WidthChoice:
     r"""Minimize :math:`\mathrm{CV}(h)` over :math:`\log h` with a bounded 1-D minimizer.
 
     ``scipy.optimize.minimize_scalar(method="bounded")`` (Brent's method) searches
     :math:`\log h \in [\log(c/\text{span}), \log(c\cdot\text{span})]`, an interval centred
-    (in log scale) on ``centre`` (default: Silverman's width). ``xatol`` is the
+    (in log scale) on the starting ``width`` (default: Silverman's width). ``xatol`` is the
     tolerance on :math:`\log h`, i.e. a relative tolerance on :math:`h`. A scalar width
     for any d. Where a compact kernel leaves CV undefined the objective is +inf.
     A ``RuntimeWarning`` says when the minimum sits at an end of the interval.
@@ -290,7 +290,7 @@ def select_width_minimize(x: ArrayLike, y: ArrayLike, kernel: str | Kernel = "ga
     xt, yt = _pairs(x, y)
     if not (span > 1):
         raise ValueError(f"span must be > 1, got {span!r}")
-    c = _centre(xt, centre)
+    c = _start_width(xt, width)
     lo, hi = math.log(c / span), math.log(c * span)
 
     def objective(log_h: float) -> float:
@@ -309,12 +309,12 @@ def select_width_minimize(x: ArrayLike, y: ArrayLike, kernel: str | Kernel = "ga
 
 
 def select_width_gd(x: ArrayLike, y: ArrayLike, kernel: str | Kernel = "gaussian", *,
-                    init: ArrayLike | None = None, per: str = "scalar", steps: int = 300,
+                    width: ArrayLike | None = None, per: str = "scalar", steps: int = 300,
                     lr: float = 0.05, optimizer: Any = "adam", progress: bool = False,
                     seed: int = 0) -> WidthChoice:
     """Minimize the LOO error by gradient descent on :math:`s = \\log h`.
 
-    Starts from ``init`` (default: Silverman's width) and uses
+    Starts from ``width`` (default: Silverman's width) and uses
     :class:`nwlib.learn.LearnedWidthNW` with ``exclude_self=True``.
 
     Dtype: as :class:`nwlib.learn.LearnedWidthNW` (the inputs' floating dtype;
@@ -323,7 +323,7 @@ def select_width_gd(x: ArrayLike, y: ArrayLike, kernel: str | Kernel = "gaussian
     from .learn import LearnedWidthNW
 
     xt, yt = _pairs(x, y)
-    h0 = _centre(xt, None) if init is None else init
+    h0 = _start_width(xt, None) if width is None else width
     model = LearnedWidthNW(xt, yt, h0, kernel=kernel, per=per)
     hist = model.fit(steps, lr=lr, optimizer=optimizer, exclude_self=True,
                      progress=progress, seed=seed)

@@ -185,7 +185,7 @@ def _noise_feature_data(n=150, seed=0):
 @pytest.mark.parametrize("p", [1.0, 2.0])
 def test_irrelevant_coordinate_gets_the_largest_width(p):
     x, y = _noise_feature_data(100)
-    fit = fit_coordinate_widths(x, y, p=p, init=0.3, steps=60, lr=0.15)
+    fit = fit_coordinate_widths(x, y, p=p, width=0.3, steps=60, lr=0.15)
     assert int(np.argmax(fit.width)) == 2
     assert fit.width[2] > 5 * fit.width[:2].max()
     assert fit.loo_error < fit.loss[0]
@@ -194,7 +194,7 @@ def test_irrelevant_coordinate_gets_the_largest_width(p):
 
 def test_p2_fit_matches_learned_width_module():
     x, y = _noise_feature_data(60)
-    ours = fit_coordinate_widths(x, y, init=0.3, steps=40, lr=0.05)
+    ours = fit_coordinate_widths(x, y, width=0.3, steps=40, lr=0.05)
     model = LearnedWidthNW(x, y, 0.3, per="coordinate")
     hist = model.fit(40, lr=0.05, progress=False)
     np.testing.assert_allclose(ours.loss, hist.loss, rtol=1e-9)
@@ -203,8 +203,8 @@ def test_p2_fit_matches_learned_width_module():
 
 def test_fit_bad_arguments():
     x, y = _noise_feature_data(20)
-    with pytest.raises(ValueError, match="init"):
-        fit_coordinate_widths(x, y, init=[1.0, 2.0])
+    with pytest.raises(ValueError, match="width"):
+        fit_coordinate_widths(x, y, width=[1.0, 2.0])
     with pytest.raises(ValueError, match="steps"):
         fit_coordinate_widths(x, y, steps=0)
     with pytest.raises(ValueError, match="no gradient"):

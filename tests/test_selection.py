@@ -161,4 +161,4 @@ def test_bad_inputs(data):
     with pytest.raises(ValueError, match="at least 2"):
         silverman_width([3.0])
     with pytest.warns(RuntimeWarning, match="edge"):
-        select_width_minimize(x, y, centre=50.0, span=2.0)
+        select_width_minimize(x, y, width=50.0, span=2.0)

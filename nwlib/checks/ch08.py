@@ -36,7 +36,7 @@ def _learned_widths() -> np.ndarray:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return fit_coordinate_widths(FEATURE_X, FEATURE_Y, init=0.3, steps=100, lr=0.1).width
+        return fit_coordinate_widths(FEATURE_X, FEATURE_Y, width=0.3, steps=100, lr=0.1).width
     finally:
         torch.set_num_threads(threads)
 
