@@ -37,19 +37,9 @@ from __future__ import annotations
 
 import torch
 
-from ._engine import (
-    DEFAULT_MEMORY_BUDGET,
-    as_result,
-    check_exclude_self,
-    check_on_empty,
-    choose_block_size,
-    estimate,
-    prepare,
-    resolve_dtype,
-    softmax_rows,
-    sq_dist,
-    work_dtype,
-)
+from ._engine import (DEFAULT_MEMORY_BUDGET, as_result, check_exclude_self, check_on_empty,
+                      check_p, choose_block_size, estimate, prepare, resolve_dtype,
+                      softmax_rows, sq_dist, work_dtype)
 from ._validate import ArrayLike, as_float_tensor, same_device
 from .kernels import Kernel, get_kernel
 
@@ -60,7 +50,7 @@ __all__ = ["scaled_sq_distances", "log_scores", "attention_weights", "nadaraya_w
 
 
 def scaled_sq_distances(queries: ArrayLike, keys: ArrayLike, width: ArrayLike, *,
-                        dtype: torch.dtype | str | None = None,
+                        p: float = 2.0, dtype: torch.dtype | str | None = None,
                         device: torch.device | str | None = None) -> Tensor:
     r"""Squared scaled distances :math:`r^2_{ji} = \sum_c ((q_{jc} - k_{ic}) / h_{ic})^2`.
 
@@ -95,13 +85,14 @@ def scaled_sq_distances(queries: ArrayLike, keys: ArrayLike, width: ArrayLike, *
     tensor([[ 0., 16.],
             [ 4.,  4.]], dtype=torch.float64)
     """
+    p = check_p(p)
     q, k, h = prepare(queries, keys, width, dtype=dtype, device=device)
-    return as_result(sq_dist(q, k, h), dtype)
+    return as_result(sq_dist(q, k, h, p), dtype)
 
 
 def log_scores(queries: ArrayLike, keys: ArrayLike, width: ArrayLike,
                kernel: str | Kernel = "gaussian", *, exclude_self: bool = False,
-               dtype: torch.dtype | str | None = None,
+               p: float = 2.0, dtype: torch.dtype | str | None = None,
                device: torch.device | str | None = None) -> Tensor:
     r"""Log-kernel scores :math:`s_{ji} = \log K(r_{ji})`, shape (n_q, n_k).
 
@@ -133,8 +124,9 @@ def log_scores(queries: ArrayLike, keys: ArrayLike, width: ArrayLike,
     >>> log_scores([0.0], [0.0, 1.0, 3.0], 1.5, "boxcar")  # 1{|u| < 1}: log 1 or -inf
     tensor([[0., 0., -inf]], dtype=torch.float64)
     """
+    p = check_p(p)
     q, k, h = prepare(queries, keys, width, dtype=dtype, device=device)
-    s = get_kernel(kernel).log_profile(sq_dist(q, k, h))  # log K(r), -inf outside a support
+    s = get_kernel(kernel).log_profile(sq_dist(q, k, h, p))  # log K(r), -inf outside a support
     if exclude_self:  # leave-one-out: the diagonal, written once (here and in the engine)
         check_exclude_self(q, k)
         s = s.masked_fill(torch.eye(k.shape[0], dtype=torch.bool, device=s.device), -torch.inf)
@@ -143,7 +135,8 @@ def log_scores(queries: ArrayLike, keys: ArrayLike, width: ArrayLike,
 
 def attention_weights(queries: ArrayLike, keys: ArrayLike, width: ArrayLike,
                       kernel: str | Kernel = "gaussian", *, exclude_self: bool = False,
-                      on_empty: str = "nan", dtype: torch.dtype | str | None = None,
+                      on_empty: str = "nan", p: float = 2.0,
+                      dtype: torch.dtype | str | None = None,
                       device: torch.device | str | None = None) -> Tensor:
     r"""Attention weights :math:`a(q_j, k_i)`, a (n_q, n_k) matrix with rows summing to 1.
 
@@ -167,6 +160,10 @@ def attention_weights(queries: ArrayLike, keys: ArrayLike, width: ArrayLike,
         One of ``nwlib.kernels.KERNELS``.
     exclude_self : bool
         Leave each point out of its own prediction (queries must be the keys).
+    p : float >= 1 or ``math.inf``, default 2
+        Order of the Minkowski distance
+        :math:`r_p = (\sum_c |q_c - k_c|^p / h_c^p)^{1/p}` (2: Euclidean, 1: city
+        block, ``math.inf``: the largest coordinate); irrelevant for d = 1.
     on_empty : {"nan", "raise"}
         What a query with no key inside a compact kernel's support gets.
     dtype, device : optional
@@ -199,14 +196,14 @@ def attention_weights(queries: ArrayLike, keys: ArrayLike, width: ArrayLike,
     0
     """
     kern = get_kernel(kernel)
-    s = log_scores(queries, keys, width, kern, exclude_self=exclude_self, dtype=work_dtype(
+    s = log_scores(queries, keys, width, kern, exclude_self=exclude_self, p=p, dtype=work_dtype(
         resolve_dtype(dtype)), device=device)
     return as_result(softmax_rows(s, kern, on_empty), dtype)  # normalized in the log domain
 
 
 def nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLike,
                     width: ArrayLike, kernel: str | Kernel = "gaussian", *,
-                    exclude_self: bool = False, on_empty: str = "nan",
+                    exclude_self: bool = False, on_empty: str = "nan", p: float = 2.0,
                     dtype: torch.dtype | str | None = None,
                     device: torch.device | str | None = None,
                     block_size: int | None = None,
@@ -282,6 +279,7 @@ def nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLike,
     kern = get_kernel(kernel)
     check_on_empty(on_empty)
     out_dt = resolve_dtype(dtype)
+    p = check_p(p)
     q, k, h = prepare(queries, keys, width, dtype=out_dt, device=device)
     v = as_float_tensor(values, "values", device=device)
     if v.ndim not in (1, 2):
@@ -294,4 +292,4 @@ def nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLike,
         check_exclude_self(q, k)
     return estimate(q, k, h, v, kern, exclude_self=exclude_self, on_empty=on_empty, dtype=out_dt,
                     block_size=block_size, memory_budget=memory_budget, banded=banded,
-                    stacklevel=4)
+                    stacklevel=4, p=p)

@@ -52,11 +52,12 @@ def _pairs(x: ArrayLike, y: ArrayLike, need: int = 2) -> tuple[Tensor, Tensor]:
 
 
 def loo_predictions(x: ArrayLike, y: ArrayLike, width: ArrayLike,
-                    kernel: str | Kernel = "gaussian") -> Tensor:
+                    kernel: str | Kernel = "gaussian", *, p: float = 2.0) -> Tensor:
     r"""Leave-one-out predictions :math:`f_{-i}(x_i)`, shape (n,) or (n, m).
 
     The diagonal of the score matrix is masked, so pair :math:`i` gets weight 0 in
-    its own prediction. Autograd flows through a tensor ``width``.
+    its own prediction. Autograd flows through a tensor ``width``. ``p`` is the
+    order of the Minkowski distance (as in :func:`nwlib.pooling.nadaraya_watson`).
 
     Dtype: as :func:`nwlib.pooling.nadaraya_watson` (the inputs' floating dtype;
     integers as float64; half dtypes in float32).
@@ -67,7 +68,7 @@ def loo_predictions(x: ArrayLike, y: ArrayLike, width: ArrayLike,
         For n < 2 (no other key), a width that is not > 0, mismatched shapes.
     """
     xt, yt = _pairs(x, y)
-    return nadaraya_watson(xt, xt, yt, width, kernel, exclude_self=True)
+    return nadaraya_watson(xt, xt, yt, width, kernel, exclude_self=True, p=p)
 
 
 def _mse(pred: Tensor, y: Tensor) -> Tensor:
@@ -75,13 +76,21 @@ def _mse(pred: Tensor, y: Tensor) -> Tensor:
 
 
 def loo_error(x: ArrayLike, y: ArrayLike, width: ArrayLike,
-              kernel: str | Kernel = "gaussian") -> Tensor:
+              kernel: str | Kernel = "gaussian", *, p: float = 2.0) -> Tensor:
     r""":math:`\mathrm{CV}(h) = \frac1n\sum_i (y_i - f_{-i}(x_i))^2`, a 0-d tensor (differentiable).
 
-    Dtype: as :func:`loo_predictions`.
+    Dtype: as :func:`loo_predictions`; ``p`` the Minkowski order of the distance.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.tensor([0.0, 1.0, 2.0])
+    >>> y = torch.tensor([0.0, 1.0, 0.0])
+    >>> loo_error(x, y, 1e-3)  # each point predicted by its nearest other point
+    tensor(1.)
     """
     _, yt = _pairs(x, y)
-    return _mse(loo_predictions(x, y, width, kernel), yt)
+    return _mse(loo_predictions(x, y, width, kernel, p=p), yt)
 
 
 def in_sample_error(x: ArrayLike, y: ArrayLike, width: ArrayLike,

@@ -209,3 +209,25 @@ def test_fit_bad_arguments():
         fit_coordinate_widths(x, y, steps=0)
     with pytest.raises(ValueError, match="no gradient"):
         fit_coordinate_widths(x, y, kernel="boxcar", steps=2)
+
+
+def test_minkowski_family_is_deprecated_in_favour_of_p(pts):
+    """The parallel family is gone: each old name warns and gives the pooling result."""
+    from nwlib.multidim import (minkowski_attention_weights, minkowski_log_scores,
+                                minkowski_loo_error, minkowski_nadaraya_watson)
+    from nwlib.pooling import log_scores
+    from nwlib.selection import loo_error
+
+    q, k, v = pts
+    pairs = [(lambda: minkowski_nadaraya_watson(q, k, v, 0.5, 3.0),
+              nadaraya_watson(q, k, v, 0.5, p=3.0), "nadaraya_watson"),
+             (lambda: minkowski_attention_weights(q, k, 0.5, 3.0),
+              attention_weights(q, k, 0.5, p=3.0), "attention_weights"),
+             (lambda: minkowski_log_scores(q, k, 0.5, 3.0), log_scores(q, k, 0.5, p=3.0),
+              "log_scores"),
+             (lambda: minkowski_loo_error(k, v, 0.5, 3.0), loo_error(k, v, 0.5, p=3.0),
+              "loo_error")]
+    for old, new, name in pairs:
+        with pytest.warns(DeprecationWarning, match=name):
+            got = old()
+        torch.testing.assert_close(got, new)

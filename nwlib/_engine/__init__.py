@@ -13,7 +13,7 @@ prep
     that dominates the spread before a cast to a lower precision); ``prepare``
     (array-likes to (n, d) queries, keys and a checked width); ``sq_dist``
     (squared scaled distances, the dense definition's first line);
-    ``check_exclude_self``, ``check_on_empty``, ``report_empty``, ``softmax_rows``.
+    ``check_exclude_self``, ``check_on_empty``, ``check_p`` (a Minkowski order), ``report_empty``, ``softmax_rows``.
 blocks
     ``choose_block_size`` (the one block-size rule of the dense path),
     ``DEFAULT_MEMORY_BUDGET``, ``BLOCK_ELEMENTS``, ``is_gaussian``, ``exp_floor``,
@@ -45,6 +45,7 @@ from .prep import (
                      centre_values,
                      check_exclude_self,
                      check_on_empty,
+                     check_p,
                      offset,
                      prepare,
                      report_empty,
@@ -57,7 +58,7 @@ from .prep import (
 from .threads import run_blocks, single_threaded, worker_count
 
 __all__ = ["BLOCK_ELEMENTS", "DEFAULT_MEMORY_BUDGET", "as_result", "banded_estimate",
-           "blocked_sums", "centre_for", "centre_values", "check_exclude_self", "check_on_empty",
+           "blocked_sums", "centre_for", "centre_values", "check_exclude_self", "check_on_empty", "check_p",
            "choose_block_size", "estimate", "exp_floor", "fast_block", "is_gaussian", "offset",
            "pow2_scaled", "prepare", "report_empty", "resolve_dtype", "run_blocks",
            "single_threaded", "softmax_rows", "sq_dist", "truncation_radius", "uncentre",

@@ -41,8 +41,10 @@ _CHUNK = 4096
 BANDED_MIN = 2 ** 22
 
 
-def _buffers_per_row(kernel: Kernel, d: int, requires_grad: bool) -> int:
+def _buffers_per_row(kernel: Kernel, d: int, requires_grad: bool, p: float = 2.0) -> int:
     """How many (n_k,)-rows of temporaries one query needs inside a block (an upper bound)."""
+    if p != 2.0 and d > 1:  # out of place: |differences| (n_k, d), ratios, powers, scores
+        return 8 + 3 * d
     if requires_grad:  # out-of-place graph of one block: distances, scores, weights, masks
         return 8 + 2 * d
     base = 1 if d == 1 else 2  # the score buffer (+ one coordinate's differences)
@@ -52,7 +54,7 @@ def _buffers_per_row(kernel: Kernel, d: int, requires_grad: bool) -> int:
 def choose_block_size(n_queries: int, n_keys: int, *, dtype: torch.dtype = torch.float32,
                       d: int = 1, kernel: str | Kernel = "gaussian",
                       memory_budget: int | None = None, requires_grad: bool = False,
-                      workers: int = 1) -> int:
+                      workers: int = 1, p: float = 2.0) -> int:
     r"""Queries per block so that one block's temporaries fit in ``memory_budget`` bytes.
 
     A block of :math:`B` queries needs :math:`c \cdot B \cdot n_k` numbers of
@@ -77,7 +79,8 @@ def choose_block_size(n_queries: int, n_keys: int, *, dtype: torch.dtype = torch
     if isinstance(budget, bool) or not isinstance(budget, (int, float)) or not budget > 0:
         raise ValueError(f"memory_budget must be a positive number of bytes, got {memory_budget!r}")
     itemsize = torch.empty((), dtype=dtype).element_size()
-    per_row = _buffers_per_row(get_kernel(kernel), d, requires_grad) * n_keys * itemsize
+    requires_grad = requires_grad or (p != 2.0 and d > 1)  # the out-of-place path
+    per_row = _buffers_per_row(get_kernel(kernel), d, requires_grad, p) * n_keys * itemsize
     rows = int(budget // (per_row * (1 if requires_grad else workers)))
     if rows < 1:
         raise ValueError(f"memory_budget={budget:.4g} bytes cannot hold one query row of "
@@ -277,9 +280,9 @@ class _GaussianWidthSums(torch.autograd.Function):
 
 
 def _grad_block(qb: Tensor, k: Tensor, h: Tensor, vt1: Tensor, kernel: Kernel,
-                diag: int | None) -> Tensor:
-    """Same sums as :func:`fast_block`, out of place so autograd can flow."""
-    s = kernel.log_profile(sq_dist(qb, k, h))
+                diag: int | None, p: float = 2.0) -> Tensor:
+    """Same sums as :func:`fast_block`, out of place so autograd can flow (any ``p``)."""
+    s = kernel.log_profile(sq_dist(qb, k, h, p))
     mask = None
     if diag is not None:
         rows = torch.arange(qb.shape[0], device=s.device)
@@ -296,11 +299,17 @@ def _grad_block(qb: Tensor, k: Tensor, h: Tensor, vt1: Tensor, kernel: Kernel,
 
 
 def blocked_sums(q: Tensor, k: Tensor, h: Tensor, vt1: Tensor, kernel: Kernel,
-                  exclude_self: bool, block_size: int, grad: bool) -> Tensor:
+                  exclude_self: bool, block_size: int, grad: bool, p: float = 2.0) -> Tensor:
+    """Sums ``[sum_i e_ji v_i ; sum_i e_ji]`` (m + 1, n_q) over blocks of queries.
+
+    Without autograd and with the Euclidean distance (``p = 2``) the blocks are
+    computed in place and shared among worker threads; otherwise out of place
+    (checkpointed when a gradient is needed over several blocks).
+    """
     n_q, n_k = q.shape[0], k.shape[0]
     starts = range(0, n_q, block_size)
-    if grad:
-        width_only = (is_gaussian(kernel) and h.numel() == 1
+    if grad or p != 2.0:
+        width_only = (grad and p == 2.0 and is_gaussian(kernel) and h.numel() == 1
                       and not (q.requires_grad or k.requires_grad or vt1.requires_grad))
         parts = []
         for i in starts:
@@ -308,9 +317,9 @@ def blocked_sums(q: Tensor, k: Tensor, h: Tensor, vt1: Tensor, kernel: Kernel,
             if width_only:  # the common case of learning one width: an exact, lean backward
                 parts.append(_GaussianWidthSums.apply(h, q[i:i + block_size], k, vt1, diag))
                 continue
-            args = (q[i:i + block_size], k, h, vt1, kernel, diag)
+            args = (q[i:i + block_size], k, h, vt1, kernel, diag, p)
             parts.append(checkpoint(_grad_block, *args, use_reentrant=False)
-                         if len(starts) > 1 else _grad_block(*args))
+                         if grad and len(starts) > 1 else _grad_block(*args))
         return torch.cat(parts, dim=1)
     out = torch.empty(vt1.shape[0], n_q, dtype=torch.float64, device=q.device)
     n_tmp = 1 if q.shape[1] > 1 else 0

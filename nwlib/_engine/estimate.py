@@ -20,13 +20,17 @@ Tensor = torch.Tensor
 
 def estimate(q: Tensor, k: Tensor, h: Tensor, v: Tensor, kern: Kernel, *, exclude_self: bool,
              on_empty: str, dtype: torch.dtype | None, block_size: int | None,
-             memory_budget: int | None, banded: bool | None, stacklevel: int) -> Tensor:
+             memory_budget: int | None, banded: bool | None, stacklevel: int,
+             p: float = 2.0) -> Tensor:
     """Nadaraya-Watson estimate (n_q,) or (n_q, m) of prepared (n, d) queries and keys.
 
     ``dtype`` is the requested dtype (``None``: the common dtype of the inputs);
-    ``stacklevel`` points the empty-support warning at the caller's caller.
+    ``stacklevel`` points the empty-support warning at the caller's caller; ``p`` is
+    the Minkowski order of the distance (checked by the caller).
     """
     n_q, n_k = q.shape[0], k.shape[0]
+    if q.shape[1] == 1:
+        p = 2.0  # in one dimension every Minkowski distance is |q - k|
     dt = work_dtype(dtype) or common_dtype(q, v)
     out_dt = dtype or dt
     v, v_centre = centre_values(v, dt)
@@ -46,12 +50,12 @@ def estimate(q: Tensor, k: Tensor, h: Tensor, v: Tensor, kern: Kernel, *, exclud
     if block_size is None:
         block_size = choose_block_size(n_q, n_k, dtype=dt, d=q.shape[1], kernel=kern,
                                        memory_budget=memory_budget, requires_grad=grad,
-                                       workers=worker_count(q.device))
+                                       workers=worker_count(q.device), p=p)
     elif isinstance(block_size, bool) or not isinstance(block_size, int) or block_size < 1:
         raise ValueError(f"block_size must be a positive int, got {block_size!r}")
-    if not grad:
+    if not grad and p == 2.0:
         q, k, h = pow2_scaled(q, k, h)
-    sums = blocked_sums(q, k, h, vt1, kern, exclude_self, block_size, grad)
+    sums = blocked_sums(q, k, h, vt1, kern, exclude_self, block_size, grad, p)
     num, den = sums[:-1], sums[-1]
     report_empty(int((den == 0).sum()), n_q, kern, on_empty, stacklevel=stacklevel)
     f = (num / den).T  # 0/0 = NaN where a compact kernel has no key in range

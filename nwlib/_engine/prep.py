@@ -5,6 +5,8 @@ Everything here takes and returns tensors; :func:`prepare` turns user input
 """
 from __future__ import annotations
 
+import math
+import numbers
 import warnings
 
 import torch
@@ -135,11 +137,38 @@ def prepare(queries: ArrayLike, keys: ArrayLike, width: ArrayLike, *,
     return q, k, h
 
 
-def sq_dist(q: Tensor, k: Tensor, h: Tensor) -> Tensor:
-    if q.shape[1] == 1 and h.ndim == 0:  # 1-D fast path: no (n_q, n_k, 1) detour
+def check_p(p: object) -> float:
+    """``p`` as a float in [1, inf], or a TypeError/ValueError naming it."""
+    if isinstance(p, bool) or not isinstance(p, numbers.Real):
+        raise TypeError(f"p must be a number >= 1 (or math.inf), got {type(p).__name__}")
+    p = float(p)
+    if math.isnan(p) or p < 1:
+        raise ValueError(f"p must be >= 1 (or math.inf): p < 1 is not a norm, got {p!r}")
+    return p
+
+
+def sq_dist(q: Tensor, k: Tensor, h: Tensor, p: float = 2.0) -> Tensor:
+    r"""Squared scaled distances :math:`r_p^2`, (n_q, n_k); Minkowski order ``p``.
+
+    Differences are divided by the width before any power. For general :math:`p`
+    the sum is taken relative to the largest coordinate :math:`m`:
+    :math:`r_p = m\,(\sum_c (|x_c|/m)^p)^{1/p}`, which neither overflows for large
+    :math:`p` nor has an infinite derivative at :math:`r = 0`.
+    """
+    if q.shape[1] == 1 and h.ndim == 0:  # 1-D fast path (every p gives |q - k|)
         return ((q - k.T) / h) ** 2
     diff = (q.unsqueeze(1) - k.unsqueeze(0)) / h  # (n_q, n_k, d)
-    return (diff * diff).sum(-1)
+    if p == 2.0:
+        return (diff * diff).sum(-1)
+    a = diff.abs()
+    if p == 1.0:
+        return a.sum(-1) ** 2
+    m = a.amax(-1, keepdim=True)
+    if math.isinf(p):
+        return m.squeeze(-1) ** 2
+    tiny = torch.finfo(a.dtype).tiny
+    s = ((a / m.clamp(min=tiny)) ** p).sum(-1)  # >= 1 wherever m > 0
+    return m.squeeze(-1) ** 2 * s.clamp(min=1.0) ** (2.0 / p)
 
 
 def check_exclude_self(q: Tensor, k: Tensor) -> None:
