@@ -37,9 +37,20 @@ from __future__ import annotations
 
 import torch
 
-from ._engine import (DEFAULT_MEMORY_BUDGET, as_result, check_exclude_self, check_on_empty,
-                      check_p, choose_block_size, estimate, prepare, resolve_dtype,
-                      softmax_rows, sq_dist, work_dtype)
+from ._engine import (
+    DEFAULT_MEMORY_BUDGET,
+    as_result,
+    check_exclude_self,
+    check_on_empty,
+    check_p,
+    choose_block_size,
+    estimate,
+    prepare,
+    resolve_dtype,
+    softmax_rows,
+    sq_dist,
+    work_dtype,
+)
 from ._validate import ArrayLike, as_float_tensor, same_device
 from .kernels import Kernel, get_kernel
 

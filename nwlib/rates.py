@@ -40,8 +40,9 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, NamedTuple, Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -473,14 +474,14 @@ def rate_experiment(d: int, sizes: Sequence[int], *, replicates: int | Sequence[
                                generator=torch.Generator().manual_seed(_seed(seed, d, n, rep + 1)))
             c = float(np.mean(silverman_width(x))) if centre is None else centre * (prev_n / n) ** (1 / (d + 4))
 
-            def cv(h: float) -> float:
+            def cv(h: float, x: Tensor = x, y: Tensor = y) -> float:  # this replicate's x, y
                 if geometry == "torus":
                     return torus_loo_score(x, y, h, dtype=dtype)
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", RuntimeWarning)
                     return loo_cv_score(x, y, h, dtype=dtype)
 
-            def sq_err(h: float) -> Tensor:
+            def sq_err(h: float, x: Tensor = x, y: Tensor = y) -> Tensor:
                 return (_predict(geometry, q, x, y, h, dtype).double() - fq) ** 2
 
             loo = minimize_log_width(cv, c)

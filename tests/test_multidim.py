@@ -1,6 +1,5 @@
 """Minkowski distances and NW on them, against numpy loops and nwlib.pooling; per-coordinate widths."""
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -8,9 +7,15 @@ import torch
 
 from nwlib import attention_weights, nadaraya_watson
 from nwlib.learn import LearnedWidthNW
-from nwlib.multidim import (fit_coordinate_widths, minkowski_attention_weights,
-                            minkowski_distances, minkowski_log_scores, minkowski_loo_error,
-                            minkowski_nadaraya_watson, standardize)
+from nwlib.multidim import (
+    fit_coordinate_widths,
+    minkowski_attention_weights,
+    minkowski_distances,
+    minkowski_log_scores,
+    minkowski_loo_error,
+    minkowski_nadaraya_watson,
+    standardize,
+)
 
 P_VALUES = [1.0, 1.5, 2.0, 3.0, 7.0, math.inf]
 
@@ -213,8 +218,12 @@ def test_fit_bad_arguments():
 
 def test_minkowski_family_is_deprecated_in_favour_of_p(pts):
     """The parallel family is gone: each old name warns and gives the pooling result."""
-    from nwlib.multidim import (minkowski_attention_weights, minkowski_log_scores,
-                                minkowski_loo_error, minkowski_nadaraya_watson)
+    from nwlib.multidim import (
+        minkowski_attention_weights,
+        minkowski_log_scores,
+        minkowski_loo_error,
+        minkowski_nadaraya_watson,
+    )
     from nwlib.pooling import log_scores
     from nwlib.selection import loo_error
 

@@ -7,12 +7,20 @@ import numpy as np
 import pytest
 import scipy.stats
 import torch
+from test_kernels import REFERENCE
 
 from nwlib.data import running_example
-from nwlib.selection import (error_curve, in_sample_error, loo_error, loo_predictions,
-                             scott_width, select_width_gd, select_width_grid,
-                             select_width_minimize, silverman_width)
-from test_kernels import REFERENCE
+from nwlib.selection import (
+    error_curve,
+    in_sample_error,
+    loo_error,
+    loo_predictions,
+    scott_width,
+    select_width_gd,
+    select_width_grid,
+    select_width_minimize,
+    silverman_width,
+)
 
 KernelReg = pytest.importorskip("statsmodels.nonparametric.kernel_regression").KernelReg
 

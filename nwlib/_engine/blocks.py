@@ -106,7 +106,7 @@ def exp_floor(dtype: torch.dtype) -> float:
     return math.log(torch.finfo(dtype).tiny) + 4.0
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _floor_pair(dtype: torch.dtype) -> tuple[float, float]:
     """``(floor, exp(floor))``, the exponential computed in ``dtype`` as the blocks do."""
     floor = exp_floor(dtype)
