@@ -36,12 +36,15 @@ browser:
 # Notebook 7 (tests/test_jupyterlab.py: a server on 127.0.0.1, driven by chromium).
 test: site browser
 	$(BIN)/python -m pytest -p no:cacheprovider --nbval-current-env --nbval tests solutions
+	$(BIN)/python -m pytest -p no:cacheprovider -q --doctest-modules nwlib
 
 # The unit tests alone, in about a minute: no site build, no browser, no nbval, and
-# no test marked slow (such as the `pip install .` into an empty venv).
+# no test marked slow (such as the `pip install .` into an empty venv); then the
+# Examples sections of nwlib's docstrings, run as doctests.
 unit: env
 	$(BIN)/python -m pytest -p no:cacheprovider -q -m "not slow and not browser" \
 		--ignore=tests/test_site.py tests
+	$(BIN)/python -m pytest -p no:cacheprovider -q --doctest-modules nwlib
 
 # ruff (configured in pyproject.toml) over the package, the tests and the benchmarks.
 lint: env

@@ -85,7 +85,7 @@ def part_selection(sizes: list[int], repeat: int, skip_statsmodels: bool) -> lis
         x, y = s.x_train.numpy(), s.y_train.numpy()
         select_width_loo(x[:200], y[:200])  # warm up (imports, threads)
         res = {}
-        t_nw = best_of(lambda: res.update(r=select_width_loo(x, y)), repeat)
+        t_nw = best_of(lambda res=res, x=x, y=y: res.update(r=select_width_loo(x, y)), repeat)
         row = {"n": n, "nwlib_s": t_nw, "nwlib_width": res["r"].width,
                "nwlib_evaluations": res["r"].evaluations, "load_before_statsmodels": load()}
         if not skip_statsmodels:
@@ -178,12 +178,12 @@ def part_loo_loop(repeat: int) -> list[dict]:
     for name, fn in (("per-query Python loop", loop_form), ("masked diagonal (nwlib)", masked_form)):
         h = torch.tensor(0.3, requires_grad=True)
 
-        def fwd_bwd():
+        def fwd_bwd(h=h, fn=fn):
             h.grad = None
             fn(h).backward()
 
         with torch.no_grad():
-            fwd = best_of(lambda: fn(h), repeat)
+            fwd = best_of(lambda fn=fn, h=h: fn(h), repeat)
         both = best_of(fwd_bwd, repeat)
         with torch.no_grad():
             loss = float(fn(h))

@@ -19,11 +19,18 @@ One small module per concept:
 The estimators are imported on first use (``from nwlib import
 NadarayaWatsonRegressor``), so ``import nwlib`` does not load scikit-learn.
 """
+from .data import running_example, true_function
 from .kernels import KERNELS, Kernel, get_kernel
-from .pooling import attention_weights, nadaraya_watson
+from .learn import LearnedWidthNW
+from .pooling import attention_weights, log_scores, nadaraya_watson, scaled_sq_distances
+from .selection import loo_error, scott_width, select_width_minimize, silverman_width
 
-__all__ = ["KERNELS", "Kernel", "get_kernel", "attention_weights", "nadaraya_watson",
-           "NadarayaWatsonRegressor", "NadarayaWatsonClassifier"]
+#: The names the chapters use most (``from nwlib import ...``); everything else lives
+#: in its module (``nwlib.scale``, ``nwlib.multidim``, ...).
+__all__ = ["nadaraya_watson", "attention_weights", "log_scores", "scaled_sq_distances",
+           "KERNELS", "Kernel", "get_kernel", "running_example", "true_function",
+           "LearnedWidthNW", "loo_error", "select_width_minimize", "silverman_width",
+           "scott_width", "NadarayaWatsonRegressor", "NadarayaWatsonClassifier"]
 _LAZY = {"NadarayaWatsonRegressor": "estimators",
          "NadarayaWatsonClassifier": "estimators"}
 

@@ -37,18 +37,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .kernels import Kernel, get_kernel
 from .pooling import attention_weights, nadaraya_watson
 from .scale import select_width_loo
-from .selection import silverman_width
+from .selection import scott_width, silverman_width
 
 __all__ = ["NadarayaWatsonRegressor", "NadarayaWatsonClassifier", "BANDWIDTH_RULES"]
 
 #: The names ``bandwidth`` accepts besides numbers, and what each needs.
 BANDWIDTH_RULES = ("silverman", "scott", "loo")
-
-
-def _scott_rule(X: np.ndarray) -> np.ndarray:
-    """Scott's rule, one width per feature: sd_j n^(-1/(d+4)) (Scott 1992)."""
-    n, d = X.shape
-    return X.std(axis=0, ddof=1) * n ** (-1.0 / (d + 4))
 
 
 def _as_tensor(X: np.ndarray) -> torch.Tensor:
@@ -93,13 +87,13 @@ class _NadarayaWatsonBase(BaseEstimator):
                                  f"feature(s) {cols}: all their values are equal. Drop "
                                  f"them or give the bandwidth as numbers")
             if b == "scott":
-                return _scott_rule(X)
+                return np.atleast_1d(np.asarray(scott_width(X), dtype=np.float64))
             rule = np.atleast_1d(np.asarray(silverman_width(X), dtype=np.float64))
             if b == "silverman":
                 return rule
-            centre = float(np.exp(np.mean(np.log(rule))))
+            start = float(np.exp(np.mean(np.log(rule))))
             best = select_width_loo(_as_tensor(X), _as_tensor(values), self.kernel,
-                                    centre=centre, dtype=torch.float64)
+                                    width=start, dtype=torch.float64)
             return np.full(d, best.width)
         if isinstance(b, (bool, np.bool_)) or b is None:
             raise TypeError(f"bandwidth must be a number, an array or a rule name, "

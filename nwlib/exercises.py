@@ -148,7 +148,9 @@ def nbgrader_config(course_root: Path):
     return cfg
 
 
-def _api(course_root: Path):
+def nbgrader_api(course_root: Path):
+    """nbgrader's ``NbGraderAPI`` for the course in ``course_root`` (its config from
+    :func:`nbgrader_config`)."""
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
@@ -161,7 +163,8 @@ def _api(course_root: Path):
     return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
 
 
-def _ok(result: dict, what: str) -> None:
+def check_nbgrader(result: dict, what: str) -> None:
+    """Raise ``RuntimeError`` with nbgrader's error and log unless ``result`` succeeded."""
     if not result.get("success"):
         raise RuntimeError(f"nbgrader {what} failed:\n{result.get('error', '')}\n{result.get('log', '')}")
 
@@ -176,7 +179,7 @@ def generate_in(course_root: Path, solutions: list[Path], assignment: str = "exe
     source.mkdir(parents=True, exist_ok=True)
     for sol in solutions:
         shutil.copyfile(sol, source / sol.name)
-    _ok(_api(course_root).generate_assignment(assignment, force=True, create=True), "generate_assignment")
+    check_nbgrader(nbgrader_api(course_root).generate_assignment(assignment, force=True, create=True), "generate_assignment")
     return course_root / "release" / assignment
 
 

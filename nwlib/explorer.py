@@ -14,7 +14,7 @@ leave-one-out error against the width (log scale), the current width marked.
 from __future__ import annotations
 
 import warnings
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np

@@ -136,7 +136,7 @@ def _restored(done: Path, learner: str, log) -> None:
 def _autograde(submissions: Path, csv_path: Path | None, *, solutions: Path, log) -> list[dict]:
     from nbgrader.api import Gradebook
 
-    from .exercises import _api, _ok, generate_in
+    from .exercises import check_nbgrader, generate_in, nbgrader_api
 
     submissions = Path(submissions)
     learners = sorted(p for p in submissions.iterdir() if p.is_dir()) if submissions.is_dir() else []
@@ -148,7 +148,7 @@ def _autograde(submissions: Path, csv_path: Path | None, *, solutions: Path, log
     with tempfile.TemporaryDirectory(prefix="nwlib-grading-") as tmp:
         course = Path(tmp)
         generate_in(course, sols, ASSIGNMENT)
-        api = _api(course)
+        api = nbgrader_api(course)
         _quiet_config(api)
         for learner in learners:
             dest = course / "submitted" / learner.name / ASSIGNMENT
@@ -159,7 +159,7 @@ def _autograde(submissions: Path, csv_path: Path | None, *, solutions: Path, log
                 else:
                     log(f"{learner.name}: ignored {nb.name} (no such exercise notebook)")
             for attempt in (1, 2):  # nbgrader 0.9.6 declares Execute.execute_retries but ignores it
-                _ok(api.autograde(ASSIGNMENT, learner.name, force=True, create=True),
+                check_nbgrader(api.autograde(ASSIGNMENT, learner.name, force=True, create=True),
                     f"autograde of {learner.name}")
                 done = course / "autograded" / learner.name / ASSIGNMENT
                 if not any("CellTimeoutError" in p.read_text() for p in done.glob("*.ipynb")):

@@ -28,8 +28,8 @@ log-weights so that tiny widths never underflow to 0/0, and working with
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 

@@ -21,22 +21,25 @@ input by :math:`h_c` and using width 1: feature scaling and widths are one thing
 error, through :math:`\log h_c`.
 
 Shapes are queries x keys: ``queries`` (n_q, d), ``keys`` (n_k, d), ``values`` (n_k,) or
-(n_k, m); weights (n_q, n_k). :func:`minkowski_nadaraya_watson` works in blocks of
-queries, so its memory is O(block x n_k x d), never O(n_q x n_k x d).
+(n_k, m); weights (n_q, n_k). :func:`nwlib.pooling.nadaraya_watson` with ``p`` works in blocks of
+queries, so its memory is O(block x n_k x d), never O(n_q x n_k x d). The
+``minkowski_*`` scores, weights, estimate and leave-one-out error are deprecated
+aliases of the pooling and selection functions with ``p``.
 """
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from torch.utils.checkpoint import checkpoint
 
-from ._validate import ArrayLike, as_float_tensor, as_points, common_dtype
+from ._engine import check_p
+from ._validate import ArrayLike, as_float_tensor, as_points
 from .kernels import Kernel, get_kernel
-from .pooling import (DEFAULT_MEMORY_BUDGET, _check_exclude_self, _check_on_empty, _prepare,
-                      _report_empty, _softmax_rows)
+from .pooling import attention_weights, log_scores, nadaraya_watson, scaled_sq_distances
+from .selection import loo_error
 
 Tensor = torch.Tensor
 
@@ -45,35 +48,9 @@ __all__ = ["minkowski_distances", "minkowski_log_scores", "minkowski_attention_w
            "CoordinateWidths", "fit_coordinate_widths"]
 
 
-def _check_p(p: object) -> float:
-    """``p`` as a float in [1, inf], or a TypeError/ValueError naming it."""
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
-        raise TypeError(f"p must be a number >= 1 (or math.inf), got {type(p).__name__}")
-    p = float(p)
-    if math.isnan(p) or p < 1:
-        raise ValueError(f"p must be >= 1 (or math.inf): p < 1 is not a norm, got {p!r}")
-    return p
-
-
-def _scaled_r2(q: Tensor, k: Tensor, h: Tensor, p: float) -> Tensor:
-    r""":math:`r_p^2` for every (query, key) pair, (n_q, n_k), with finite gradients everywhere.
-
-    For general :math:`p` the sum is taken relative to the largest coordinate
-    :math:`m`: :math:`r_p = m\,(\sum_c (|x_c|/m)^p)^{1/p}`, which neither overflows for
-    large :math:`p` nor has an infinite derivative at :math:`r = 0`.
-    """
-    diff = (q.unsqueeze(1) - k.unsqueeze(0)) / h  # (n_q, n_k, d); h: (), (d,) or (n_k, 1|d)
-    if p == 2.0:
-        return (diff * diff).sum(-1)
-    a = diff.abs()
-    if p == 1.0:
-        return a.sum(-1) ** 2
-    m = a.amax(-1, keepdim=True)
-    if math.isinf(p):
-        return m.squeeze(-1) ** 2
-    tiny = torch.finfo(a.dtype).tiny
-    s = ((a / m.clamp(min=tiny)) ** p).sum(-1)  # >= 1 wherever m > 0
-    return m.squeeze(-1) ** 2 * s.clamp(min=1.0) ** (2.0 / p)
+def _deprecated(old: str, new: str) -> None:
+    warnings.warn(f"nwlib.multidim.{old} is deprecated and will be removed in the next "
+                  f"release: use {new}", DeprecationWarning, stacklevel=3)
 
 
 def minkowski_distances(queries: ArrayLike, keys: ArrayLike, width: ArrayLike = 1.0,
@@ -99,9 +76,7 @@ def minkowski_distances(queries: ArrayLike, keys: ArrayLike, width: ArrayLike = 
     TypeError
         For a ``p`` that is not a number.
     """
-    p = _check_p(p)
-    q, k, h = _prepare(queries, keys, width)
-    return _scaled_r2(q, k, h, p).sqrt()
+    return scaled_sq_distances(queries, keys, width, p=p).sqrt()
 
 
 def minkowski_log_scores(queries: ArrayLike, keys: ArrayLike, width: ArrayLike, p: float = 2.0,
@@ -112,14 +87,8 @@ def minkowski_log_scores(queries: ArrayLike, keys: ArrayLike, width: ArrayLike, 
 
     Dtype: as :func:`minkowski_distances`.
     """
-    p = _check_p(p)
-    kern = get_kernel(kernel)
-    q, k, h = _prepare(queries, keys, width)
-    s = kern.log_profile(_scaled_r2(q, k, h, p))
-    if exclude_self:
-        _check_exclude_self(q.shape[0], k.shape[0])
-        s = s.masked_fill(torch.eye(k.shape[0], dtype=torch.bool, device=s.device), -torch.inf)
-    return s
+    _deprecated("minkowski_log_scores", "nwlib.pooling.log_scores(..., p=p)")
+    return log_scores(queries, keys, width, kernel, exclude_self=exclude_self, p=p)
 
 
 def minkowski_attention_weights(queries: ArrayLike, keys: ArrayLike, width: ArrayLike,
@@ -133,31 +102,9 @@ def minkowski_attention_weights(queries: ArrayLike, keys: ArrayLike, width: Arra
 
     Dtype: as :func:`minkowski_distances`; normalized in the log domain.
     """
-    s = minkowski_log_scores(queries, keys, width, p, kernel, exclude_self=exclude_self)
-    return _softmax_rows(s, get_kernel(kernel), on_empty)
-
-
-def _block_rows(n_q: int, n_k: int, d: int, itemsize: int, memory_budget: int | None) -> int:
-    """Queries per block: about 3d + 8 temporaries of (n_k,) per query row fit the budget."""
-    budget = DEFAULT_MEMORY_BUDGET if memory_budget is None else memory_budget
-    if isinstance(budget, bool) or not isinstance(budget, (int, float)) or not budget > 0:
-        raise ValueError(f"memory_budget must be a positive number of bytes, got {memory_budget!r}")
-    rows = int(budget // ((3 * d + 8) * n_k * itemsize))
-    if rows < 1:
-        raise ValueError(f"memory_budget={budget:.4g} bytes cannot hold one query row of "
-                         f"{n_k} keys in {d} dimensions: raise memory_budget")
-    return min(n_q, rows)
-
-
-def _block(qb: Tensor, k: Tensor, h: Tensor, v: Tensor, p: float, kern: Kernel,
-           diag: int | None) -> Tensor:
-    s = kern.log_profile(_scaled_r2(qb, k, h, p))
-    if diag is not None:
-        rows = torch.arange(qb.shape[0], device=s.device)
-        mask = torch.zeros(s.shape, dtype=torch.bool, device=s.device)
-        mask[rows, rows + diag] = True
-        s = s.masked_fill(mask, -torch.inf)
-    return torch.softmax(s, dim=1) @ v  # an all -inf row gives NaN: 0/0
+    _deprecated("minkowski_attention_weights", "nwlib.pooling.attention_weights(..., p=p)")
+    return attention_weights(queries, keys, width, kernel, exclude_self=exclude_self,
+                             on_empty=on_empty, p=p)
 
 
 def minkowski_nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLike,
@@ -179,33 +126,10 @@ def minkowski_nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: Array
     distances and sums) (values included: float64 values keep float32 points' result
     in float64).
     """
-    p = _check_p(p)
-    kern = get_kernel(kernel)
-    _check_on_empty(on_empty)
-    q, k, h = _prepare(queries, keys, width)
-    v = as_float_tensor(values, "values")
-    if v.ndim not in (1, 2) or v.shape[0] != k.shape[0]:
-        raise ValueError(f"values must have shape (n_keys,) or (n_keys, m) with n_keys={k.shape[0]}, "
-                         f"got {tuple(v.shape)}")
-    n_q, n_k, d = q.shape[0], k.shape[0], q.shape[1]
-    if exclude_self:
-        _check_exclude_self(n_q, n_k)
-    dt = common_dtype(q, v)  # float64 values are not rounded to float32 queries' precision
-    q, k, h = q.to(dt), k.to(dt), h.to(dt)
-    v2 = v.to(dt).reshape(n_k, -1)
-    if block_size is None:
-        block_size = _block_rows(n_q, n_k, d, q.element_size(), memory_budget)
-    elif isinstance(block_size, bool) or not isinstance(block_size, int) or block_size < 1:
-        raise ValueError(f"block_size must be a positive int, got {block_size!r}")
-    grad = torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, h, v2))
-    parts = []
-    for i in range(0, n_q, block_size):
-        args = (q[i:i + block_size], k, h, v2, p, kern, i if exclude_self else None)
-        multi = grad and n_q > block_size
-        parts.append(checkpoint(_block, *args, use_reentrant=False) if multi else _block(*args))
-    f = torch.cat(parts)
-    _report_empty(int(torch.isnan(f[:, 0]).sum()), n_q, kern, on_empty, stacklevel=3)
-    return f.reshape(n_q) if v.ndim == 1 else f
+    _deprecated("minkowski_nadaraya_watson", "nwlib.pooling.nadaraya_watson(..., p=p)")
+    return nadaraya_watson(queries, keys, values, width, kernel, exclude_self=exclude_self,
+                           on_empty=on_empty, p=p, block_size=block_size,
+                           memory_budget=memory_budget)
 
 
 def minkowski_loo_error(x: ArrayLike, y: ArrayLike, width: ArrayLike, p: float = 2.0,
@@ -214,12 +138,8 @@ def minkowski_loo_error(x: ArrayLike, y: ArrayLike, width: ArrayLike, p: float =
 
     Dtype: as :func:`minkowski_nadaraya_watson`.
     """
-    xt = as_points(x, "x")
-    yt = as_float_tensor(y, "y")
-    if yt.shape[0] != xt.shape[0]:
-        raise ValueError(f"x and y must have the same number of points, got {xt.shape[0]} and {yt.shape[0]}")
-    pred = minkowski_nadaraya_watson(xt, xt, yt, width, p, kernel, exclude_self=True)
-    return ((pred - yt.to(pred.dtype)) ** 2).mean()
+    _deprecated("minkowski_loo_error", "nwlib.selection.loo_error(..., p=p)")
+    return loo_error(x, y, width, kernel, p=p)
 
 
 def standardize(x: ArrayLike, *, like: ArrayLike | None = None) -> tuple[Tensor, Tensor, Tensor]:
@@ -274,7 +194,7 @@ class CoordinateWidths:
 
 
 def fit_coordinate_widths(x: ArrayLike, y: ArrayLike, *, p: float = 2.0,
-                          init: ArrayLike | None = None, steps: int = 200, lr: float = 0.05,
+                          width: ArrayLike | None = None, steps: int = 200, lr: float = 0.05,
                           kernel: str | Kernel = "gaussian", seed: int = 0) -> CoordinateWidths:
     r"""Learn one width per coordinate by Adam on :math:`\log h_c`, minimizing the LOO error.
 
@@ -284,14 +204,14 @@ def fit_coordinate_widths(x: ArrayLike, y: ArrayLike, *, p: float = 2.0,
     ----------
     x : (n, d); y : (n,) or (n, m)
     p : order of the Minkowski distance
-    init : initial widths, a number or (d,) (default: 1.0 for every coordinate)
+    width : starting widths, a number or (d,) (default: 1.0 for every coordinate)
     steps, lr : Adam steps and learning rate (full batch)
     kernel : a kernel with a gradient (not boxcar or constant)
     seed : seeds torch for the fit (the global state is restored)
 
     An irrelevant coordinate is one the LOO error improves by ignoring: its width
     grows, which flattens the kernel along it. With ``p=2`` this is
-    ``LearnedWidthNW(x, y, init, per="coordinate").fit(steps, lr=lr)`` of
+    ``LearnedWidthNW(x, y, width, per="coordinate").fit(steps, lr=lr)`` of
     :mod:`nwlib.learn`.
 
     Raises
@@ -299,7 +219,7 @@ def fit_coordinate_widths(x: ArrayLike, y: ArrayLike, *, p: float = 2.0,
     FloatingPointError
         When the loss stops being finite; the message names the step.
     """
-    p = _check_p(p)
+    p = check_p(p)
     xt = as_points(x, "x").detach()
     yt = as_float_tensor(y, "y").detach()
     d = xt.shape[1]
@@ -307,11 +227,11 @@ def fit_coordinate_widths(x: ArrayLike, y: ArrayLike, *, p: float = 2.0,
         raise ValueError(f"steps must be an int >= 1, got {steps!r}")
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
-    h0 = as_float_tensor(1.0 if init is None else init, "init").detach().to(xt.dtype)
+    h0 = as_float_tensor(1.0 if width is None else width, "width").detach().to(xt.dtype)
     if h0.numel() == 1:
         h0 = h0.reshape(()).expand(d).clone()
     if tuple(h0.shape) != (d,) or bool((h0 <= 0).any()):
-        raise ValueError(f"init must be a number > 0 or {d} numbers > 0 (one per coordinate), "
+        raise ValueError(f"width must be a number > 0 or {d} numbers > 0 (one per coordinate), "
                          f"got shape {tuple(h0.shape)}")
     log_h = torch.nn.Parameter(h0.log())
     losses, widths = [], []
@@ -320,11 +240,11 @@ def fit_coordinate_widths(x: ArrayLike, y: ArrayLike, *, p: float = 2.0,
         opt = torch.optim.Adam([log_h], lr=lr)
         for step in range(steps):
             opt.zero_grad()
-            loss = minkowski_loo_error(xt, yt, log_h.exp(), p, kernel)
+            loss = loo_error(xt, yt, log_h.exp(), kernel, p=p)
             if not bool(torch.isfinite(loss)):
                 raise FloatingPointError(f"the leave-one-out error became {float(loss)} at step {step} "
                                          f"(widths {log_h.detach().exp().numpy().round(4)}): "
-                                         f"try a smaller lr or another init")
+                                         f"try a smaller lr or another starting width")
             if not loss.requires_grad:
                 raise ValueError(f"the {get_kernel(kernel).name!r} kernel gives no gradient "
                                  f"with respect to the widths: use 'gaussian' or 'epanechnikov'")
@@ -334,5 +254,5 @@ def fit_coordinate_widths(x: ArrayLike, y: ArrayLike, *, p: float = 2.0,
             opt.step()
     with torch.no_grad():
         h = log_h.detach().exp()
-        final = float(minkowski_loo_error(xt, yt, h, p, kernel))
+        final = float(loo_error(xt, yt, h, kernel, p=p))
     return CoordinateWidths(h.numpy(), final, np.asarray(losses), np.asarray(widths), p)

@@ -40,15 +40,17 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, NamedTuple, Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import torch
 
+from ._engine import offset, resolve_dtype, work_dtype
 from ._validate import ArrayLike, as_float_tensor, as_points, as_width, common_dtype
-from .pooling import _offset, _resolve_dtype, _work_dtype, nadaraya_watson
+from .pooling import nadaraya_watson
 from .scale import banded_nadaraya_watson, loo_cv_score, truncation_radius
 from .selection import silverman_width
 
@@ -198,7 +200,7 @@ def torus_nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLike
         raise ValueError(f"method='images' needs 1-D inputs and a scalar width, got d={d} "
                          f"and width of shape {tuple(h.shape)}; use method='embedding'")
     hf = float(h)
-    dt = _work_dtype(_resolve_dtype(dtype)) or common_dtype(k, v)
+    dt = work_dtype(resolve_dtype(dtype)) or common_dtype(k, v)
     margin = min(1.0, truncation_radius(3 * k.shape[0], dt) * hf)
     ke, ve = _ghosts(k[:, 0], v, margin)
     if exclude_self:  # ghosts are queries too; a point's own copy is >= 1 - margin away
@@ -213,9 +215,9 @@ def torus_loo_score(x: ArrayLike, y: ArrayLike, width: ArrayLike, *,
     Dtype: as :func:`torus_nadaraya_watson`; the mean is taken in float64.
     """
     yt = as_float_tensor(y, "y")
-    dt = _work_dtype(_resolve_dtype(dtype))
+    dt = work_dtype(resolve_dtype(dtype))
     if dt is not None and dt != torch.float64:  # a shift of y leaves the score unchanged
-        c = _offset(yt)
+        c = offset(yt)
         yt = yt if c is None else yt - c
     pred = torus_nadaraya_watson(x, x, yt, width, exclude_self=True, dtype=dtype)
     return float(((yt.double() - pred.double()) ** 2).mean())
@@ -229,12 +231,12 @@ class WidthSearch(NamedTuple):
     evaluations: int
 
 
-def minimize_log_width(score: Callable[[float], float], centre: float, *,
+def minimize_log_width(score: Callable[[float], float], width: float, *,
                        factor: float = 1.5, refine: int = 0,
                        max_evaluations: int = 40) -> WidthSearch:
     r"""A local minimum of ``score(h)`` over :math:`t = \log h`, in few evaluations.
 
-    1. Evaluate at :math:`t_0 - s, t_0, t_0 + s` with :math:`t_0 = \log(\text{centre})` and
+    1. Evaluate at :math:`t_0 - s, t_0, t_0 + s` with :math:`t_0 = \log(\text{width})` and
        :math:`s = \log(\text{factor})`; while an end is lower, move the triple that way.
     2. Through the final triple (middle lowest) fit a parabola and evaluate at its
        vertex :math:`t_0 + s\,(f_- - f_+) / (2(f_- - 2f_0 + f_+))`, within :math:`s/2` of
@@ -243,17 +245,17 @@ def minimize_log_width(score: Callable[[float], float], centre: float, *,
        at a third of the previous spacing (3 more evaluations each).
 
     The best width evaluated is returned. NaN scores count as :math:`+\infty`. With
-    a good ``centre`` and ``refine=0`` it takes 4 evaluations; the parabola locates
+    a good starting ``width`` and ``refine=0`` it takes 4 evaluations; the parabola locates
     the minimum of a smooth score to a few percent of :math:`h`, finer than the
     sampling noise of a leave-one-out width.
 
     Raises
     ------
     ValueError
-        For a centre that is not > 0 or a factor that is not > 1.
+        For a starting width that is not > 0 or a factor that is not > 1.
     """
-    if not (isinstance(centre, (int, float)) and math.isfinite(centre) and centre > 0):
-        raise ValueError(f"centre must be a finite width > 0, got {centre!r}")
+    if not (isinstance(width, (int, float)) and math.isfinite(width) and width > 0):
+        raise ValueError(f"width must be a finite starting width > 0, got {width!r}")
     if not (isinstance(factor, (int, float)) and factor > 1):
         raise ValueError(f"factor must be > 1, got {factor!r}")
     s = math.log(factor)
@@ -266,7 +268,7 @@ def minimize_log_width(score: Callable[[float], float], centre: float, *,
             cache[t] = val if math.isfinite(val) else math.inf
         return cache[t]
 
-    t0 = math.log(centre)
+    t0 = math.log(width)
     while True:
         fm, f0, fp = f(t0 - s), f(t0), f(t0 + s)
         if f0 <= fm and f0 <= fp:
@@ -472,14 +474,14 @@ def rate_experiment(d: int, sizes: Sequence[int], *, replicates: int | Sequence[
                                generator=torch.Generator().manual_seed(_seed(seed, d, n, rep + 1)))
             c = float(np.mean(silverman_width(x))) if centre is None else centre * (prev_n / n) ** (1 / (d + 4))
 
-            def cv(h: float) -> float:
+            def cv(h: float, x: Tensor = x, y: Tensor = y) -> float:  # this replicate's x, y
                 if geometry == "torus":
                     return torus_loo_score(x, y, h, dtype=dtype)
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", RuntimeWarning)
                     return loo_cv_score(x, y, h, dtype=dtype)
 
-            def sq_err(h: float) -> Tensor:
+            def sq_err(h: float, x: Tensor = x, y: Tensor = y) -> Tensor:
                 return (_predict(geometry, q, x, y, h, dtype).double() - fq) ** 2
 
             loo = minimize_log_width(cv, c)

@@ -37,18 +37,30 @@ from __future__ import annotations
 
 import math
 import warnings
-from functools import partial
 from typing import NamedTuple
 
 import numpy as np
 import torch
 
-from ._validate import ArrayLike, as_float_tensor, as_points, as_width, common_dtype, compute_dtype
+from ._engine import (
+    banded_estimate,
+    check_exclude_self,
+    check_on_empty,
+    offset,
+    resolve_dtype,
+    truncation_radius,
+    work_dtype,
+)
+from ._validate import (
+    ArrayLike,
+    as_float_tensor,
+    as_points,
+    as_width,
+    compute_dtype,
+)
 from .kernels import Kernel, get_kernel
-from .pooling import (DEFAULT_MEMORY_BUDGET, _BLOCK_ELEMENTS, _centre_for, _centre_values, _offset,
-                      _check_exclude_self, _check_on_empty, _fast_block, _is_gaussian,
-                      _pow2_scaled, _report_empty, _resolve_dtype, _run_blocks, _single_threaded,
-                      _uncentre, _work_dtype, _workers, nadaraya_watson)
+from .pooling import nadaraya_watson
+from .selection import silverman_width
 
 Tensor = torch.Tensor
 
@@ -56,48 +68,12 @@ __all__ = ["truncation_radius", "banded_nadaraya_watson", "loo_cv_score", "LooWi
            "select_width_loo"]
 
 
-def truncation_radius(n_keys: int, dtype: torch.dtype = torch.float32) -> float:
-    r""":math:`c = \sqrt{2 \log(n_k / u)}` of :eq:`eq-truncation`: Gaussian keys farther than
-    :math:`c` widths beyond the nearest carry less than the unit roundoff :math:`u` of the
-    total weight together.
-
-    Dtype: the unit roundoff of ``dtype`` sets the radius (float32: about 7 widths
-    for 10^3 keys; float64: about 9).
-    """
-    u = torch.finfo(dtype).eps / 2
-    return math.sqrt(2.0 * math.log(max(n_keys, 1) / u))
-
-
-def _window(xs: Tensor, qs: Tensor, h: float, kernel: Kernel, exclude_self: bool) -> Tensor | None:
-    """Half-width of the key window of each (sorted) query; ``None`` means every key."""
-    if kernel.compact:  # a hair wider than the support: rounding never drops a key in range
-        return torch.full_like(qs, kernel.radius * h * (1 + 1e-6))
-    if not _is_gaussian(kernel):
-        return None
-    n = xs.shape[0]
-    if exclude_self:  # nearest *other* key: the gap to a neighbour in sorted order
-        gaps = xs[1:] - xs[:-1]
-        inf = torch.full((1,), torch.inf, dtype=xs.dtype)
-        near = torch.minimum(torch.cat([inf, gaps]), torch.cat([gaps, inf]))
-    else:
-        j = torch.searchsorted(xs, qs).clamp(1, n - 1) if n > 1 else torch.zeros_like(qs, dtype=torch.long)
-        near = torch.minimum((qs - xs[j - 1]).abs(), (qs - xs[j]).abs()) if n > 1 else (qs - xs[0]).abs()
-    c = truncation_radius(n, qs.dtype)
-    return torch.sqrt(near.square() + (c * h) ** 2)
-
-
-def _block_size(counts: Tensor, n_q: int) -> int:
-    band = int(counts.float().median()) if counts.numel() else 1
-    rows = min(max(256, band // 4), max(1, _BLOCK_ELEMENTS // max(band, 1)))
-    return max(1, min(n_q, rows))
-
-
 def banded_nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLike,
                            width: float, kernel: str | Kernel = "gaussian", *,
                            exclude_self: bool = False, on_empty: str = "nan",
                            dtype: torch.dtype | str | None = None,
                            block_size: int | None = None,
-                           memory_budget: int | None = None, _stacklevel: int = 3) -> Tensor:
+                           memory_budget: int | None = None) -> Tensor:
     r"""1-D Nadaraya-Watson visiting only the keys that matter, shape (n_q,) or (n_q, m).
 
     Keys are sorted once; each block of sorted queries visits the contiguous slab
@@ -121,8 +97,8 @@ def banded_nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLik
         As in :func:`nwlib.pooling.nadaraya_watson`.
     """
     kern = get_kernel(kernel)
-    _check_on_empty(on_empty)
-    dtype = _resolve_dtype(dtype)
+    check_on_empty(on_empty)
+    dtype = resolve_dtype(dtype)
     q = as_points(queries, "queries").detach()
     k = as_points(keys, "keys").detach()
     v = as_float_tensor(values, "values").detach()
@@ -135,72 +111,11 @@ def banded_nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLik
     if v.ndim not in (1, 2) or v.shape[0] != k.shape[0]:
         raise ValueError(f"values must have shape (n_keys,) or (n_keys, m) with n_keys={k.shape[0]}, "
                          f"got shape {tuple(v.shape)}")
-    n_q, n_k = q.shape[0], k.shape[0]
     if exclude_self:
-        _check_exclude_self(n_q, n_k)
-    dt = _work_dtype(dtype) or common_dtype(q, k, v)
-    if dtype is not None:
-        q, k = _centre_for(dt, q, k)
-    v, v_centre = _centre_values(v, dt)
-    q, k, hs = _pow2_scaled(q.to(dt), k.to(dt), hw.detach().reshape(()).to(dt))
-    workers = _workers(torch.device("cpu"))
-    with _single_threaded(torch.device("cpu")):
-        sums, qorder = _banded_sums(q, k, v, float(hs), kern, exclude_self, dt, block_size,
-                                    memory_budget, workers)
-    num, den = sums[:-1], sums[-1]
-    _report_empty(int((den == 0).sum()), n_q, kern, on_empty, stacklevel=_stacklevel)
-    f_sorted = (num / den).T
-    f = torch.empty_like(f_sorted)
-    f[qorder] = f_sorted
-    return _uncentre(f.reshape(n_q) if v.ndim == 1 else f, v_centre, dtype or dt)
-
-
-def _banded_sums(q: Tensor, k: Tensor, v: Tensor, h: float, kern: Kernel, exclude_self: bool,
-                 dt: torch.dtype, block_size: int | None, memory_budget: int | None,
-                 workers: int) -> tuple[Tensor, Tensor]:
-    """Weighted sums (m + 1, n_q) in sorted query order, and that order."""
-    n_q, n_k = q.shape[0], k.shape[0]
-    xs, order = torch.sort(k[:, 0].to(dt))
-    vs = v.to(dt).reshape(n_k, -1)[order]
-    if exclude_self:
-        qs, qorder = xs, order
-    else:
-        qs, qorder = torch.sort(q[:, 0].to(dt))
-    vt1 = torch.cat([vs.T, torch.ones(1, n_k, dtype=dt)])
-    radius = _window(xs, qs, h, kern, exclude_self)
-    if radius is None:
-        lo, hi = torch.zeros(n_q, dtype=torch.long), torch.full((n_q,), n_k, dtype=torch.long)
-    else:
-        lo = torch.searchsorted(xs, qs - radius)
-        hi = torch.searchsorted(xs, qs + radius, right=True)
-    factor = 1 if _is_gaussian(kern) else 6  # temporaries per element of a block
-    itemsize = torch.empty((), dtype=dt).element_size()
-    budget = DEFAULT_MEMORY_BUDGET if memory_budget is None else memory_budget
-    auto = block_size is None
-    block_size = _block_size(hi - lo, n_q) if auto else block_size
-    while True:
-        starts = list(range(0, n_q, block_size))
-        slabs = [(int(lo[i:i + block_size].min()), int(hi[i:i + block_size].max())) for i in starts]
-        width_max = max(1, max(b - a for a, b in slabs))
-        if block_size * width_max * itemsize * factor * workers <= budget:
-            break
-        if not auto or block_size == 1:
-            raise ValueError(f"memory_budget={budget:.4g} bytes is too small for blocks of "
-                             f"{block_size} queries x {width_max} keys: raise it")
-        block_size = max(1, block_size // 2)
-    sums = torch.zeros(vt1.shape[0], n_q, dtype=torch.float64)  # a block with no key in range stays 0/0
-    qcol, kcol, hh = qs.unsqueeze(1), xs.unsqueeze(1), torch.tensor(h, dtype=dt)
-
-    def task(i: int, a: int, b: int, bufs: list[Tensor]) -> None:
-        r = min(block_size, n_q - i)
-        sums[:, i:i + r] = _fast_block(qcol[i:i + r], kcol[a:b], hh, vt1[:, a:b], kern,
-                                       (i - a) if exclude_self else None,
-                                       bufs[0][:r * (b - a)].view(r, b - a), None,
-                                       (float(xs[a]), float(xs[b - 1])))
-
-    tasks = [partial(task, i, a, b) for i, (a, b) in zip(starts, slabs) if b > a]
-    _run_blocks(tasks, 1, block_size * width_max, dt, torch.device("cpu"), workers)
-    return sums, qorder
+        check_exclude_self(q, k)
+    return banded_estimate(q, k, v, hw, kern, exclude_self=exclude_self, on_empty=on_empty,
+                           dtype=dtype, block_size=block_size, memory_budget=memory_budget,
+                           stacklevel=4)
 
 
 def loo_cv_score(x: ArrayLike, y: ArrayLike, width: ArrayLike, kernel: str | Kernel = "gaussian",
@@ -236,9 +151,9 @@ def loo_cv_score(x: ArrayLike, y: ArrayLike, width: ArrayLike, kernel: str | Ker
     if yt.ndim not in (1, 2) or yt.shape[0] != xt.shape[0]:
         raise ValueError(f"y must have shape (n,) or (n, m) with n={xt.shape[0]}, got {tuple(yt.shape)}")
     h = as_width(width)
-    dt = _work_dtype(_resolve_dtype(dtype))
+    dt = work_dtype(resolve_dtype(dtype))
     if dt is not None and dt != torch.float64:  # a shift of y leaves CV unchanged: keep its digits
-        c = _offset(yt)
+        c = offset(yt)
         yt = yt if c is None else yt - c
     with torch.no_grad():
         if truncate and xt.shape[1] == 1 and h.numel() == 1:
@@ -248,14 +163,6 @@ def loo_cv_score(x: ArrayLike, y: ArrayLike, width: ArrayLike, kernel: str | Ker
             pred = nadaraya_watson(xt, xt, yt, h, kernel, exclude_self=True, dtype=dtype,
                                    memory_budget=memory_budget)
         return float(((yt.double() - pred.double()) ** 2).mean())
-
-
-def _silverman(x: Tensor) -> float:
-    a = x.detach().cpu().double().numpy().reshape(-1)
-    sd = a.std(ddof=1)
-    iqr = float(np.subtract(*np.percentile(a, [75, 25])))
-    spread = min(sd, iqr / 1.34) if iqr > 0 else sd
-    return 0.9 * spread * len(a) ** (-0.2)
 
 
 class LooWidth(NamedTuple):
@@ -268,18 +175,18 @@ class LooWidth(NamedTuple):
 
 
 def select_width_loo(x: ArrayLike, y: ArrayLike, kernel: str | Kernel = "gaussian", *,
-                     centre: float | None = None, span: float = 10.0, xatol: float = 1e-3,
+                     width: float | None = None, span: float = 10.0, xatol: float = 1e-3,
                      dtype: torch.dtype | str | None = torch.float32,
                      truncate: bool = True) -> LooWidth:
     r"""The width minimizing :func:`loo_cv_score`, searched on :math:`\log h`.
 
-    1. Start at ``centre`` (default Silverman's :math:`0.9\min(\hat\sigma, \mathrm{IQR}/1.34)
+    1. Start at ``width`` (default Silverman's :math:`0.9\min(\hat\sigma, \mathrm{IQR}/1.34)
        n^{-1/5}`) and walk downhill in steps of a factor 2 inside
        :math:`[c/\text{span}, c\cdot\text{span}]` until the score rises again;
     2. polish with ``scipy.optimize.minimize_scalar(method="bounded")`` (Brent) on the
        bracketing interval, to ``xatol`` in :math:`\log h` (a relative tolerance on h).
 
-    Like any local search it finds the minimum downhill from the centre. A
+    Like any local search it finds the minimum downhill from the starting width. A
     ``RuntimeWarning`` says when the minimum sits at an end of the search interval.
     1-D ``x`` uses the banded evaluation; d > 1 the dense blocked one.
 
@@ -303,7 +210,7 @@ def select_width_loo(x: ArrayLike, y: ArrayLike, kernel: str | Kernel = "gaussia
         raise ValueError(f"select_width_loo needs at least 3 points, got {xt.shape[0]}")
     if not span > 1:
         raise ValueError(f"span must be > 1, got {span!r}")
-    c = _silverman(xt[:, 0]) if centre is None else float(centre)
+    c = float(np.min(silverman_width(xt))) if width is None else float(width)
     # Centre and scale x and y in float64 before any cast to a lower dtype: CV(h) of the
     # standardized data, times sy^2, is CV(h * sx) of the data (NW is translation and scale
     # equivariant), so a float32 search loses no digits to an offset or a unit.
@@ -313,7 +220,7 @@ def select_width_loo(x: ArrayLike, y: ArrayLike, kernel: str | Kernel = "gaussia
     sy = float(yt.std()) if yt.numel() > 1 and float(yt.std()) > 0 else 1.0
     xt, yt = (xt - xt.mean(0)) / sx, (yt - yt.mean(0)) / sy
     if not (math.isfinite(c) and c > 0):
-        raise ValueError(f"centre must be a width > 0 (x needs some spread), got {c!r}")
+        raise ValueError(f"width must be a starting width > 0 (x needs some spread), got {c!r}")
     lo, hi = math.log(c / span), math.log(c * span)
     cache: dict[float, float] = {}
 

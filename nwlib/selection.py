@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -52,11 +53,12 @@ def _pairs(x: ArrayLike, y: ArrayLike, need: int = 2) -> tuple[Tensor, Tensor]:
 
 
 def loo_predictions(x: ArrayLike, y: ArrayLike, width: ArrayLike,
-                    kernel: str | Kernel = "gaussian") -> Tensor:
+                    kernel: str | Kernel = "gaussian", *, p: float = 2.0) -> Tensor:
     r"""Leave-one-out predictions :math:`f_{-i}(x_i)`, shape (n,) or (n, m).
 
     The diagonal of the score matrix is masked, so pair :math:`i` gets weight 0 in
-    its own prediction. Autograd flows through a tensor ``width``.
+    its own prediction. Autograd flows through a tensor ``width``. ``p`` is the
+    order of the Minkowski distance (as in :func:`nwlib.pooling.nadaraya_watson`).
 
     Dtype: as :func:`nwlib.pooling.nadaraya_watson` (the inputs' floating dtype;
     integers as float64; half dtypes in float32).
@@ -67,7 +69,7 @@ def loo_predictions(x: ArrayLike, y: ArrayLike, width: ArrayLike,
         For n < 2 (no other key), a width that is not > 0, mismatched shapes.
     """
     xt, yt = _pairs(x, y)
-    return nadaraya_watson(xt, xt, yt, width, kernel, exclude_self=True)
+    return nadaraya_watson(xt, xt, yt, width, kernel, exclude_self=True, p=p)
 
 
 def _mse(pred: Tensor, y: Tensor) -> Tensor:
@@ -75,13 +77,21 @@ def _mse(pred: Tensor, y: Tensor) -> Tensor:
 
 
 def loo_error(x: ArrayLike, y: ArrayLike, width: ArrayLike,
-              kernel: str | Kernel = "gaussian") -> Tensor:
+              kernel: str | Kernel = "gaussian", *, p: float = 2.0) -> Tensor:
     r""":math:`\mathrm{CV}(h) = \frac1n\sum_i (y_i - f_{-i}(x_i))^2`, a 0-d tensor (differentiable).
 
-    Dtype: as :func:`loo_predictions`.
+    Dtype: as :func:`loo_predictions`; ``p`` the Minkowski order of the distance.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.tensor([0.0, 1.0, 2.0])
+    >>> y = torch.tensor([0.0, 1.0, 0.0])
+    >>> loo_error(x, y, 1e-3)  # each point predicted by its nearest other point
+    tensor(1.)
     """
     _, yt = _pairs(x, y)
-    return _mse(loo_predictions(x, y, width, kernel), yt)
+    return _mse(loo_predictions(x, y, width, kernel, p=p), yt)
 
 
 def in_sample_error(x: ArrayLike, y: ArrayLike, width: ArrayLike,
@@ -137,12 +147,39 @@ def _out(w: np.ndarray) -> float | np.ndarray:
 def silverman_width(x: ArrayLike) -> float | np.ndarray:
     r"""Silverman's rule of thumb :math:`h = 0.9\,\min(\hat\sigma, \mathrm{IQR}/1.34)\, n^{-1/5}`.
 
-    :math:`\hat\sigma` is the sample standard deviation (``ddof=1``). For d > 1 it is
-    applied per coordinate with :math:`n^{-1/(d+4)}` and returns a (d,) array
-    (Silverman 1986, sec. 3.4.2 and 4.3.2). When the IQR is 0 (many ties) the
-    standard deviation is used.
+    For d = 1 this is Silverman (1986), eq. (3.31): :math:`\hat\sigma` the sample
+    standard deviation (``ddof=1``), IQR the interquartile range (numpy's linear
+    percentiles); when the IQR is 0 (many ties) :math:`\hat\sigma` alone is used.
+    For d > 1 it is a per-coordinate heuristic, not a rule from the book: the same
+    formula coordinate by coordinate with the exponent :math:`-1/(d+4)` of the
+    d-dimensional optimal width, returning a (d,) array. (Silverman's own d-dimensional
+    normal-reference rule, eq. (4.14), is :math:`A(K)\,\hat\sigma\, n^{-1/(d+4)}` with
+    :math:`A = (4/(d+2))^{1/(d+4)}` for the Gaussian kernel; for the Gaussian kernel
+    it is :func:`scott_width` up to that constant, which lies in [0.92, 1.06].)
 
-    Dtype: float64 (numpy), whatever the input's dtype.
+    Parameters
+    ----------
+    x : array-like, (n,) or (n, d), n >= 2
+        The inputs (keys); units of x.
+
+    Returns
+    -------
+    float (d = 1) or ndarray (d,)
+        Widths in the units of x, float64 whatever the input's dtype.
+
+    Raises
+    ------
+    ValueError
+        Fewer than 2 points, or a coordinate with zero spread.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).normal(size=1000)
+    >>> iqr = np.subtract(*np.percentile(x, [75, 25]))
+    >>> ref = 0.9 * min(x.std(ddof=1), iqr / 1.34) * 1000 ** -0.2
+    >>> bool(np.isclose(silverman_width(x), ref))
+    True
     """
     sd, iqr, n = _spread(x)
     spread = np.where(iqr > 0, np.minimum(sd, iqr / 1.34), sd)
@@ -150,13 +187,41 @@ def silverman_width(x: ArrayLike) -> float | np.ndarray:
 
 
 def scott_width(x: ArrayLike) -> float | np.ndarray:
-    r"""Scott's Gaussian-reference rule :math:`h = 1.06\,\hat\sigma\, n^{-1/5}` (per coordinate
-    with :math:`n^{-1/(d+4)}` for d > 1).
+    r"""Scott's rule :math:`h_c = \hat\sigma_c\, n^{-1/(d+4)}`, one width per coordinate.
 
-    Dtype: float64 (numpy), whatever the input's dtype.
+    Scott (1992), ch. 6: the normal-reference width
+    :math:`(4/(d+2))^{1/(d+4)}\,\hat\sigma_c\, n^{-1/(d+4)}` with the constant (between
+    0.92 and 1.06 for every d) rounded to 1. It is the factor
+    ``scipy.stats.gaussian_kde(bw_method="scott")`` uses and the rule behind
+    ``bandwidth="scott"`` of :class:`nwlib.estimators.NadarayaWatsonRegressor`. (The
+    constant 1.06 of the d = 1 normal-reference rule :math:`1.06\,\hat\sigma\, n^{-1/5}`,
+    Silverman 1986 eq. (3.28), is that constant for d = 1.)
+
+    Parameters
+    ----------
+    x : array-like, (n,) or (n, d), n >= 2
+        The inputs (keys); units of x. :math:`\hat\sigma_c` is the sample standard
+        deviation (``ddof=1``) of coordinate c.
+
+    Returns
+    -------
+    float (d = 1) or ndarray (d,)
+        Widths in the units of x, float64 whatever the input's dtype.
+
+    Raises
+    ------
+    ValueError
+        Fewer than 2 points, or a coordinate with zero spread.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).normal(size=(500, 2))
+    >>> np.allclose(scott_width(x), x.std(0, ddof=1) * 500 ** (-1 / 6))
+    True
     """
     sd, _, n = _spread(x)
-    return _out(1.06 * sd * n ** (-1.0 / (len(sd) + 4)))
+    return _out(sd * n ** (-1.0 / (len(sd) + 4)))
 
 
 @dataclass
@@ -184,11 +249,11 @@ class WidthChoice:
     details: dict = field(default_factory=dict, repr=False)
 
 
-def _centre(x: ArrayLike, centre: float | None) -> float:
-    c = silverman_width(x) if centre is None else centre
+def _start_width(x: ArrayLike, width: float | None) -> float:
+    c = silverman_width(x) if width is None else width
     c = float(np.min(c))
     if not (math.isfinite(c) and c > 0):
-        raise ValueError(f"centre must be a width > 0, got {centre!r}")
+        raise ValueError(f"width must be a starting width > 0, got {width!r}")
     return c
 
 
@@ -204,7 +269,7 @@ def select_width_grid(x: ArrayLike, y: ArrayLike, widths: ArrayLike | None = Non
     """
     xt, yt = _pairs(x, y)
     if widths is None:
-        c = _centre(xt, None)
+        c = _start_width(xt, None)
         widths = np.geomspace(c / span, c * span, num)
     hs = np.asarray(widths, dtype=np.float64).reshape(-1)
     as_width(hs, "widths")
@@ -217,13 +282,13 @@ def select_width_grid(x: ArrayLike, y: ArrayLike, widths: ArrayLike | None = Non
 
 
 def select_width_minimize(x: ArrayLike, y: ArrayLike, kernel: str | Kernel = "gaussian", *,
-                          centre: float | None = None, span: float = 20.0,
+                          width: float | None = None, span: float = 20.0,
                           xatol: float = 1e-3) -> WidthChoice:
     r"""Minimize :math:`\mathrm{CV}(h)` over :math:`\log h` with a bounded 1-D minimizer.
 
     ``scipy.optimize.minimize_scalar(method="bounded")`` (Brent's method) searches
     :math:`\log h \in [\log(c/\text{span}), \log(c\cdot\text{span})]`, an interval centred
-    (in log scale) on ``centre`` (default: Silverman's width). ``xatol`` is the
+    (in log scale) on the starting ``width`` (default: Silverman's width). ``xatol`` is the
     tolerance on :math:`\log h`, i.e. a relative tolerance on :math:`h`. A scalar width
     for any d. Where a compact kernel leaves CV undefined the objective is +inf.
     A ``RuntimeWarning`` says when the minimum sits at an end of the interval.
@@ -235,7 +300,7 @@ def select_width_minimize(x: ArrayLike, y: ArrayLike, kernel: str | Kernel = "ga
     xt, yt = _pairs(x, y)
     if not (span > 1):
         raise ValueError(f"span must be > 1, got {span!r}")
-    c = _centre(xt, centre)
+    c = _start_width(xt, width)
     lo, hi = math.log(c / span), math.log(c * span)
 
     def objective(log_h: float) -> float:
@@ -254,12 +319,12 @@ def select_width_minimize(x: ArrayLike, y: ArrayLike, kernel: str | Kernel = "ga
 
 
 def select_width_gd(x: ArrayLike, y: ArrayLike, kernel: str | Kernel = "gaussian", *,
-                    init: ArrayLike | None = None, per: str = "scalar", steps: int = 300,
+                    width: ArrayLike | None = None, per: str = "scalar", steps: int = 300,
                     lr: float = 0.05, optimizer: Any = "adam", progress: bool = False,
                     seed: int = 0) -> WidthChoice:
     """Minimize the LOO error by gradient descent on :math:`s = \\log h`.
 
-    Starts from ``init`` (default: Silverman's width) and uses
+    Starts from ``width`` (default: Silverman's width) and uses
     :class:`nwlib.learn.LearnedWidthNW` with ``exclude_self=True``.
 
     Dtype: as :class:`nwlib.learn.LearnedWidthNW` (the inputs' floating dtype;
@@ -268,7 +333,7 @@ def select_width_gd(x: ArrayLike, y: ArrayLike, kernel: str | Kernel = "gaussian
     from .learn import LearnedWidthNW
 
     xt, yt = _pairs(x, y)
-    h0 = _centre(xt, None) if init is None else init
+    h0 = _start_width(xt, None) if width is None else width
     model = LearnedWidthNW(xt, yt, h0, kernel=kernel, per=per)
     hist = model.fit(steps, lr=lr, optimizer=optimizer, exclude_self=True,
                      progress=progress, seed=seed)

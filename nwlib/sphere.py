@@ -35,7 +35,14 @@ import numbers
 
 import torch
 
-from ._validate import ArrayLike, as_float_tensor, as_width, common_dtype, compute_dtype, same_device
+from ._validate import (
+    ArrayLike,
+    as_float_tensor,
+    as_width,
+    common_dtype,
+    compute_dtype,
+    same_device,
+)
 
 Tensor = torch.Tensor
 

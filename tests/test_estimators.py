@@ -128,7 +128,7 @@ def test_loo_bandwidth_is_the_leave_one_out_minimum():
     h = reg.bandwidth_[0]
     assert reg.bandwidth_.shape == (1,)
     ref = select_width_loo(torch.from_numpy(X), torch.from_numpy(y),
-                           centre=silverman_width(X), dtype=torch.float64)
+                           width=silverman_width(X), dtype=torch.float64)
     assert h == ref.width
     around = error_curve(X, y, h * np.array([0.8, 0.95, 1.0, 1.05, 1.25]))
     assert around.argmin() == 2

@@ -6,12 +6,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-import torch  # noqa: E402
 
 from nwlib.data import running_example, true_function  # noqa: E402
 from nwlib.explorer import WidthSweep, width_explorer, width_sweep_animation  # noqa: E402
 from nwlib.pooling import nadaraya_watson  # noqa: E402
-
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny tensors
 

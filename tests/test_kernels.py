@@ -1,11 +1,9 @@
-import math
 
 import numpy as np
 import pytest
 import torch
 
 from nwlib.kernels import KERNELS, get_kernel
-
 
 U = torch.linspace(-3, 3, 601, dtype=torch.float64)
 

@@ -7,9 +7,13 @@ import torch
 from scipy.optimize import minimize_scalar
 
 from nwlib.data import running_example
-from nwlib.learn import (PARAMETERIZATIONS, DivergenceError, LearnedWidthNW, raw_to_width,
-                         width_to_raw)
-
+from nwlib.learn import (
+    PARAMETERIZATIONS,
+    DivergenceError,
+    LearnedWidthNW,
+    raw_to_width,
+    width_to_raw,
+)
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny tensors
 

@@ -1,6 +1,5 @@
 """Minkowski distances and NW on them, against numpy loops and nwlib.pooling; per-coordinate widths."""
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -8,9 +7,15 @@ import torch
 
 from nwlib import attention_weights, nadaraya_watson
 from nwlib.learn import LearnedWidthNW
-from nwlib.multidim import (fit_coordinate_widths, minkowski_attention_weights,
-                            minkowski_distances, minkowski_log_scores, minkowski_loo_error,
-                            minkowski_nadaraya_watson, standardize)
+from nwlib.multidim import (
+    fit_coordinate_widths,
+    minkowski_attention_weights,
+    minkowski_distances,
+    minkowski_log_scores,
+    minkowski_loo_error,
+    minkowski_nadaraya_watson,
+    standardize,
+)
 
 P_VALUES = [1.0, 1.5, 2.0, 3.0, 7.0, math.inf]
 
@@ -185,7 +190,7 @@ def _noise_feature_data(n=150, seed=0):
 @pytest.mark.parametrize("p", [1.0, 2.0])
 def test_irrelevant_coordinate_gets_the_largest_width(p):
     x, y = _noise_feature_data(100)
-    fit = fit_coordinate_widths(x, y, p=p, init=0.3, steps=60, lr=0.15)
+    fit = fit_coordinate_widths(x, y, p=p, width=0.3, steps=60, lr=0.15)
     assert int(np.argmax(fit.width)) == 2
     assert fit.width[2] > 5 * fit.width[:2].max()
     assert fit.loo_error < fit.loss[0]
@@ -194,7 +199,7 @@ def test_irrelevant_coordinate_gets_the_largest_width(p):
 
 def test_p2_fit_matches_learned_width_module():
     x, y = _noise_feature_data(60)
-    ours = fit_coordinate_widths(x, y, init=0.3, steps=40, lr=0.05)
+    ours = fit_coordinate_widths(x, y, width=0.3, steps=40, lr=0.05)
     model = LearnedWidthNW(x, y, 0.3, per="coordinate")
     hist = model.fit(40, lr=0.05, progress=False)
     np.testing.assert_allclose(ours.loss, hist.loss, rtol=1e-9)
@@ -203,9 +208,35 @@ def test_p2_fit_matches_learned_width_module():
 
 def test_fit_bad_arguments():
     x, y = _noise_feature_data(20)
-    with pytest.raises(ValueError, match="init"):
-        fit_coordinate_widths(x, y, init=[1.0, 2.0])
+    with pytest.raises(ValueError, match="width"):
+        fit_coordinate_widths(x, y, width=[1.0, 2.0])
     with pytest.raises(ValueError, match="steps"):
         fit_coordinate_widths(x, y, steps=0)
     with pytest.raises(ValueError, match="no gradient"):
         fit_coordinate_widths(x, y, kernel="boxcar", steps=2)
+
+
+def test_minkowski_family_is_deprecated_in_favour_of_p(pts):
+    """The parallel family is gone: each old name warns and gives the pooling result."""
+    from nwlib.multidim import (
+        minkowski_attention_weights,
+        minkowski_log_scores,
+        minkowski_loo_error,
+        minkowski_nadaraya_watson,
+    )
+    from nwlib.pooling import log_scores
+    from nwlib.selection import loo_error
+
+    q, k, v = pts
+    pairs = [(lambda: minkowski_nadaraya_watson(q, k, v, 0.5, 3.0),
+              nadaraya_watson(q, k, v, 0.5, p=3.0), "nadaraya_watson"),
+             (lambda: minkowski_attention_weights(q, k, 0.5, 3.0),
+              attention_weights(q, k, 0.5, p=3.0), "attention_weights"),
+             (lambda: minkowski_log_scores(q, k, 0.5, 3.0), log_scores(q, k, 0.5, p=3.0),
+              "log_scores"),
+             (lambda: minkowski_loo_error(k, v, 0.5, 3.0), loo_error(k, v, 0.5, p=3.0),
+              "loo_error")]
+    for old, new, name in pairs:
+        with pytest.warns(DeprecationWarning, match=name):
+            got = old()
+        torch.testing.assert_close(got, new)

@@ -19,7 +19,7 @@ from scipy.special import logsumexp
 
 from nwlib import attention_weights, kernels, nadaraya_watson
 from nwlib.data import true_function
-from nwlib.multidim import minkowski_nadaraya_watson, standardize
+from nwlib.multidim import standardize
 from nwlib.parzen import (
     joint_class_densities,
     log_parzen_density,
@@ -180,7 +180,7 @@ def test_float64_stays_float64_and_float32_is_not_raised_or_lowered():
     assert nadaraya_watson(x32, x32, x32, 0.1).dtype == torch.float32
     # float64 values are not rounded to float32 because the points are float32
     assert nadaraya_watson(x32, x32, x64, 0.1).dtype == torch.float64
-    assert minkowski_nadaraya_watson(x32, x32, x64, 0.1).dtype == torch.float64
+    assert nadaraya_watson(x32, x32, x64, 0.1, p=3.0).dtype == torch.float64
     assert nadaraya_watson(x64, x64, x64, 0.1, dtype=torch.float32).dtype == torch.float32
 
 
@@ -250,7 +250,7 @@ CALLS = {
     "gaussian_weights": lambda c: gaussian_weights(c(_X), c(_X), 0.3),
     "biased_dot_product_weights": lambda c: biased_dot_product_weights(c(_X), c(_X), 0.3),
     "normalize": lambda c: normalize(c(_X + 1)),
-    "minkowski_nadaraya_watson": lambda c: minkowski_nadaraya_watson(c(_X), c(_X), c(_Y), 0.3),
+    "minkowski_nadaraya_watson": lambda c: nadaraya_watson(c(_X), c(_X), c(_Y), 0.3, p=3.0),
     "standardize": lambda c: standardize(c(_X)),
     "kernel profile": lambda c: kernels.gaussian(c(_X)),
     "true_function": lambda c: true_function(c(_X)),
@@ -370,7 +370,7 @@ def test_pooling_is_translation_and_scale_equivariant(p, path, per):
     elif path == "grad":
         f = nadaraya_watson(Q, K, V, H.clone().requires_grad_(True)).detach()
     elif path == "minkowski":
-        f = minkowski_nadaraya_watson(Q, K, V, H)
+        f = nadaraya_watson(Q, K, V, H, p=2.0)
     else:
         w = attention_weights(Q, K, H)
         assert np.abs(w.double().numpy() - w_ref).max() <= tol

@@ -4,10 +4,15 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from test_kernels import REFERENCE
 
 from nwlib.data import running_example
-from nwlib.pooling import attention_weights, log_scores, nadaraya_watson, scaled_sq_distances
-from test_kernels import REFERENCE
+from nwlib.pooling import (
+    attention_weights,
+    log_scores,
+    nadaraya_watson,
+    scaled_sq_distances,
+)
 
 
 def naive_nw(q, k, v, h, kernel):

@@ -11,8 +11,18 @@ import torch
 
 from nwlib import KERNELS
 from nwlib.data import running_example
-from nwlib.pooling import DEFAULT_MEMORY_BUDGET, attention_weights, choose_block_size, nadaraya_watson
-from nwlib.scale import banded_nadaraya_watson, loo_cv_score, select_width_loo, truncation_radius
+from nwlib.pooling import (
+    DEFAULT_MEMORY_BUDGET,
+    attention_weights,
+    choose_block_size,
+    nadaraya_watson,
+)
+from nwlib.scale import (
+    banded_nadaraya_watson,
+    loo_cv_score,
+    select_width_loo,
+    truncation_radius,
+)
 
 
 def dense_reference(q, k, v, h, kernel, exclude_self=False):

@@ -1,6 +1,5 @@
 """Property-based tests (hypothesis) of attention pooling: invariances the math guarantees."""
 import numpy as np
-import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

@@ -5,9 +5,21 @@ import numpy as np
 import pytest
 import torch
 
-from nwlib.rates import (GEOMETRIES, PowerLaw, RateRun, draw_sample, exponent_table, fit_power_law,
-                         minimize_log_width, periodic_function, predicted_exponents, rate_experiment,
-                         torus_embedding, torus_loo_score, torus_nadaraya_watson)
+from nwlib.rates import (
+    GEOMETRIES,
+    PowerLaw,
+    RateRun,
+    draw_sample,
+    exponent_table,
+    fit_power_law,
+    minimize_log_width,
+    periodic_function,
+    predicted_exponents,
+    rate_experiment,
+    torus_embedding,
+    torus_loo_score,
+    torus_nadaraya_watson,
+)
 
 
 def wrapped_gaussian_nw(q, k, v, h, images, exclude_self=False):

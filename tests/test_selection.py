@@ -7,12 +7,20 @@ import numpy as np
 import pytest
 import scipy.stats
 import torch
+from test_kernels import REFERENCE
 
 from nwlib.data import running_example
-from nwlib.selection import (error_curve, in_sample_error, loo_error, loo_predictions,
-                             scott_width, select_width_gd, select_width_grid,
-                             select_width_minimize, silverman_width)
-from test_kernels import REFERENCE
+from nwlib.selection import (
+    error_curve,
+    in_sample_error,
+    loo_error,
+    loo_predictions,
+    scott_width,
+    select_width_gd,
+    select_width_grid,
+    select_width_minimize,
+    silverman_width,
+)
 
 KernelReg = pytest.importorskip("statsmodels.nonparametric.kernel_regression").KernelReg
 
@@ -106,7 +114,7 @@ def test_rules_of_thumb_match_their_formulas(data):
     x, _ = data
     n, sd, iqr = len(x), statistics.stdev(x), scipy.stats.iqr(x)
     assert silverman_width(x) == pytest.approx(0.9 * min(sd, iqr / 1.34) * n ** -0.2, rel=1e-12)
-    assert scott_width(x) == pytest.approx(1.06 * sd * n ** -0.2, rel=1e-12)
+    assert scott_width(x) == pytest.approx(sd * n ** -0.2, rel=1e-12)  # Scott 1992
     x2 = np.c_[x, 10 * x[::-1] ** 2]
     h2 = silverman_width(x2)
     assert h2.shape == (2,)
@@ -161,4 +169,4 @@ def test_bad_inputs(data):
     with pytest.raises(ValueError, match="at least 2"):
         silverman_width([3.0])
     with pytest.warns(RuntimeWarning, match="edge"):
-        select_width_minimize(x, y, centre=50.0, span=2.0)
+        select_width_minimize(x, y, width=50.0, span=2.0)

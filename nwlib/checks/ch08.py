@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..multidim import fit_coordinate_widths, minkowski_distances, minkowski_nadaraya_watson
+from ..multidim import fit_coordinate_widths, minkowski_distances
+from ..pooling import nadaraya_watson
 from . import Wrong, as_array, call, close, number, require_source, run_check
 
 _GEN = torch.Generator().manual_seed(88)
@@ -36,7 +37,7 @@ def _learned_widths() -> np.ndarray:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return fit_coordinate_widths(FEATURE_X, FEATURE_Y, init=0.3, steps=100, lr=0.1).width
+        return fit_coordinate_widths(FEATURE_X, FEATURE_Y, width=0.3, steps=100, lr=0.1).width
     finally:
         torch.set_num_threads(threads)
 
@@ -95,8 +96,8 @@ def nw_by_rescaling(fn: Any) -> None:
             out = call(fn, "nw_by_rescaling", _Q.clone(), _K.clone(), _V.clone(), h.clone())
             what = f"`nw_by_rescaling(q, k, v, widths)` for widths {widths}"
             arr = as_array(out, what, (len(_Q),), kind="array")
-            ref = minkowski_nadaraya_watson(_Q, _K, _V, h)
-            if np.allclose(arr, minkowski_nadaraya_watson(_Q * h, _K * h, _V, 1.0).numpy(), rtol=1e-9):
+            ref = nadaraya_watson(_Q, _K, _V, h)
+            if np.allclose(arr, nadaraya_watson(_Q * h, _K * h, _V, 1.0).numpy(), rtol=1e-9):
                 raise Wrong(f"{what} multiplies the inputs by the widths: divide them instead")
             close(arr, ref, what, rtol=1e-9, atol=1e-12)
         require_source(fn, "nw_by_rescaling", uses=("nadaraya_watson",))
