@@ -15,6 +15,13 @@ One small module per concept:
 * :mod:`nwlib.checks`   self-checks for the exercise notebooks
 * :mod:`nwlib.exercises` exercise notebooks generated from the solutions
 * :mod:`nwlib.estimators` scikit-learn estimators (regression, classification)
+* :mod:`nwlib.local_linear` local-linear pooling and its equivalent kernel
+* :mod:`nwlib.random_features` random-feature maps and linear-time attention
+* :mod:`nwlib.grading`  autograding submitted exercise notebooks with nbgrader
+* :mod:`nwlib.explore`  guards for the exercises' Explore cells
+
+The computations behind :mod:`nwlib.pooling` (blocked and banded sums, the custom
+autograd Function, worker threads) live in the private package ``nwlib._engine``.
 
 The estimators are imported on first use (``from nwlib import
 NadarayaWatsonRegressor``), so ``import nwlib`` does not load scikit-learn.
