@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: site test unit lint env vendor browser clean
+.PHONY: site pdf test unit lint env vendor browser tex clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,10 +31,26 @@ site: vendor
 browser:
 	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
+# Debian's TeX for the PDF (Jupyter Book's LaTeX builder runs xelatex through latexmk;
+# Sphinx's xelatex setup uses the FreeFont fonts).
+tex:
+	@command -v xelatex >/dev/null && command -v latexmk >/dev/null || { \
+	  apt-get update -qq && apt-get install -y -qq texlive-xetex latexmk \
+	    texlive-latex-extra texlive-fonts-recommended fonts-freefont-otf >/dev/null; }
+
+# The whole book as one PDF, built from the execution cache `make site` left in _build
+# (nothing runs twice), warnings are errors; copied into the website, whose landing
+# page links to it.
+PDF := attention-pooling.pdf
+pdf: vendor tex
+	$(BIN)/jupyter-book build . --builder pdflatex -W -n --keep-going
+	mkdir -p _build/html
+	cp _build/latex/$(PDF) _build/html/$(PDF)
+
 # Unit tests, exercise/solution sync, nbval over solutions/, the browser test
-# over a fresh, clean build of the site, and the exercises run in JupyterLab and
-# Notebook 7 (tests/test_jupyterlab.py: a server on 127.0.0.1, driven by chromium).
-test: site browser
+# over a fresh, clean build of the site and its PDF, and the exercises run in JupyterLab
+# and Notebook 7 (tests/test_jupyterlab.py: a server on 127.0.0.1, driven by chromium).
+test: site pdf browser
 	$(BIN)/python -m pytest -p no:cacheprovider --nbval-current-env --nbval tests solutions
 	$(BIN)/python -m pytest -p no:cacheprovider -q --doctest-modules nwlib
 

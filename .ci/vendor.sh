@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Vendor the JavaScript the website needs, so that no page loads anything from a CDN:
 #   MathJax 3 (math), require.js + @jupyter-widgets/html-manager (static ipywidgets).
+# Also axe-core for the browser test (tests/test_site.py injects it into each page
+# with playwright; it is not part of the website): tests/_vendor/axe.min.js.
 # Versions are pinned in .ci/package.json / .ci/package-lock.json (npm registry).
 # The files land in book/_vendor/vendor/ (gitignored); _config.yml serves book/_vendor
 # through Sphinx's html_static_path, so they end up under _build/html/_static/vendor/.
@@ -31,6 +33,10 @@ cp "$NM/requirejs/require.js" "$DEST/requirejs/"
 HM=$NM/@jupyter-widgets/html-manager/dist
 cp "$HM/embed-amd.js" "$HM"/*.woff2 "$HM"/*.woff "$HM"/*.ttf "$HM"/*.eot "$HM"/*.svg \
    "$DEST/html-manager/"
+
+# axe-core: the accessibility audit of tests/test_site.py (not served by the site).
+mkdir -p tests/_vendor
+cp "$NM/axe-core/axe.min.js" "$NM/axe-core/LICENSE" tests/_vendor/
 
 touch book/_vendor/.stamp
 echo "vendor: $(du -sh "$DEST" | cut -f1) in $DEST"

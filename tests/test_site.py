@@ -6,17 +6,24 @@ navigation is opened once from ``file://`` URLs in Debian's Chromium (``make bro
 driven by playwright; the tests below then check what was recorded. Each failure
 message names every offending page.
 
-Screenshots of each page land in ``_build/screenshots/``.
+Each page is also audited with axe-core (``tests/_vendor/axe.min.js``, vendored from
+the npm registry by ``.ci/vendor.sh``, injected by playwright: the site itself does not
+ship it) and measured as a reader sees it at 1280x900 and at 390x844 (a phone): how
+much each figure is scaled down, and whether display equations, tables and code fit the
+text column. The measurements go to ``_build/legibility.json``; screenshots of
+every page at both widths land in ``_build/screenshots/1280/`` and ``.../390/``.
 """
 
 from __future__ import annotations
 
 import html.parser
+import json
 import re
 import shutil
 import time
 import warnings
 from dataclasses import dataclass, field
+from html import unescape as html_unescape
 from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlsplit
 
@@ -25,6 +32,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
+LEGIBILITY = ROOT / "_build" / "legibility.json"
+AXE = ROOT / "tests" / "_vendor" / "axe.min.js"
+# (width, height) of the windows a page is read in: a laptop and a phone.
+VIEWPORTS = {"1280": (1280, 900), "390": (390, 844)}
+PDF_NAME = "attention-pooling.pdf"  # `make pdf` copies the book's PDF into _build/html
+MIN_FIGURE_SCALE = 0.75  # a figure shown at less than this share of its width: squeezed
 CHROMIUM = Path("/usr/bin/chromium")
 # See ../shared/TOOLCHAIN.md: without the background-networking flags Chromium itself tries many
 # outside connections at start.
@@ -49,6 +62,8 @@ class PageReport:
     animation_problems: list[str] = field(default_factory=list)
     animations_checked: int = 0
     widget_problems: list[str] = field(default_factory=list)
+    axe: list[dict] = field(default_factory=list)  # axe-core violations
+    measure: dict = field(default_factory=dict)  # viewport width -> MEASURE_JS result
     seconds: float = 0.0
 
 
@@ -166,7 +181,108 @@ COLLECT_JS = r"""
     widgetViews: widgetViews,
     animations: q('img[id^="_anim_img"]').map(i => i.id),
     h1: (article.querySelector('h1') || {}).textContent || '',
+    navTitles: q('nav.bd-docs-nav a.reference.internal').map(a => a.textContent.trim()),
+    searchBoxes: q('.search-button, .search-button-field, form.bd-search, .bd-search')
+        .filter(e => e.getClientRects().length
+                && getComputedStyle(e).visibility !== 'hidden'
+                && !e.closest('.search-button__wrapper, dialog'))
+        .length,
   };
+}
+"""
+
+# What a reader sees in the current window: figure scale, and whether display equations,
+# tables and code fit the text column. Widths in CSS pixels.
+MEASURE_JS = r"""
+() => {
+  const q = (sel, root = document) => Array.from(root.querySelectorAll(sel));
+  const article = document.querySelector('article.bd-article') || document.body;
+  const cs = getComputedStyle(article);
+  const box = article.getBoundingClientRect();
+  const colLeft = box.left + parseFloat(cs.paddingLeft);
+  const colRight = box.right - parseFloat(cs.paddingRight);
+  const shown = e => e.getClientRects().length > 0 && !e.closest('details:not([open])');
+  const label = e => {
+    const withId = e.closest('[id]');
+    return (withId ? '#' + withId.id : e.tagName.toLowerCase());
+  };
+  // the nearest ancestor inside the article that scrolls sideways
+  const scroller = e => {
+    for (let a = e.parentElement; a && a !== article; a = a.parentElement) {
+      const o = getComputedStyle(a).overflowX;
+      if (o === 'auto' || o === 'scroll') return a;
+    }
+    return null;
+  };
+  const out = {viewport: innerWidth, column: Math.round(colRight - colLeft),
+               pageOverflow: document.documentElement.scrollWidth - innerWidth,
+               figures: [], equations: [], tables: [], code: []};
+  q('img', article).filter(shown).forEach(img => {
+    if (!img.naturalWidth) return;
+    const w = img.getBoundingClientRect().width;
+    const src = img.getAttribute('src') || '';
+    out.figures.push({src: src.startsWith('data:') ? (img.id || 'data:')
+                                                   : src.split('/').pop(),
+                      natural: img.naturalWidth, shown: Math.round(w),
+                      scale: +(w / img.naturalWidth).toFixed(3)});
+  });
+  q('div.math').filter(shown).forEach(div => {
+    const mjx = div.querySelector('mjx-container');
+    if (!mjx) return;
+    const math = mjx.querySelector('mjx-math') || mjx;
+    const eqno = div.querySelector('.eqno');
+    const need = math.getBoundingClientRect().width
+                 + (eqno ? eqno.getBoundingClientRect().width : 0);
+    const r = div.getBoundingClientRect();
+    // "fits": formula and number side by side inside the block's width;
+    // "clipped": something sticks out of the column (not merely scrolls in its own box)
+    out.equations.push({id: div.id || label(div),
+                        eqno: eqno ? eqno.textContent.replace('#', '').trim() : '',
+                        need: Math.round(need), width: Math.round(div.clientWidth),
+                        excess: Math.round(need - div.clientWidth),
+                        scrolls: mjx.scrollWidth > mjx.clientWidth + 1,
+                        clipped: Math.round(Math.max(0, r.right - colRight,
+                                                     colLeft - r.left))});
+  });
+  q('table', article).filter(shown).forEach(t => {
+    const r = t.getBoundingClientRect();
+    const s = scroller(t);
+    const outer = s ? s.getBoundingClientRect() : r;
+    out.tables.push({where: label(t), width: Math.round(r.width),
+                     scrolls: !!s && r.width > s.clientWidth + 1,
+                     clipped: Math.round(Math.max(0, outer.right - colRight,
+                                                  colLeft - outer.left))});
+  });
+  const canvas = document.createElement('canvas').getContext('2d');
+  q('div.highlight pre').filter(shown).filter(p => article.contains(p)).forEach(pre => {
+    const st = getComputedStyle(pre);
+    canvas.font = st.font;
+    const ch = canvas.measureText('0').width || 8;
+    const inner = pre.clientWidth - parseFloat(st.paddingLeft) - parseFloat(st.paddingRight);
+    const cols = Math.floor(inner / ch);
+    const lines = pre.textContent.replace(/\n$/, '').split('\n');
+    const cell = pre.closest('.cell_input') ? 'input'
+                 : (pre.closest('.cell_output') ? 'output' : 'other');
+    const r = pre.getBoundingClientRect();
+    out.code.push({where: label(pre), kind: cell, columns: cols, lines: lines.length,
+                   longLines: lines.filter(l => l.length > cols).length,
+                   maxLine: Math.max(...lines.map(l => l.length)),
+                   scrolls: pre.scrollWidth > pre.clientWidth + 1,
+                   clipped: Math.round(Math.max(0, r.right - colRight))});
+  });
+  return out;
+}
+"""
+
+AXE_JS = """
+async () => {
+  // preload: false, or axe fetches every stylesheet with XMLHttpRequest, which
+  // file: pages refuse (console errors); the rules needing that CSSOM are not ours.
+  const result = await axe.run(document, {resultTypes: ['violations'], preload: false});
+  return result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help, count: v.nodes.length,
+    targets: v.nodes.slice(0, 4).map(n => n.target.join(' ')),
+  }));
 }
 """
 
@@ -216,6 +332,10 @@ def _check_animations(page, rep: PageReport) -> None:
         rep.animations_checked += 1
 
 
+def screenshot_path(name: str, width: str) -> Path:
+    return SHOTS / width / (name.replace("/", "__").removesuffix(".html") + ".png")
+
+
 def _visit(context, url: str) -> PageReport:
     rep = PageReport(url=url, name=page_name(url))
     start = time.perf_counter()
@@ -239,9 +359,17 @@ def _visit(context, url: str) -> PageReport:
                     "static widget state (no .widget-* / .jupyter-widgets element)")
             rep.info = info = page.evaluate(COLLECT_JS)
         page.wait_for_load_state("networkidle", timeout=TIMEOUT_MS)
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        shot = SHOTS / (rep.name.replace("/", "__").removesuffix(".html") + ".png")
-        page.screenshot(path=str(shot), full_page=True)
+        # axe-core, read from the local file and run inside the page (no request).
+        page.add_script_tag(path=str(AXE))
+        rep.axe = page.evaluate(AXE_JS)
+        for width, (w, h) in VIEWPORTS.items():
+            page.set_viewport_size({"width": w, "height": h})
+            page.wait_for_timeout(300)  # the theme re-lays out (sidebars collapse)
+            rep.measure[width] = page.evaluate(MEASURE_JS)
+            shot = screenshot_path(rep.name, width)
+            shot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(shot), full_page=True)
+        page.set_viewport_size({"width": 1280, "height": 900})
         _check_animations(page, rep)
         page.wait_for_timeout(100)  # let late console messages arrive
     except Exception as exc:  # a page that cannot even be opened fails every test
@@ -250,6 +378,54 @@ def _visit(context, url: str) -> PageReport:
         page.close()
     rep.seconds = time.perf_counter() - start
     return rep
+
+
+def legibility_summary(reports: dict[str, PageReport]) -> dict:
+    """Counts over all pages, per window width: what the JSON report's summary holds."""
+    summary: dict = {}
+    for width in VIEWPORTS:
+        ms = [r.measure[width] for r in reports.values() if width in r.measure]
+        figs = [f for m in ms for f in m["figures"]]
+        eqs = [e for m in ms for e in m["equations"]]
+        tables = [t for m in ms for t in m["tables"]]
+        code_in = [c for m in ms for c in m["code"] if c["kind"] == "input"]
+        summary[width] = {
+            "pages": len(ms),
+            "figures": len(figs),
+            "figures_below_min_scale": sum(f["scale"] < MIN_FIGURE_SCALE for f in figs),
+            "smallest_figure_scale": min((f["scale"] for f in figs), default=None),
+            "equations": len(eqs),
+            "equations_wider_than_column": sum(e["excess"] > 1 for e in eqs),
+            "equations_scrolling_in_own_box": sum(e["scrolls"] for e in eqs),
+            "equations_clipped": sum(e["clipped"] > 1 for e in eqs),
+            "tables": len(tables),
+            "tables_scrolling_in_own_box": sum(t["scrolls"] for t in tables),
+            "tables_clipped": sum(t["clipped"] > 1 for t in tables),
+            "code_cells": len(code_in),
+            "code_cells_scrolling": sum(c["scrolls"] for c in code_in),
+            "code_lines_cut_off": sum(c["longLines"] for c in code_in),
+            "pages_wider_than_window": sum(m["pageOverflow"] > 1 for m in ms),
+        }
+    axe: dict[str, int] = {}
+    for rep in reports.values():
+        for v in rep.axe:
+            axe[v["impact"] or "none"] = axe.get(v["impact"] or "none", 0) + v["count"]
+    summary["axe_nodes_by_impact"] = axe
+    return summary
+
+
+def _write_legibility(reports: dict[str, PageReport]) -> None:
+    summary = legibility_summary(reports)
+    data = {"summary": summary,
+            "pages": {n: {"measure": r.measure, "axe": r.axe}
+                      for n, r in reports.items()}}
+    LEGIBILITY.parent.mkdir(parents=True, exist_ok=True)
+    LEGIBILITY.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    print(f"\nlegibility report: {LEGIBILITY}")
+    for width in VIEWPORTS:
+        print(f"  {width} px: "
+              + ", ".join(f"{k} {v}" for k, v in summary[width].items()))
+    print(f"  axe-core violations (nodes) by impact: {summary['axe_nodes_by_impact']}")
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -315,6 +491,7 @@ def crawl(browser_context) -> dict:
                 if link not in seen and link not in queue:
                     queue.append(link)
     elapsed = time.perf_counter() - start
+    _write_legibility(reports)
     print(f"\nbrowser test: {len(reports)} pages in {elapsed:.1f} s")
     for rep in reports.values():
         print(f"  {rep.name}: {rep.seconds:.1f} s, {len(rep.console_errors)} console errors, "
@@ -537,7 +714,125 @@ def test_dark_mode(crawl, browser_context):
 
 
 def test_screenshots_saved(crawl):
-    missing = [r.name for r in crawl["reports"].values()
-               if not (SHOTS / (r.name.replace("/", "__").removesuffix(".html") + ".png"))
-               .is_file()]
+    missing = [f"{r.name} at {w} px" for r in crawl["reports"].values()
+               for w in VIEWPORTS if not screenshot_path(r.name, w).is_file()]
     assert not missing, f"no screenshot in {SHOTS} for {missing}"
+
+
+# ------------------------------------------------------------------ what a reader sees
+
+def test_axe_no_critical_or_serious_violations(crawl):
+    """axe-core 4 on every page: nothing critical or serious, theme markup included."""
+    bad = {}
+    for name, rep in crawl["reports"].items():
+        items = [f"{v['impact']}: {v['id']} ({v['count']} nodes: {v['help']}) "
+                 f"e.g. {v['targets']}" for v in rep.axe
+                 if v["impact"] in ("critical", "serious")]
+        if items:
+            bad[name] = items
+    assert not bad, "axe-core violations:\n" + report_lines(bad)
+
+
+def test_equations_fit_the_column(crawl):
+    """At 1280 px every display equation fits beside its number; on a phone one that
+    cannot fit scrolls inside its own box, and none sticks out of the column."""
+    bad = {}
+    for name, rep in crawl["reports"].items():
+        items = []
+        for width, m in rep.measure.items():
+            for e in m["equations"]:
+                where = f"{width} px: equation {e['eqno'] or e['id']}"
+                if e["clipped"] > 1:
+                    items.append(f"{where} sticks out of the column by "
+                                 f"{e['clipped']} px")
+                elif e["excess"] > 1 and (width == "1280" or not e["scrolls"]):
+                    items.append(f"{where} needs {e['need']} px, has {e['width']} px")
+        if items:
+            bad[name] = items
+    assert not bad, "display equations wider than the column:\n" + report_lines(bad)
+
+
+def test_tables_fit_or_scroll_in_their_box(crawl):
+    bad = {}
+    for name, rep in crawl["reports"].items():
+        items = [f"{w} px: table at {t['where']} ({t['width']} px) sticks out of the "
+                 f"column by {t['clipped']} px" for w, m in rep.measure.items()
+                 for t in m["tables"] if t["clipped"] > 1]
+        if items:
+            bad[name] = items
+    assert not bad, "tables cut off:\n" + report_lines(bad)
+
+
+def test_page_titles_distinct_and_chapters_numbered(crawl):
+    reports = crawl["reports"].values()
+    titles = {}
+    for rep in reports:
+        key = " ".join(rep.info.get("h1", "").replace("#", "").split()).casefold()
+        titles.setdefault(key, []).append(rep.name)
+    same = {t: names for t, names in titles.items() if len(names) > 1}
+    assert not same, f"pages that share a title (up to case): {same}"
+    nav = next(iter(reports)).info["navTitles"]
+    numbered = [t for t in nav if re.match(r"\d+\.\s", t)]
+    assert len(numbered) >= 8, f"chapters are not numbered in the navigation: {nav}"
+    chapters = [r for r in reports if re.match(r"book/\d\d_", r.name)]
+    unnumbered = [r.name for r in chapters if not re.match(r"\s*\d+\.", r.info["h1"])]
+    assert not unnumbered, f"chapter titles without their number: {unnumbered}"
+
+
+def test_one_search_box(crawl):
+    bad = {r.name: r.info["searchBoxes"] for r in crawl["reports"].values()
+           if r.info and r.info["searchBoxes"] != 1}
+    assert not bad, f"visible search boxes/buttons per page at 1280 px (want 1): {bad}"
+
+
+def test_references_page_labels_and_titles(crawl):
+    rep = next((r for r in crawl["reports"].values()
+                if r.name.endswith("references.html")), None)
+    assert rep is not None, "no references page"
+    path = SITE / rep.name
+    page = path.read_text(encoding="utf-8")
+    labels = re.findall(r'<span class="label"><span class="fn-bracket">\[</span>(.*?)'
+                        r'<span class="fn-bracket">\]</span>', page)
+    assert len(labels) >= 10, f"{rep.name}: found only {labels} as bibliography labels"
+    author_year = re.compile(r"^[^\W\d_][^,\[\]]*, (\d{4}|n\.d\.)[a-z]?$")
+    bad = [lab for lab in labels if not author_year.match(html_unescape(lab))]
+    assert not bad, f"{rep.name}: labels that are not 'Author, year': {bad}"
+    assert len(set(labels)) == len(labels), f"{rep.name}: duplicate labels {labels}"
+    text = rep.info["text"]
+    raw = re.findall(r".{0,40}(?:\$|\\[A-Za-z]+|\{|\}).{0,40}", text)
+    assert not raw, f"{rep.name}: raw LaTeX in the bibliography: {raw}"
+
+
+def test_pdf_linked_from_the_landing_page(crawl):
+    pdf = SITE / PDF_NAME
+    assert pdf.is_file() and pdf.stat().st_size > 100_000, (
+        f"{pdf} is missing or tiny: `make pdf` builds the book's PDF and copies it "
+        "there")
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    landing = crawl["reports"][page_name(strip_fragment(start_page()))]
+    links = [link["href"] for link in landing.info["links"]]
+    assert any(unquote(h).endswith("/" + PDF_NAME) for h in links), (
+        f"{landing.name} does not link to {PDF_NAME}")
+
+
+@pytest.mark.xfail(strict=True, reason="chapters' figures and code cells are "
+                   "redesigned in the next step of issue 15")
+def test_figures_and_code_legible(crawl):
+    """Figures at >= 75 % of their width at 1280 px; no code line cut off at either
+    width. Measured now (_build/legibility.json), asserted after the chapter pass."""
+    bad = {}
+    for name, rep in crawl["reports"].items():
+        items = []
+        for f in rep.measure.get("1280", {}).get("figures", []):
+            if f["scale"] < MIN_FIGURE_SCALE:
+                items.append(f"1280 px: figure {f['src']} shown at {f['scale']:.2f} "
+                             f"of its {f['natural']} px")
+        for width, m in rep.measure.items():
+            for c in m["code"]:
+                if c["kind"] == "input" and c["longLines"]:
+                    items.append(f"{width} px: code cell at {c['where']}: "
+                                 f"{c['longLines']} line(s) longer than the "
+                                 f"{c['columns']} columns shown")
+        if items:
+            bad[name] = items
+    assert not bad, "figures squeezed / code cut off:\n" + report_lines(bad, limit=4)
