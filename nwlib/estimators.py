@@ -35,6 +35,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .kernels import Kernel, get_kernel
+from .local_linear import local_linear
+from .local_linear import select_width as select_width_local_linear
 from .pooling import attention_weights, nadaraya_watson
 from .scale import select_width_loo
 from .selection import scott_width, silverman_width
@@ -211,7 +213,14 @@ class NadarayaWatsonRegressor(RegressorMixin, _NadarayaWatsonBase):
     ``X``: a weighted average of the training targets with weights from the
     kernel of the scaled distance, computed by :func:`nwlib.pooling.nadaraya_watson`
     in float64 (log domain, blocked over queries). Nadaraya (1964), Watson (1964).
-""" + _PARAMS_DOC + """
+""" + _PARAMS_DOC + """\
+    degree : {0, 1}, default=0
+        0: Nadaraya-Watson, a local constant fit. 1: local-linear regression, the
+        local line through the same kernel weights
+        (:func:`nwlib.local_linear.local_linear`; Fan 1992), which removes Nadaraya-Watson's O(h) bias at the edges of the
+        data; ``bandwidth="loo"`` then minimizes the local-linear leave-one-out error
+        (from the diagonal of its smoother matrix).
+
     Attributes
     ----------""" + _ATTRS_DOC + """\
     values_ : ndarray of shape (n_samples,) or (n_samples, n_outputs), float64
@@ -245,6 +254,11 @@ class NadarayaWatsonRegressor(RegressorMixin, _NadarayaWatsonBase):
     array([0.9784])
     """
 
+    def __init__(self, bandwidth="silverman", kernel="gaussian", on_empty="nan",
+                 degree=0):
+        super().__init__(bandwidth=bandwidth, kernel=kernel, on_empty=on_empty)
+        self.degree = degree
+
     def fit(self, X, y):
         """Store the training pairs and resolve the bandwidth.
 
@@ -260,10 +274,46 @@ class NadarayaWatsonRegressor(RegressorMixin, _NadarayaWatsonBase):
         self
         """
         self._check_params()
+        if isinstance(self.degree, (bool, np.bool_)) or self.degree not in (0, 1):
+            raise ValueError(f"degree must be 0 (Nadaraya-Watson, a local constant) or 1 "
+                             f"(local linear), got {self.degree!r}")
         X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True,
                              y_numeric=True)
         self._store(X, np.array(y, dtype=np.float64, order="C"))
         return self
+
+    def _resolve_bandwidth(self, X: np.ndarray, values: np.ndarray) -> np.ndarray:
+        if self.degree == 1 and isinstance(self.bandwidth, str) and self.bandwidth == "loo":
+            if X.shape[0] < X.shape[1] + 3:
+                raise ValueError(f"bandwidth='loo' with degree=1 needs at least "
+                                 f"n_features + 3 = {X.shape[1] + 3} samples, got "
+                                 f"n_samples = {X.shape[0]}")
+            best = select_width_local_linear(_as_tensor(X), _as_tensor(values),
+                                             kernel=self.kernel, degree=1)
+            return np.full(X.shape[1], float(best.width))
+        return super()._resolve_bandwidth(X, values)
+
+    def _local_linear(self, X, weights: bool):
+        with torch.no_grad():
+            return local_linear(self._queries(X), _as_tensor(self.keys_),
+                                _as_tensor(self.values_), _as_tensor(self.bandwidth_),
+                                self.kernel, degree=1, return_weights=weights,
+                                on_empty=self.on_empty)
+
+    def attention_weights(self, X) -> np.ndarray:
+        """Weights of the queries ``X`` over the training inputs, (n_queries, n_samples_fit).
+
+        
+
+        With ``degree=0`` the attention weights of Nadaraya-Watson pooling (non-negative,
+        rows sum to 1); with ``degree=1`` the equivalent-kernel weights of the local
+        line, :math:`\\hat f(q) = \\sum_i l_i(q) y_i`: rows still sum to 1, but
+        entries can be negative near the edges of the data (Fan and Gijbels 1996).
+        float64; NaN rows where a compact kernel leaves the fit undefined.
+        """
+        if self.degree == 1:
+            return self._local_linear(X, weights=True)[1].numpy()
+        return super().attention_weights(X)
 
     def predict(self, X):
         """Nadaraya-Watson estimate at the queries ``X``.
@@ -278,6 +328,8 @@ class NadarayaWatsonRegressor(RegressorMixin, _NadarayaWatsonBase):
             NaN (with a ``RuntimeWarning``) for a query with no key inside a
             compact kernel's support, unless ``on_empty="raise"``.
         """
+        if self.degree == 1:
+            return self._local_linear(X, weights=False).numpy()
         return self._pool(X)
 
     def __sklearn_tags__(self):
