@@ -86,7 +86,7 @@ def periodic_function(x: ArrayLike) -> Tensor:
 
     Dtype: float64 (numpy's sin), whatever the input's floating dtype.
     """
-    xt = as_points(x, "x").detach().cpu()
+    xt = as_points(x, "x").detach().cpu().double()  # half dtypes too (numpy has no bfloat16)
     return torch.from_numpy(_np_sin(xt).sum(1) / math.sqrt(xt.shape[1]))
 
 
@@ -130,9 +130,15 @@ def torus_embedding(x: ArrayLike) -> Tensor:
     :math:`\exp\big((\cos 2\pi\Delta_c - 1)/(4\pi^2 h^2)\big)`: periodic, and a Gaussian of
     width :math:`h` for small differences.
 
-    Dtype: float64 (numpy's sin and cos).
+    Dtype: the input's floating dtype (integers and Python numbers as float64,
+    float16 and bfloat16 in float32), by numpy's sin and cos. Each coordinate is
+    first reduced modulo 1 in the input's precision (exact), so whole-period shifts
+    (time stamps in periods, say) cost no digits.
     """
     xt = as_points(x, "x").detach().cpu()
+    if xt.dtype in (torch.float16, torch.bfloat16):
+        xt = xt.float()
+    xt = torch.remainder(xt, 1.0)  # exact: x - floor(x)
     return torch.from_numpy(np.concatenate([_np_cos(xt), _np_sin(xt)], axis=1) / (2 * math.pi))
 
 
@@ -214,7 +220,7 @@ def torus_loo_score(x: ArrayLike, y: ArrayLike, width: ArrayLike, *,
 
     Dtype: as :func:`torus_nadaraya_watson`; the mean is taken in float64.
     """
-    yt = as_float_tensor(y, "y")
+    yt = as_float_tensor(y, "y").detach()  # a float comes back: no graph to keep
     dt = work_dtype(resolve_dtype(dtype))
     if dt is not None and dt != torch.float64:  # a shift of y leaves the score unchanged
         c = offset(yt)
@@ -317,8 +323,8 @@ def fit_power_law(n: ArrayLike, values: ArrayLike) -> PowerLaw:
     counts once. Needs at least two distinct sizes (three for a standard error)
     and positive, finite values.
     """
-    na = np.asarray(n, dtype=np.float64).reshape(-1)
-    va = np.asarray(values, dtype=np.float64).reshape(-1)
+    na, va = (np.asarray(a.detach().cpu().double() if isinstance(a, torch.Tensor) else a,
+                         dtype=np.float64).reshape(-1) for a in (n, values))
     if na.shape != va.shape:
         raise ValueError(f"n and values must have the same length, got {na.size} and {va.size}")
     if not (np.all(np.isfinite(na)) and np.all(na > 0)):

@@ -845,3 +845,42 @@ def test_a11_float32_per_coordinate_widths_1e20_apart(a, b):
         dense = attention_weights(q, k, torch.tensor([a, b])) @ v
     np.testing.assert_allclose(got.numpy(), want, rtol=1e-6)
     np.testing.assert_allclose(dense.numpy(), want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype,shift", [(torch.float64, 1e9), (torch.float32, 1e4),
+                                         (torch.float64, -3.0)])
+def test_a5_torus_embedding_is_invariant_under_whole_periods(dtype, shift):
+    from nwlib.rates import torus_embedding
+    x = torch.tensor([0.25, 0.5, 0.125], dtype=dtype)
+    got = torus_embedding(x + shift)
+    assert got.dtype == dtype
+    torch.testing.assert_close(got, torus_embedding(x), rtol=0, atol=0)
+    want = np.array([[0.0, 1.0], [-1.0, 0.0], [np.cos(np.pi / 4), np.sin(np.pi / 4)]]) / (2 * np.pi)
+    np.testing.assert_allclose(got.double().numpy(), want, atol=1e-7 if dtype == torch.float32 else 1e-16)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_a5_torus_embedding_half_dtypes_in_float32(dtype):
+    from nwlib.rates import torus_embedding
+    got = torus_embedding(torch.tensor([0.25], dtype=dtype))
+    assert got.dtype == torch.float32
+    np.testing.assert_allclose(got.numpy(), [[0.0, 1 / (2 * np.pi)]], atol=1e-8)
+
+
+def test_a12_rates_accept_bfloat16_and_grad_tensors_without_warnings():
+    from nwlib.rates import fit_power_law, periodic_function, torus_loo_score
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for dt in (torch.float16, torch.bfloat16):
+            got = periodic_function(torch.tensor([[0.125, 0.25]], dtype=dt))
+            assert got.dtype == torch.float64
+            np.testing.assert_allclose(got.numpy(), [(np.sin(np.pi / 4) + 1) / np.sqrt(2)])
+        want = fit_power_law([10.0, 100.0, 1000.0], [1.0, 0.1, 0.01])
+        for n, v in [(torch.tensor([10.0, 100, 1000], requires_grad=True), [1.0, 0.1, 0.01]),
+                     ([10.0, 100.0, 1000.0],
+                      torch.tensor([1.0, 0.1, 0.01], dtype=torch.bfloat16))]:
+            got = fit_power_law(n, v)
+            assert got.exponent == pytest.approx(want.exponent, abs=1e-2)
+        x = np.linspace(0, 1, 20, endpoint=False)
+        y = torch.tensor(np.sin(2 * np.pi * x), requires_grad=True)
+        assert torus_loo_score(x, y, 0.1) == pytest.approx(torus_loo_score(x, y.detach(), 0.1))
