@@ -884,3 +884,25 @@ def test_a12_rates_accept_bfloat16_and_grad_tensors_without_warnings():
         x = np.linspace(0, 1, 20, endpoint=False)
         y = torch.tensor(np.sin(2 * np.pi * x), requires_grad=True)
         assert torus_loo_score(x, y, 0.1) == pytest.approx(torus_loo_score(x, y.detach(), 0.1))
+
+
+@pytest.mark.parametrize("width", [0.2, 0.5, 1.0, 3.0])
+def test_a0c_torus_images_keep_every_image_that_carries_weight(width):
+    from nwlib.rates import torus_nadaraya_watson
+    rng = np.random.default_rng(4)
+    x = rng.uniform(0, 1, 30)
+    y = np.sin(2 * np.pi * x) + x
+    q = np.array([0.05, 0.5, 0.93])
+    diff = q[:, None] - x[None]
+    w = sum(np.exp(-((diff + m) ** 2) / (2 * width ** 2)) for m in range(-60, 61))
+    want = w @ y / w.sum(1)  # the Gaussian of the distance around the circle, all images
+    got64 = torus_nadaraya_watson(q, x, y, width, dtype=torch.float64).numpy()
+    np.testing.assert_allclose(got64, want, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(torus_nadaraya_watson(q, x, y, width).numpy(), want, atol=2e-6)
+
+
+def test_a0c_torus_images_too_wide_is_a_clear_error():
+    from nwlib.rates import torus_nadaraya_watson
+    x = np.linspace(0, 1, 10, endpoint=False)
+    with pytest.raises(ValueError, match="width"):
+        torus_nadaraya_watson(x, x, np.sin(x), 100.0, method="images")
