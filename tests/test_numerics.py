@@ -906,3 +906,19 @@ def test_a0c_torus_images_too_wide_is_a_clear_error():
     x = np.linspace(0, 1, 10, endpoint=False)
     with pytest.raises(ValueError, match="width"):
         torus_nadaraya_watson(x, x, np.sin(x), 100.0, method="images")
+
+
+def test_a0b_fit_coordinate_widths_is_scale_equivariant_and_warns_when_flat():
+    from nwlib.learn import FlatLossWarning
+    from nwlib.multidim import fit_coordinate_widths
+    rng = np.random.default_rng(3)
+    k = rng.standard_normal((40, 2))
+    v = np.sin(2 * k[:, 0]) + 0.1 * rng.standard_normal(40)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ref = fit_coordinate_widths(k, v, steps=60).width
+        for a in (1e-20, 1e-3, 1e3):
+            np.testing.assert_allclose(fit_coordinate_widths(k * a, v, steps=60).width / a, ref,
+                                       rtol=1e-6)
+    with pytest.warns(FlatLossWarning):  # a start far too small for data of scale 1e3
+        fit_coordinate_widths(k * 1e3, v, width=1e-3, steps=10)
