@@ -448,8 +448,10 @@ class NadarayaWatsonClassifier(ClassifierMixin, _NadarayaWatsonBase):
         proba = self.predict_proba(X)
         empty = np.isnan(proba).any(axis=1)
         if empty.any():
+            hint = ("Use a wider bandwidth or the 'gaussian' kernel"
+                    if get_kernel(self.kernel).compact else
+                    "A bandwidth or distance beyond the dtype's range: rescale X")
             raise ValueError(f"{int(empty.sum())} of {len(proba)} queries have no "
                              f"training input inside the support of the "
-                             f"{self.kernel!r} kernel: their class is undefined. Use a "
-                             f"wider bandwidth or the 'gaussian' kernel")
+                             f"{self.kernel!r} kernel: their class is undefined. {hint}")
         return self.classes_[proba.argmax(axis=1)]

@@ -39,7 +39,7 @@ from ._engine import check_p
 from ._validate import ArrayLike, as_float_tensor, as_points
 from .kernels import Kernel, get_kernel
 from .pooling import attention_weights, log_scores, nadaraya_watson, scaled_sq_distances
-from .selection import loo_error
+from .selection import loo_error, silverman_width
 
 Tensor = torch.Tensor
 
@@ -204,7 +204,9 @@ def fit_coordinate_widths(x: ArrayLike, y: ArrayLike, *, p: float = 2.0,
     ----------
     x : (n, d); y : (n,) or (n, m)
     p : order of the Minkowski distance
-    width : starting widths, a number or (d,) (default: 1.0 for every coordinate)
+    width : starting widths, a number or (d,) (default: Silverman's rule per
+        coordinate, :func:`nwlib.selection.silverman_width`; a ``FlatLossWarning``
+        says when the loss did not move from the start)
     steps, lr : Adam steps and learning rate (full batch)
     kernel : a kernel with a gradient (not boxcar or constant)
     seed : seeds torch for the fit (the global state is restored)
@@ -227,7 +229,10 @@ def fit_coordinate_widths(x: ArrayLike, y: ArrayLike, *, p: float = 2.0,
         raise ValueError(f"steps must be an int >= 1, got {steps!r}")
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
-    h0 = as_float_tensor(1.0 if width is None else width, "width").detach().to(xt.dtype)
+    if width is None:  # Silverman's rule per coordinate: the data's own scale
+        sw = np.atleast_1d(np.asarray(silverman_width(xt.double()), dtype=np.float64))
+        width = np.where(np.isfinite(sw) & (sw > 0), sw, 1.0)
+    h0 = as_float_tensor(width, "width").detach().to(xt.dtype)
     if h0.numel() == 1:
         h0 = h0.reshape(()).expand(d).clone()
     if tuple(h0.shape) != (d,) or bool((h0 <= 0).any()):
@@ -241,17 +246,26 @@ def fit_coordinate_widths(x: ArrayLike, y: ArrayLike, *, p: float = 2.0,
         for step in range(steps):
             opt.zero_grad()
             loss = loo_error(xt, yt, log_h.exp(), kernel, p=p)
+            if not loss.requires_grad:
+                raise ValueError(f"the {get_kernel(kernel).name!r} kernel gives no gradient "
+                                 f"with respect to the widths: use 'gaussian' or 'epanechnikov'")
             if not bool(torch.isfinite(loss)):
                 raise FloatingPointError(f"the leave-one-out error became {float(loss)} at step {step} "
                                          f"(widths {log_h.detach().exp().numpy().round(4)}): "
                                          f"try a smaller lr or another starting width")
-            if not loss.requires_grad:
-                raise ValueError(f"the {get_kernel(kernel).name!r} kernel gives no gradient "
-                                 f"with respect to the widths: use 'gaussian' or 'epanechnikov'")
             losses.append(float(loss.detach()))
             widths.append(log_h.detach().exp().numpy().copy())
             loss.backward()
             opt.step()
+    grad = float(log_h.grad.abs().max()) if log_h.grad is not None else 0.0
+    change = abs(losses[-1] - losses[0]) / max(abs(losses[0]), 1e-300)
+    if len(losses) > 1 and change < 1e-6 and grad < 1e-8:
+        from .learn import FlatLossWarning  # learn imports this module's neighbours
+        warnings.warn(f"the loss did not change (relative change {change:.1e}, gradient "
+                      f"{grad:.1e}): it is flat at the starting widths "
+                      f"{h0.numpy().round(6)}, far too small or too large for gradient descent. "
+                      f"Start from the default (Silverman's rule per coordinate).",
+                      FlatLossWarning, stacklevel=2)
     with torch.no_grad():
         h = log_h.detach().exp()
         final = float(loo_error(xt, yt, h, kernel, p=p))

@@ -60,6 +60,7 @@ import torch
 
 from ._validate import ArrayLike, as_float_tensor, as_points, as_width, compute_dtype
 from .kernels import KERNELS, Kernel, get_kernel
+from ._engine import check_exclude_self, is_gaussian, ordinary, prepare, shifted_sq_dist
 from .pooling import log_scores, nadaraya_watson
 
 Tensor = torch.Tensor
@@ -154,12 +155,26 @@ def _log_width_volume(width: Tensor, n: int, d: int) -> Tensor:
 
 
 def _log_kernel_matrix(x: ArrayLike, data: ArrayLike, width: ArrayLike, kernel: str | Kernel,
-                       exclude_self: bool) -> tuple[Tensor, int]:
-    """log K_h(x_j - x_i), shape (n_x, n), and the number of points each sum runs over."""
+                       exclude_self: bool, shift: bool = False) -> tuple[Tensor, int]:
+    """log K_h(x_j - x_i), shape (n_x, n), and the number of points each sum runs over.
+
+    ``shift=True`` (for decisions, which only compare within a row): a Gaussian with a
+    width outside [1e-10, 1e10] gets each row shifted by its nearest point before the
+    division by h^2 (``_engine.shifted_sq_dist``), so no row is all ``-inf``.
+    """
     kern = get_kernel(kernel)
     pts = as_points(data, "data")
     n, d = pts.shape
     log_c = math.log(kernel_integral(kern, d))
+    q, k, hp = prepare(x, pts, width)
+    if shift and is_gaussian(kern) and not ordinary(q, k, hp):
+        if exclude_self:
+            check_exclude_self(q, k)
+        mask = torch.eye(n, dtype=torch.bool) if exclude_self else None
+        s = -0.5 * shifted_sq_dist(q, k, hp, 2.0, mask)
+        if mask is not None:
+            s = s.masked_fill(mask, -math.inf)
+        return s, n - int(exclude_self)
     s = log_scores(x, pts, width, kern, exclude_self=exclude_self)
     h = as_width(width).to(s.dtype)
     return s - log_c - _log_width_volume(h, n, d), n - int(exclude_self)
@@ -358,12 +373,15 @@ def joint_class_densities(x: ArrayLike, data: ArrayLike, labels: ArrayLike, widt
 
 
 def _log_joint(x: ArrayLike, data: ArrayLike, labels: ArrayLike, width: ArrayLike,
-               kernel: str | Kernel, classes: ArrayLike | None, exclude_self: bool) -> Tensor:
+               kernel: str | Kernel, classes: ArrayLike | None, exclude_self: bool,
+               shift: bool = False) -> Tensor:
     r""":math:`\log \hat p(x_j, c)`, (n_x, C): one log-sum-exp per class, never exp first.
+
+    ``shift=True``: up to a constant per row (enough to compare classes).
 
     Labels are compared exactly (see :func:`_class_members`).
     """
-    logk, m = _log_kernel_matrix(x, data, width, kernel, exclude_self)
+    logk, m = _log_kernel_matrix(x, data, width, kernel, exclude_self, shift)
     member, _ = _class_members(labels, logk.shape[1], classes, logk.device)  # (C, n)
     cols = [torch.logsumexp(logk.masked_fill(~member[c], -math.inf), dim=1)
             for c in range(member.shape[0])]
@@ -393,9 +411,15 @@ def _empty(n_empty: int, n_x: int, kernel: str | Kernel, on_empty: str, what: st
     if on_empty not in ("nan", "raise"):
         raise ValueError(f"on_empty must be 'nan' or 'raise', got {on_empty!r}")
     if n_empty:
-        msg = (f"{n_empty} of {n_x} points have no training point inside the support of the "
-               f"{get_kernel(kernel).name!r} kernel: p(x) = 0 there, so {what} is undefined and "
-               f"returned as NaN. Use a wider width or the 'gaussian' kernel.")
+        kern = get_kernel(kernel)
+        if kern.compact:
+            msg = (f"{n_empty} of {n_x} points have no training point inside the support of the "
+                   f"{kern.name!r} kernel: p(x) = 0 there, so {what} is undefined and "
+                   f"returned as NaN. Use a wider width or the 'gaussian' kernel.")
+        else:
+            msg = (f"{n_empty} of {n_x} points got density 0 from the {kern.name!r} kernel "
+                   f"(a width or distance beyond the dtype's range), so {what} is returned "
+                   f"as NaN. Compute in float64 or rescale data and width together.")
         if on_empty == "raise":
             raise ValueError(msg)
         warnings.warn(msg, RuntimeWarning, stacklevel=3)
@@ -436,7 +460,7 @@ def parzen_classify(x: ArrayLike, data: ArrayLike, labels: ArrayLike, width: Arr
     beyond (see :func:`class_labels`; an undefined decision is then a ValueError,
     since integers have no NaN).
     """
-    log_joint = _log_joint(x, data, labels, width, kernel, classes, exclude_self)
+    log_joint = _log_joint(x, data, labels, width, kernel, classes, exclude_self, shift=True)
     _, cls = _class_members(labels, as_points(data, "data").shape[0], classes, log_joint.device)
     undefined = torch.isneginf(log_joint).all(dim=1)
     _empty(int(undefined.sum()), log_joint.shape[0], kernel, on_empty, "the Parzen decision")

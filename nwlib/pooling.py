@@ -13,6 +13,8 @@ The dense definition, which every faster path must agree with
     r2 = scaled_sq_distances(queries, keys, width)   # (n_q, n_k)
     s = kernel.log_profile(r2)                       # log K, -inf outside a support
     a = torch.softmax(s, dim=1)                      # attention_weights: rows sum to 1
+    # Gaussian, width outside [1e-10, 1e10] (or data beyond 1e15): s = -(r2 - r2_min) / 2,
+    # the row shift formed before dividing by h^2 (the nearest key gets exp(0) = 1)
     f = a @ values                                   # nadaraya_watson
 
 Shapes are always queries x keys: ``queries`` (n_q,) or (n_q, d), ``keys``
@@ -45,8 +47,11 @@ from ._engine import (
     check_p,
     choose_block_size,
     estimate,
+    is_gaussian,
+    ordinary,
     prepare,
     resolve_dtype,
+    shifted_sq_dist,
     softmax_rows,
     sq_dist,
     work_dtype,
@@ -207,8 +212,18 @@ def attention_weights(queries: ArrayLike, keys: ArrayLike, width: ArrayLike,
     0
     """
     kern = get_kernel(kernel)
-    s = log_scores(queries, keys, width, kern, exclude_self=exclude_self, p=p, dtype=work_dtype(
-        resolve_dtype(dtype)), device=device)
+    wdt = work_dtype(resolve_dtype(dtype))
+    q, k, h = prepare(queries, keys, width, dtype=wdt, device=device)
+    if is_gaussian(kern) and not ordinary(q, k, h):
+        # tiny or huge widths: shift each row by its nearest key before dividing by h^2
+        if exclude_self:
+            check_exclude_self(q, k)
+        mask = (torch.eye(k.shape[0], dtype=torch.bool, device=q.device)
+                if exclude_self else None)
+        s = -0.5 * shifted_sq_dist(q, k, h, check_p(p), mask)
+        return as_result(softmax_rows(s, kern, on_empty), dtype)
+    s = log_scores(queries, keys, width, kern, exclude_self=exclude_self, p=p, dtype=wdt,
+                   device=device)
     return as_result(softmax_rows(s, kern, on_empty), dtype)  # normalized in the log domain
 
 

@@ -86,7 +86,7 @@ def periodic_function(x: ArrayLike) -> Tensor:
 
     Dtype: float64 (numpy's sin), whatever the input's floating dtype.
     """
-    xt = as_points(x, "x").detach().cpu()
+    xt = as_points(x, "x").detach().cpu().double()  # half dtypes too (numpy has no bfloat16)
     return torch.from_numpy(_np_sin(xt).sum(1) / math.sqrt(xt.shape[1]))
 
 
@@ -130,16 +130,30 @@ def torus_embedding(x: ArrayLike) -> Tensor:
     :math:`\exp\big((\cos 2\pi\Delta_c - 1)/(4\pi^2 h^2)\big)`: periodic, and a Gaussian of
     width :math:`h` for small differences.
 
-    Dtype: float64 (numpy's sin and cos).
+    Dtype: the input's floating dtype (integers and Python numbers as float64,
+    float16 and bfloat16 in float32), by numpy's sin and cos. Each coordinate is
+    first reduced modulo 1 in the input's precision (exact), so whole-period shifts
+    (time stamps in periods, say) cost no digits.
     """
     xt = as_points(x, "x").detach().cpu()
+    if xt.dtype in (torch.float16, torch.bfloat16):
+        xt = xt.float()
+    xt = torch.remainder(xt, 1.0)  # exact: x - floor(x)
     return torch.from_numpy(np.concatenate([_np_cos(xt), _np_sin(xt)], axis=1) / (2 * math.pi))
 
 
+#: Most whole periods of images ``method="images"`` adds on each side (width about 4/c).
+_MAX_PERIODS = 64
+
+
 def _ghosts(x: Tensor, values: Tensor, margin: float) -> tuple[Tensor, Tensor]:
-    """Keys on [0, 1) plus their copies shifted by +1 (those < margin) and -1 (those >= 1 - margin)."""
-    lo, hi = x < margin, x >= 1 - margin
-    return torch.cat([x, x[lo] + 1, x[hi] - 1]), torch.cat([values, values[lo], values[hi]])
+    """Keys on [0, 1) plus their images ``x + m`` (m = 1, -1, 2, -2, ...) within ``margin`` of it."""
+    xs, vs = [x], [values]
+    for m in range(1, math.ceil(margin) + 1):
+        up, down = x < margin - (m - 1), x >= m - margin  # x + m < 1 + margin, x - m >= -margin
+        xs += [x[up] + m, x[down] - m]
+        vs += [values[up], values[down]]
+    return torch.cat(xs), torch.cat(vs)
 
 
 def torus_nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLike,
@@ -166,9 +180,10 @@ def torus_nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLike
     method : {"images", "embedding"}, optional
         ``"images"`` (1-D only, the default there): the Gaussian of the distance
         around the circle, :math:`\sum_m K((q - k + m)/h)` over the images :math:`k - m`
-        within :math:`\min(1, c h)` of :math:`[0, 1)` (:math:`c` from
+        within :math:`c h` of :math:`[0, 1)` (:math:`c` from
         :func:`nwlib.scale.truncation_radius`: farther images weigh less than the
-        dtype's precision), by :func:`nwlib.scale.banded_nadaraya_watson` on the keys
+        dtype's precision; as many whole periods as that takes, at most 64, else
+        ``ValueError``), by :func:`nwlib.scale.banded_nadaraya_watson` on the keys
         plus ghost copies. ``"embedding"`` (the default for d >= 2): the product von
         Mises kernel of :func:`torus_embedding`, by :func:`nwlib.pooling.nadaraya_watson`.
     dtype : default float32 (the fast choice)
@@ -201,7 +216,11 @@ def torus_nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLike
                          f"and width of shape {tuple(h.shape)}; use method='embedding'")
     hf = float(h)
     dt = work_dtype(resolve_dtype(dtype)) or common_dtype(k, v)
-    margin = min(1.0, truncation_radius(3 * k.shape[0], dt) * hf)
+    margin = truncation_radius(3 * k.shape[0], dt) * hf
+    if margin > _MAX_PERIODS:
+        raise ValueError(f"width={hf:g} is too large for method='images' (it would need "
+                         f"{math.ceil(margin)} periods of images on each side, at most "
+                         f"{_MAX_PERIODS} are kept): use method='embedding'")
     ke, ve = _ghosts(k[:, 0], v, margin)
     if exclude_self:  # ghosts are queries too; a point's own copy is >= 1 - margin away
         return banded_nadaraya_watson(ke, ke, ve, hf, exclude_self=True, dtype=dtype)[:k.shape[0]]
@@ -214,7 +233,7 @@ def torus_loo_score(x: ArrayLike, y: ArrayLike, width: ArrayLike, *,
 
     Dtype: as :func:`torus_nadaraya_watson`; the mean is taken in float64.
     """
-    yt = as_float_tensor(y, "y")
+    yt = as_float_tensor(y, "y").detach()  # a float comes back: no graph to keep
     dt = work_dtype(resolve_dtype(dtype))
     if dt is not None and dt != torch.float64:  # a shift of y leaves the score unchanged
         c = offset(yt)
@@ -317,8 +336,8 @@ def fit_power_law(n: ArrayLike, values: ArrayLike) -> PowerLaw:
     counts once. Needs at least two distinct sizes (three for a standard error)
     and positive, finite values.
     """
-    na = np.asarray(n, dtype=np.float64).reshape(-1)
-    va = np.asarray(values, dtype=np.float64).reshape(-1)
+    na, va = (np.asarray(a.detach().cpu().double() if isinstance(a, torch.Tensor) else a,
+                         dtype=np.float64).reshape(-1) for a in (n, values))
     if na.shape != va.shape:
         raise ValueError(f"n and values must have the same length, got {na.size} and {va.size}")
     if not (np.all(np.isfinite(na)) and np.all(na > 0)):

@@ -212,15 +212,13 @@ def test_per_key_width_shapes_message_and_agreement_with_learned_width():
 
 # --------------------------------------------------------------------------- R1
 
-@pytest.mark.xfail(strict=True, reason="R1 open: r^2 in units of h overflows")
 @pytest.mark.parametrize("dtype,width", [(torch.float64, 1e-160), (torch.float64, 1e-200),
                                          (torch.float32, 1e-20)])
 def test_tiny_gaussian_width_gives_the_nearest_neighbour(dtype, width):
     """Reviewer's R1: the Gaussian's limit h -> 0 is the nearest key's value.
 
-    Not fixed yet: squared distances in units of h overflow (1e159 widths apart),
-    every key then looks infinitely far and the row is 0/0. Strict xfail: this
-    test turns red the day it is fixed, so the marker gets removed then.
+    Squared distances in units of h would overflow (1e159 widths apart) and make
+    every row 0/0; the engine forms each row's shift before dividing by h^2.
     """
     keys = torch.tensor([0.0, 1.0, 2.5, 4.0], dtype=dtype)
     values = torch.tensor([1.0, 2.0, 3.0, 4.0], dtype=dtype)

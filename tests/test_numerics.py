@@ -709,3 +709,216 @@ def test_sphere_gaussian_weights_tiny_width_go_to_the_nearest_key(dtype, width):
     assert torch.equal(got, want)
     g = _sphere.gaussian_weights(q[:, None].expand(3, 2, 1), x[None].expand(3, 3, 1), width)
     assert not g.isnan().any() and torch.equal(g[:, 0], want)  # batched
+
+
+# --- adversarial follow-up 2 ---
+# Reproducers of /work/notes/adversarial.md (R1/A3, A4, A2, A11); right values from a
+# float64 (or longdouble) reference: a Gaussian's limit h -> 0 is the nearest key's value.
+
+def _nw_reference(q, k, v, h):
+    """Float64/longdouble dense reference: softmax over keys of -(r2 - r2_min) / 2."""
+    q, k, v, h = (np.asarray(a, dtype=np.longdouble) for a in (q, k, v, h))
+    q = q.reshape(len(q), -1)
+    k = k.reshape(len(k), -1)
+    r2 = (((q[:, None, :] - k[None, :, :]) / h) ** 2).sum(-1)
+    s = -(r2 - r2.min(1, keepdims=True)) / 2
+    w = np.exp(s)
+    return np.asarray((w / w.sum(1, keepdims=True)) @ v, dtype=np.float64)
+
+
+@pytest.mark.parametrize("width", [1e-150, 1e-155, 1e-160, 1e-200, 1e-300])
+@pytest.mark.parametrize("banded", [False, True])
+def test_a3_tiny_float64_width_is_the_nearest_key(width, banded):
+    x, y, q = np.array([0.0, 1.0, 2.0]), np.array([1.0, 2.0, 3.0]), np.array([0.2, 1.9, 1.5])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        f = nadaraya_watson(q, x, y, width, banded=banded)
+        w = attention_weights(q, x, width)
+        f_loo = nadaraya_watson(x, x, y, width, exclude_self=True, banded=banded)
+    np.testing.assert_array_equal(f.numpy(), [1.0, 3.0, 2.5])  # 1.5: a tie, shared
+    np.testing.assert_array_equal(w.numpy(), [[1, 0, 0], [0, 0, 1], [0, 0.5, 0.5]])
+    np.testing.assert_array_equal(f_loo.numpy(), [2.0, 2.0, 2.0])
+
+
+@pytest.mark.parametrize("width", [1e-20, 1e-30, 1e-38])
+def test_a3_tiny_float32_width_is_the_nearest_key(width):
+    k = torch.tensor([0.0, 1.0, 2.0])
+    v = torch.tensor([1.0, 2.0, 3.0])
+    q = torch.tensor([0.2, 1.9, 1.5])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        f = nadaraya_watson(q, k, v, width)
+        w = attention_weights(q, k, width)
+    assert torch.equal(f, torch.tensor([1.0, 3.0, 2.5]))
+    assert torch.equal(w, torch.tensor([[1.0, 0, 0], [0, 0, 1], [0, 0.5, 0.5]]))
+
+
+def test_a3_tiny_width_gradient_is_finite():
+    k = torch.tensor([0.0, 1.0, 2.5, 4.0], dtype=torch.float64)
+    q = torch.tensor([0.3, 1.4, 3.0, 3.9], dtype=torch.float64)
+    v = torch.tensor([1.0, 2.0, 3.0, 4.0], dtype=torch.float64)
+    for width in (1e-200, 1e-11):
+        h = torch.tensor(width, dtype=torch.float64, requires_grad=True)
+        nadaraya_watson(q, k, v, h).sum().backward()
+        assert h.grad is not None and torch.isfinite(h.grad)
+    # where the plain and the shifted paths meet, the gradients agree with the reference
+    h = torch.tensor(0.3e-11, dtype=torch.float64, requires_grad=True)
+    nadaraya_watson(q * 1e-11, k * 1e-11, v, h).sum().backward()
+    h2 = torch.tensor(0.3, dtype=torch.float64, requires_grad=True)
+    nadaraya_watson(q, k, v, h2).sum().backward()
+    torch.testing.assert_close(h.grad * 1e-11, h2.grad)
+
+
+def test_a3_parzen_decision_at_a_tiny_width():
+    data = np.array([0.0, 0.2, 0.4, 3.0, 3.2, 3.4])
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = parzen_classify(np.array([0.1, 3.1, 0.25]), data, labels, 1e-300)
+        mid = parzen_classify(np.array([1.2]), np.array([0.0, 1.0, 2.0]), [0, 1, 0], 1e-200)
+    assert got.tolist() == [0, 1, 0] and mid.tolist() == [1]
+
+
+def test_a3_tiny_width_is_translation_and_scale_equivariant():
+    rng = np.random.default_rng(5)
+    k = np.sort(rng.uniform(0, 10, 50))
+    v = np.sin(k)
+    q = rng.uniform(0, 10, 7)
+    want = _nw_reference(q, k, v, 1e-3)
+    for a, b in [(1e-200, 0.0), (1e200, 0.0), (1e-150, 1e-142)]:
+        got = nadaraya_watson(a * q + b, a * k + b, v, a * 1e-3).numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+def test_gaussian_warning_never_suggests_the_gaussian():
+    # a Gaussian row that really is empty: a NaN query is rejected, so use on_empty on a
+    # compact kernel for the compact message and check the Gaussian message's text
+    from nwlib._engine import report_empty
+    with pytest.warns(RuntimeWarning) as rec:
+        report_empty(1, 2, kernels.get_kernel("gaussian"), "nan", stacklevel=2)
+        report_empty(1, 2, kernels.get_kernel("epanechnikov"), "nan", stacklevel=2)
+    gauss, compact = (str(r.message) for r in rec)
+    assert "such as 'gaussian'" not in gauss and "support" not in gauss
+    assert "'gaussian'" in compact
+
+
+def test_a4_float32_width_that_rounds_to_zero_is_a_clear_error():
+    q, k, v = torch.tensor([0.2, 1.9]), torch.tensor([0.0, 1.0, 2.0]), torch.tensor([1.0, 2, 3])
+    with pytest.raises(ValueError, match="width"):
+        nadaraya_watson(q, k, v, 1e-50)
+    with pytest.raises(ValueError, match="width"):
+        attention_weights(q, k, 1e-50)
+    with pytest.raises(ValueError, match="width"):
+        nadaraya_watson(q, k, v, 1e50)
+    # the same width with float64 data is the nearest key's value
+    f64 = nadaraya_watson(q.double(), k.double(), v.double(), 1e-50)
+    np.testing.assert_array_equal(f64.numpy(), [1.0, 3.0])
+
+
+def test_a2_banded_float32_far_query_is_the_nearest_key():
+    from nwlib.scale import banded_nadaraya_watson
+    k = torch.tensor([0.0, 1.0, 4.9, 4.95])
+    v = torch.tensor([1.0, 2.0, 3.0, 4.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for far in (200.0, 300.0, 1000.0, 1e6):
+            assert nadaraya_watson(torch.tensor([far]), k, v, 0.01, banded=True).item() == 4.0
+            assert banded_nadaraya_watson(torch.tensor([far]), k, v, 0.01).item() == 4.0
+        assert banded_nadaraya_watson(np.array([1000.0]), k.double().numpy(), v.double().numpy(),
+                                      0.01, dtype=torch.float32).item() == 4.0
+        for seed in range(4):
+            kk = torch.rand(2048, generator=torch.Generator().manual_seed(seed)) * 5
+            vv = torch.randn(2048, generator=torch.Generator().manual_seed(seed + 10))
+            got = banded_nadaraya_watson(torch.tensor([1000.0]), kk, vv, 0.01).item()
+            assert got == vv[kk.argmax()].item()
+
+
+@pytest.mark.parametrize("a,b", [(1e20, 1e-20), (1e-20, 1e20)])
+def test_a11_float32_per_coordinate_widths_1e20_apart(a, b):
+    v = torch.tensor([1.0, 2.0])
+    q = torch.tensor([[0.1 * a, 0.2 * b]])
+    k = torch.tensor([[0.0, 0.0], [a, b]])
+    want = _nw_reference([[0.1, 0.2]], [[0.0, 0.0], [1.0, 1.0]], [1.0, 2.0], 1.0)  # 1.3318
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = nadaraya_watson(q, k, v, torch.tensor([a, b]))
+        dense = attention_weights(q, k, torch.tensor([a, b])) @ v
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-6)
+    np.testing.assert_allclose(dense.numpy(), want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype,shift", [(torch.float64, 1e9), (torch.float32, 1e4),
+                                         (torch.float64, -3.0)])
+def test_a5_torus_embedding_is_invariant_under_whole_periods(dtype, shift):
+    from nwlib.rates import torus_embedding
+    x = torch.tensor([0.25, 0.5, 0.125], dtype=dtype)
+    got = torus_embedding(x + shift)
+    assert got.dtype == dtype
+    torch.testing.assert_close(got, torus_embedding(x), rtol=0, atol=0)
+    want = np.array([[0.0, 1.0], [-1.0, 0.0], [np.cos(np.pi / 4), np.sin(np.pi / 4)]]) / (2 * np.pi)
+    np.testing.assert_allclose(got.double().numpy(), want, atol=1e-7 if dtype == torch.float32 else 1e-16)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_a5_torus_embedding_half_dtypes_in_float32(dtype):
+    from nwlib.rates import torus_embedding
+    got = torus_embedding(torch.tensor([0.25], dtype=dtype))
+    assert got.dtype == torch.float32
+    np.testing.assert_allclose(got.numpy(), [[0.0, 1 / (2 * np.pi)]], atol=1e-8)
+
+
+def test_a12_rates_accept_bfloat16_and_grad_tensors_without_warnings():
+    from nwlib.rates import fit_power_law, periodic_function, torus_loo_score
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for dt in (torch.float16, torch.bfloat16):
+            got = periodic_function(torch.tensor([[0.125, 0.25]], dtype=dt))
+            assert got.dtype == torch.float64
+            np.testing.assert_allclose(got.numpy(), [(np.sin(np.pi / 4) + 1) / np.sqrt(2)])
+        want = fit_power_law([10.0, 100.0, 1000.0], [1.0, 0.1, 0.01])
+        for n, v in [(torch.tensor([10.0, 100, 1000], requires_grad=True), [1.0, 0.1, 0.01]),
+                     ([10.0, 100.0, 1000.0],
+                      torch.tensor([1.0, 0.1, 0.01], dtype=torch.bfloat16))]:
+            got = fit_power_law(n, v)
+            assert got.exponent == pytest.approx(want.exponent, abs=1e-2)
+        x = np.linspace(0, 1, 20, endpoint=False)
+        y = torch.tensor(np.sin(2 * np.pi * x), requires_grad=True)
+        assert torus_loo_score(x, y, 0.1) == pytest.approx(torus_loo_score(x, y.detach(), 0.1))
+
+
+@pytest.mark.parametrize("width", [0.2, 0.5, 1.0, 3.0])
+def test_a0c_torus_images_keep_every_image_that_carries_weight(width):
+    from nwlib.rates import torus_nadaraya_watson
+    rng = np.random.default_rng(4)
+    x = rng.uniform(0, 1, 30)
+    y = np.sin(2 * np.pi * x) + x
+    q = np.array([0.05, 0.5, 0.93])
+    diff = q[:, None] - x[None]
+    w = sum(np.exp(-((diff + m) ** 2) / (2 * width ** 2)) for m in range(-60, 61))
+    want = w @ y / w.sum(1)  # the Gaussian of the distance around the circle, all images
+    got64 = torus_nadaraya_watson(q, x, y, width, dtype=torch.float64).numpy()
+    np.testing.assert_allclose(got64, want, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(torus_nadaraya_watson(q, x, y, width).numpy(), want, atol=2e-6)
+
+
+def test_a0c_torus_images_too_wide_is_a_clear_error():
+    from nwlib.rates import torus_nadaraya_watson
+    x = np.linspace(0, 1, 10, endpoint=False)
+    with pytest.raises(ValueError, match="width"):
+        torus_nadaraya_watson(x, x, np.sin(x), 100.0, method="images")
+
+
+def test_a0b_fit_coordinate_widths_is_scale_equivariant_and_warns_when_flat():
+    from nwlib.learn import FlatLossWarning
+    from nwlib.multidim import fit_coordinate_widths
+    rng = np.random.default_rng(3)
+    k = rng.standard_normal((40, 2))
+    v = np.sin(2 * k[:, 0]) + 0.1 * rng.standard_normal(40)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ref = fit_coordinate_widths(k, v, steps=60).width
+        for a in (1e-20, 1e-3, 1e3):
+            np.testing.assert_allclose(fit_coordinate_widths(k * a, v, steps=60).width / a, ref,
+                                       rtol=1e-6)
+    with pytest.warns(FlatLossWarning):  # a start far too small for data of scale 1e3
+        fit_coordinate_widths(k * 1e3, v, width=1e-3, steps=10)

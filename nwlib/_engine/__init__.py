@@ -12,7 +12,8 @@ prep
     ``centre_for``, ``centre_values``, ``uncentre`` (remove and restore an offset
     that dominates the spread before a cast to a lower precision); ``prepare``
     (array-likes to (n, d) queries, keys and a checked width); ``sq_dist``
-    (squared scaled distances, the dense definition's first line);
+    (squared scaled distances, the dense definition's first line); ``ordinary``,
+    ``shifted_sq_dist`` (r^2 minus each row's minimum, for widths outside [1e-10, 1e10]);
     ``check_exclude_self``, ``check_on_empty``, ``check_p`` (a Minkowski order), ``report_empty``, ``softmax_rows``.
 blocks
     ``choose_block_size`` (the one block-size rule of the dense path),
@@ -47,9 +48,11 @@ from .prep import (
                      check_on_empty,
                      check_p,
                      offset,
+                     ordinary,
                      prepare,
                      report_empty,
                      resolve_dtype,
+                     shifted_sq_dist,
                      softmax_rows,
                      sq_dist,
                      uncentre,
@@ -60,6 +63,7 @@ from .threads import run_blocks, single_threaded, worker_count
 __all__ = ["BLOCK_ELEMENTS", "DEFAULT_MEMORY_BUDGET", "as_result", "banded_estimate",
            "blocked_sums", "centre_for", "centre_values", "check_exclude_self", "check_on_empty", "check_p",
            "choose_block_size", "estimate", "exp_floor", "fast_block", "is_gaussian", "offset",
-           "pow2_scaled", "prepare", "report_empty", "resolve_dtype", "run_blocks",
+           "ordinary", "pow2_scaled", "prepare", "report_empty", "resolve_dtype", "run_blocks",
+           "shifted_sq_dist",
            "single_threaded", "softmax_rows", "sq_dist", "truncation_radius", "uncentre",
            "work_dtype", "worker_count"]

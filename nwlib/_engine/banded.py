@@ -20,11 +20,13 @@ from ..kernels import Kernel
 from .blocks import (
     BLOCK_ELEMENTS,
     DEFAULT_MEMORY_BUDGET,
+    choose_block_size,
     fast_block,
     is_gaussian,
     pow2_scaled,
+    shifted_sums,
 )
-from .prep import centre_for, centre_values, report_empty, uncentre, work_dtype
+from .prep import centre_for, centre_values, ordinary, report_empty, uncentre, work_dtype
 from .threads import run_blocks, single_threaded, worker_count
 
 Tensor = torch.Tensor
@@ -57,7 +59,10 @@ def band_radius(xs: Tensor, qs: Tensor, h: float, kernel: Kernel, exclude_self: 
         j = torch.searchsorted(xs, qs).clamp(1, n - 1) if n > 1 else torch.zeros_like(qs, dtype=torch.long)
         near = torch.minimum((qs - xs[j - 1]).abs(), (qs - xs[j]).abs()) if n > 1 else (qs - xs[0]).abs()
     c = truncation_radius(n, qs.dtype)
-    return torch.sqrt(near.square() + (c * h) ** 2)
+    # a query far from every key (near >> c h): the root rounds to about `near`, and
+    # q - radius may round past the nearest key; a relative slack of 8 eps keeps it in
+    slack = near * (1 + 8 * torch.finfo(qs.dtype).eps)
+    return torch.maximum(torch.sqrt(near.square() + (c * h) ** 2), slack)
 
 
 def _band_block_size(counts: Tensor, n_q: int) -> int:
@@ -128,6 +133,15 @@ def banded_estimate(q: Tensor, k: Tensor, v: Tensor, h: Tensor, kern: Kernel, *,
     if dtype is not None:
         q, k = centre_for(dt, q, k)
     v, v_centre = centre_values(v, dt)
+    if is_gaussian(kern) and not ordinary(q.to(dt), k.to(dt), h.detach().to(dt)):
+        # tiny or huge widths: every key, each row shifted before dividing by h^2
+        qd, kd, vd = q.to(dt), k.to(dt), v.to(dt)
+        vt1 = torch.cat([vd.reshape(k.shape[0], -1).T, torch.ones(1, k.shape[0], dtype=dt)])
+        bs = choose_block_size(n_q, k.shape[0], dtype=dt, requires_grad=True)
+        sums = shifted_sums(qd, kd, h.detach().reshape(()).to(dt), vt1, exclude_self, bs)
+        report_empty(int((sums[-1] == 0).sum()), n_q, kern, on_empty, stacklevel=stacklevel)
+        f = (sums[:-1] / sums[-1]).T
+        return uncentre(f.reshape(n_q) if v.ndim == 1 else f, v_centre, dtype or dt)
     q, k, hs = pow2_scaled(q.to(dt), k.to(dt), h.detach().reshape(()).to(dt))
     n_workers = worker_count(torch.device("cpu"))
     with single_threaded(torch.device("cpu")):

@@ -20,7 +20,7 @@ import torch
 from torch.utils.checkpoint import checkpoint
 
 from ..kernels import KERNELS, Kernel, get_kernel
-from .prep import sq_dist
+from .prep import shifted_sq_dist, sq_dist
 from .threads import run_blocks
 
 Tensor = torch.Tensor
@@ -336,3 +336,28 @@ def blocked_sums(q: Tensor, k: Tensor, h: Tensor, vt1: Tensor, kernel: Kernel,
     run_blocks([partial(task, i) for i in starts], 1 + n_tmp, min(block_size, n_q) * n_k,
                 q.dtype, q.device)
     return out
+
+
+def shifted_sums(q: Tensor, k: Tensor, h: Tensor, vt1: Tensor, exclude_self: bool,
+                 block_size: int, p: float = 2.0) -> Tensor:
+    """Gaussian sums ``[sum_i e_ji v_i ; sum_i e_ji]`` (m + 1, n_q) for any width.
+
+    The path for widths outside [1e-10, 1e10] (see ``prep.ordinary``): each row's
+    shift is formed before dividing by h^2 (:func:`~nwlib._engine.prep.shifted_sq_dist`),
+    so a tiny width gives the nearest key's value (ties share) instead of 0/0.
+    Out of place, so autograd flows.
+    """
+    n_q, n_k = q.shape[0], k.shape[0]
+    parts = []
+    for i in range(0, n_q, block_size):
+        qb = q[i:i + block_size]
+        mask = None
+        if exclude_self:
+            rows = torch.arange(qb.shape[0], device=q.device)
+            mask = torch.zeros(qb.shape[0], n_k, dtype=torch.bool, device=q.device)
+            mask[rows, rows + i] = True
+        e = torch.exp(-0.5 * shifted_sq_dist(qb, k, h, p, mask))
+        if mask is not None:
+            e = e.masked_fill(mask, 0.0)
+        parts.append((vt1 @ e.T).double())
+    return torch.cat(parts, dim=1)

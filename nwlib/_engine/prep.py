@@ -119,7 +119,13 @@ def prepare(queries: ArrayLike, keys: ArrayLike, width: ArrayLike, *,
     if dtype is not None:
         q, k = centre_for(dt, q, k)
     q, k = q.to(dt), k.to(dt)
-    h = h.to(dt) if h.dtype != dt else h
+    if h.dtype != dt:
+        hd = h.to(dt)
+        if not bool(torch.isfinite(hd).all() and (hd > 0).all()):
+            raise ValueError(f"width {float(h.detach().min()):g} is not a positive finite number "
+                             f"in {dt} (the compute dtype): pass the data in float64 or rescale "
+                             f"data and width together")
+        h = hd
     n_k, d = k.shape
     if h.ndim == 0:
         pass
@@ -171,6 +177,72 @@ def sq_dist(q: Tensor, k: Tensor, h: Tensor, p: float = 2.0) -> Tensor:
     return m.squeeze(-1) ** 2 * s.clamp(min=1.0) ** (2.0 / p)
 
 
+def ordinary(q: Tensor, k: Tensor, h: Tensor) -> bool:
+    """Whether squared distances in units of the width are safe to form directly.
+
+    True for widths in [1e-10, 1e10], data below 1e15 in size and distances below
+    about sqrt(max float) / 1e3 widths: there the plain formulas are kept (the
+    book's numbers do not move). Elsewhere :func:`shifted_sq_dist` is used.
+    """
+    if q.numel() == 0 or k.numel() == 0:
+        return True
+    hlo, hhi = (float(x) for x in torch.aminmax(h.detach().reshape(-1)))
+    big = max(abs(float(v)) for x in (q, k) for v in torch.aminmax(x.detach()))
+    lim = math.sqrt(torch.finfo(q.dtype).max) * 1e-3
+    return 1e-10 <= hlo and hhi <= 1e10 and big <= 1e15 and 2 * big / hlo <= lim
+
+
+def _sq_norm(a: Tensor, p: float) -> Tensor:
+    """Squared Minkowski norm over the last axis of non-negative ``a`` (as in :func:`sq_dist`)."""
+    if a.shape[-1] == 1:
+        return a.squeeze(-1) ** 2
+    if p == 2.0:
+        return (a * a).sum(-1)
+    if p == 1.0:
+        return a.sum(-1) ** 2
+    m = a.amax(-1, keepdim=True)
+    if math.isinf(p):
+        return m.squeeze(-1) ** 2
+    tiny = torch.finfo(a.dtype).tiny
+    s = ((a / m.clamp(min=tiny)) ** p).sum(-1)
+    return m.squeeze(-1) ** 2 * s.clamp(min=1.0) ** (2.0 / p)
+
+
+def shifted_sq_dist(q: Tensor, k: Tensor, h: Tensor, p: float = 2.0,
+                    mask: Tensor | None = None) -> Tensor:
+    r""":math:`r^2_{ji} - \min_l r^2_{jl}`, (n_q, n_k): 0 at each query's nearest key.
+
+    For any width, however small or large: the shift is formed before dividing by
+    :math:`h^2`. Differences (divided by a per-coordinate or per-key width first,
+    raw for a scalar width) are scaled per query by a power of 2 (exact) so that
+    the nearest key's are in [1, 2): their squares neither overflow nor
+    underflow. The shifted squares are then multiplied twice by 2^e / h; keys
+    tied with the nearest get exactly 0, farther keys at most the largest float
+    (weight 0), never NaN. ``mask`` (bool, (n_q, n_k)): entries left out (set to ``inf``).
+    """
+    diff = q.unsqueeze(1) - k.unsqueeze(0)  # (n_q, n_k, d)
+    scalar = h.ndim == 0
+    u = diff.abs() if scalar else (diff / h).abs()
+    if mask is not None:
+        u = u.masked_fill(mask.unsqueeze(-1), torch.inf)
+    near = u.detach().amax(-1).amin(1, keepdim=True)  # Chebyshev distance of the nearest key
+    near = torch.where(torch.isfinite(near) & (near > 0), near, torch.ones_like(near))
+    e = torch.floor(torch.log2(near))
+    scale = torch.exp2(-e)  # (n_q, 1), exact powers of 2
+    d2 = _sq_norm(u * scale.unsqueeze(-1), p)
+    delta = d2 - d2.detach().amin(1, keepdim=True)
+    f = torch.exp2(e)  # undo the scaling: delta * f^2 / h^2
+    if scalar:
+        f = f / h.detach()
+    big = torch.finfo(d2.dtype).max  # clamps: beyond it exp gives 0 anyway, and no 0 * inf = NaN
+    f = f.clamp(max=big)
+    out = ((delta * f).clamp(max=big) * f).clamp(max=big)
+    if scalar and h.requires_grad:  # d out / d h = -2 out / h, without forming 1 / h^2
+        r = h.detach() / h  # 1, with derivative -1 / h
+        out = out * r * r
+    return out
+
+
 def check_exclude_self(q: Tensor, k: Tensor) -> None:
     """``exclude_self`` leaves out entry (i, i): the queries must be the keys, in order.
 
@@ -197,9 +269,14 @@ def check_on_empty(on_empty: str) -> None:
 def report_empty(n_empty: int, n_q: int, kernel: Kernel, on_empty: str, stacklevel: int) -> None:
     if not n_empty:
         return
-    msg = (f"{n_empty} of {n_q} queries have no key inside the support of the "
-           f"{kernel.name!r} kernel: their weights are 0/0 (undefined) and returned as NaN. "
-           f"Use a wider width or a kernel with unbounded support such as 'gaussian'.")
+    if kernel.compact:
+        msg = (f"{n_empty} of {n_q} queries have no key inside the support of the "
+               f"{kernel.name!r} kernel: their weights are 0/0 (undefined) and returned as NaN. "
+               f"Use a wider width or a kernel with unbounded support such as 'gaussian'.")
+    else:
+        msg = (f"{n_empty} of {n_q} queries got weight 0 on every key with the "
+               f"{kernel.name!r} kernel (a width or distance beyond the dtype's range): "
+               f"returned as NaN. Compute in float64 or rescale data and width together.")
     if on_empty == "raise":
         raise ValueError(msg)
     warnings.warn(msg, RuntimeWarning, stacklevel=stacklevel)
