@@ -527,8 +527,9 @@ def exponent_table(runs: Sequence[RateRun], n_min: int = 0) -> pd.DataFrame:
 
     Columns: ``d``, ``geometry``, ``n range``, the predicted MSE exponent
     :math:`-4/(d+4)`, the measured one at the leave-one-out width (with its
-    standard error) and at the oracle width, and the same for the width
-    (:math:`-1/(d+4)`).
+    standard error) and at the oracle width, then the predicted width exponent
+    :math:`-1/(d+4)` and the measured ones for the leave-one-out and the oracle
+    widths (no standard error for the width exponents).
     """
     rows = []
     for run in runs:
