@@ -51,7 +51,7 @@ pdf: vendor tex
 # over a fresh, clean build of the site and its PDF, and the exercises run in JupyterLab
 # and Notebook 7 (tests/test_jupyterlab.py: a server on 127.0.0.1, driven by chromium).
 test: site pdf browser
-	$(BIN)/python -m pytest -p no:cacheprovider --nbval-current-env --nbval tests solutions
+	$(BIN)/python -m pytest -p no:cacheprovider --nbval-current-env --nbval --nbval-cell-timeout=300 tests solutions
 	$(BIN)/python -m pytest -p no:cacheprovider -q --doctest-modules nwlib
 
 # The unit tests alone, in about a minute: no site build, no browser, no nbval, and

@@ -45,6 +45,7 @@ solution gives the same outputs whatever the kernel's timing.
 from __future__ import annotations
 
 import argparse
+import copy
 import hashlib
 import json
 import os
@@ -342,19 +343,41 @@ def merge_streams(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def execute(path: Path, timeout: int = 600) -> None:
+def execute(path: Path, timeout: int = 300, tries: int = 3) -> None:
     """Run a notebook top to bottom in its own folder and store its outputs in place
-    (consecutive printed outputs merged, see :func:`merge_streams`)."""
+    (consecutive printed outputs merged, see :func:`merge_streams`).
+
+    A cell that produces nothing for ``timeout`` seconds is taken as a lost kernel
+    message, not as slow code (every cell of the course runs in well under a minute):
+    the notebook is run again in a fresh kernel, up to ``tries`` times in all. On a
+    busy machine nbclient occasionally waits forever for a reply from an idle
+    ipykernel 7 kernel, most often after a cell that displays ipywidgets
+    (jupyter/nbclient issue 312); a cell that really raises is never retried.
+    """
     from nbclient import NotebookClient
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from traitlets.config import Config
 
-    nb = nbformat.read(path, as_version=4)
-    with tempfile.TemporaryDirectory(prefix="nwlib-kernel-") as sockets:
-        cfg = Config()
-        cfg.KernelManager.transport = "ipc"  # Unix sockets: no race for TCP ports
-        cfg.KernelManager.ip = str(Path(sockets) / "kernel")
-        NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                       config=cfg, extra_arguments=["--IPKernelApp.log_level=CRITICAL"], resources={"metadata": {"path": str(Path(path).parent)}}).execute()
+    source = nbformat.read(path, as_version=4)
+    for attempt in range(1, tries + 1):
+        nb = copy.deepcopy(source)
+        with tempfile.TemporaryDirectory(prefix="nwlib-kernel-") as sockets:
+            cfg = Config()
+            cfg.KernelManager.transport = "ipc"  # Unix sockets: no race for TCP ports
+            cfg.KernelManager.ip = str(Path(sockets) / "kernel")
+            client = NotebookClient(
+                nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                config=cfg, extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                resources={"metadata": {"path": str(Path(path).parent)}})
+            try:
+                client.execute()
+                break
+            except (CellTimeoutError, DeadKernelError, TimeoutError) as exc:
+                if attempt == tries:
+                    raise
+                print(f"{Path(path).name}: {type(exc).__name__} (a lost kernel message); "
+                      f"running it again in a fresh kernel ({attempt + 1} of {tries})",
+                      file=sys.stderr)
     nbformat.write(merge_streams(nb), path)
 
 

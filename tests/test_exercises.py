@@ -300,3 +300,18 @@ def test_stored_solution_outputs_have_no_split_streams(path):
         kinds = [o.get("name") if o.output_type == "stream" else None
                  for o in c.get("outputs", [])]
         assert all(a is None or a != b for a, b in zip(kinds, kinds[1:], strict=False)), (path.name, c.source[:60])
+
+
+def test_execute_runs_again_after_a_silent_cell_then_gives_up(tmp_path, capsys):
+    """A cell silent for `timeout` seconds is taken as a lost kernel message: the
+    notebook runs again in a fresh kernel, and the error comes after the last try."""
+    from nbclient.exceptions import CellTimeoutError
+
+    path = tmp_path / "silent.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell("import time\ntime.sleep(5)")],
+                                metadata={"kernelspec": {"name": "python3",
+                                                         "display_name": "Python 3",
+                                                         "language": "python"}}), path)
+    with pytest.raises(CellTimeoutError):
+        execute(path, timeout=1, tries=2)
+    assert "running it again in a fresh kernel (2 of 2)" in capsys.readouterr().err
