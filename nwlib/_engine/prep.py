@@ -164,17 +164,7 @@ def sq_dist(q: Tensor, k: Tensor, h: Tensor, p: float = 2.0) -> Tensor:
     if q.shape[1] == 1 and h.ndim == 0:  # 1-D fast path (every p gives |q - k|)
         return ((q - k.T) / h) ** 2
     diff = (q.unsqueeze(1) - k.unsqueeze(0)) / h  # (n_q, n_k, d)
-    if p == 2.0:
-        return (diff * diff).sum(-1)
-    a = diff.abs()
-    if p == 1.0:
-        return a.sum(-1) ** 2
-    m = a.amax(-1, keepdim=True)
-    if math.isinf(p):
-        return m.squeeze(-1) ** 2
-    tiny = torch.finfo(a.dtype).tiny
-    s = ((a / m.clamp(min=tiny)) ** p).sum(-1)  # >= 1 wherever m > 0
-    return m.squeeze(-1) ** 2 * s.clamp(min=1.0) ** (2.0 / p)
+    return _sq_norm(diff.abs(), p)
 
 
 def ordinary(q: Tensor, k: Tensor, h: Tensor) -> bool:
