@@ -17,6 +17,7 @@ Timings are the fastest of ``--repeat`` wall-clock runs (statsmodels: one run). 
 shared with other busy processes, torch's thread pool can be much slower than on an idle
 one; ``--threads 1`` shows the single-thread figure.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,16 +55,27 @@ def bench_fit(n: int, steps: int, dtype: torch.dtype, repeat: int) -> dict:
         return float(m.width)
 
     t, cpu, h = _best_time(run, repeat)
-    return {"task": f"fit scalar width, n={n}, {steps} steps", "dtype": str(dtype).split(".")[-1],
-            "seconds": t, "cpu": cpu, "width": h}
+    return {
+        "task": f"fit scalar width, n={n}, {steps} steps",
+        "dtype": str(dtype).split(".")[-1],
+        "seconds": t,
+        "cpu": cpu,
+        "width": h,
+    }
 
 
 def bench_loo(n: int, dtype: torch.dtype, repeat: int) -> dict:
     d = running_example(n_train=n, n_val=0, seed=0)
     x, y = d.x_train.to(dtype), d.y_train.to(dtype)
     t, cpu, choice = _best_time(lambda: select_width_minimize(x, y), repeat)
-    return {"task": f"LOO 1-D minimizer, n={n}", "dtype": str(dtype).split(".")[-1],
-            "seconds": t, "cpu": cpu, "width": choice.width, "evaluations": choice.evaluations}
+    return {
+        "task": f"LOO 1-D minimizer, n={n}",
+        "dtype": str(dtype).split(".")[-1],
+        "seconds": t,
+        "cpu": cpu,
+        "width": choice.width,
+        "evaluations": choice.evaluations,
+    }
 
 
 def bench_statsmodels(n: int) -> dict:
@@ -76,8 +88,13 @@ def bench_statsmodels(n: int) -> dict:
         start, cpu = time.perf_counter(), time.process_time()
         kr = KernelReg(y, x, var_type="c", reg_type="lc", bw="cv_ls")
         t, cpu = time.perf_counter() - start, time.process_time() - cpu
-    return {"task": f"statsmodels cv_ls, n={n}", "dtype": "float64", "seconds": t, "cpu": cpu,
-            "width": float(kr.bw[0])}
+    return {
+        "task": f"statsmodels cv_ls, n={n}",
+        "dtype": "float64",
+        "seconds": t,
+        "cpu": cpu,
+        "width": float(kr.bw[0]),
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -91,18 +108,27 @@ def main(argv: list[str] | None = None) -> None:
     a = p.parse_args(argv)
     if a.threads:
         torch.set_num_threads(a.threads)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {platform.processor() or platform.machine()}")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, {platform.processor() or platform.machine()}"
+    )
 
-    rows = [bench_fit(a.n_fit, a.steps, dt, a.repeat) for dt in (torch.float64, torch.float32)]
+    rows = [
+        bench_fit(a.n_fit, a.steps, dt, a.repeat)
+        for dt in (torch.float64, torch.float32)
+    ]
     rows += [bench_loo(a.n_loo, dt, a.repeat) for dt in (torch.float64, torch.float32)]
     ref = None if a.skip_statsmodels else bench_statsmodels(a.n_loo)
     if ref:
         rows.append(ref)
 
-    print(f"\n{'task':42s} {'dtype':8s} {'wall s':>9s} {'cpu s':>9s} {'width':>9s} {'evals':>6s}")
+    print(
+        f"\n{'task':42s} {'dtype':8s} {'wall s':>9s} {'cpu s':>9s} {'width':>9s} {'evals':>6s}"
+    )
     for r in rows:
-        print(f"{r['task']:42s} {r['dtype']:8s} {r['seconds']:9.3f} {r['cpu']:9.3f} "
-              f"{r['width']:9.5f} {r.get('evaluations', ''):>6}")
+        print(
+            f"{r['task']:42s} {r['dtype']:8s} {r['seconds']:9.3f} {r['cpu']:9.3f} "
+            f"{r['width']:9.5f} {r.get('evaluations', ''):>6}"
+        )
 
     print("\ntargets")
     for r in rows[:2]:
@@ -112,9 +138,11 @@ def main(argv: list[str] | None = None) -> None:
         for r in rows[2:4]:
             speedup = ref["seconds"] / r["seconds"]
             rel = abs(r["width"] / ref["width"] - 1)
-            print(f"  LOO, {r['dtype']}: {speedup:.1f}x faster than statsmodels (target >= 30x: "
-                  f"{'met' if speedup >= 30 else 'NOT met'}); width differs by {rel:.1e} "
-                  f"(target < 1e-2: {'met' if rel < 0.01 else 'NOT met'})")
+            print(
+                f"  LOO, {r['dtype']}: {speedup:.1f}x faster than statsmodels (target >= 30x: "
+                f"{'met' if speedup >= 30 else 'NOT met'}); width differs by {rel:.1e} "
+                f"(target < 1e-2: {'met' if rel < 0.01 else 'NOT met'})"
+            )
 
 
 if __name__ == "__main__":

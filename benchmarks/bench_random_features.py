@@ -14,6 +14,7 @@ on all n queries. Each time is the best of ``--repeat`` runs. The RMS difference
 the two estimates on the timed queries is stored too. Results go to ``--out`` (default
 benchmarks/results/bench_random_features.json) with the date, the machine and its load.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,14 +48,21 @@ def best_of(fn, repeat: int) -> tuple[float, object]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", type=int, nargs="+",
-                    default=[100, 300, 1_000, 3_000, 10_000, 30_000, 100_000, 300_000,
-                             1_000_000])
+    ap.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=[100, 300, 1_000, 3_000, 10_000, 30_000, 100_000, 300_000, 1_000_000],
+    )
     ap.add_argument("--features", type=int, default=256)
     ap.add_argument("--d", type=int, default=16)
     ap.add_argument("--width", type=float, default=2.0)
-    ap.add_argument("--pairs", type=int, default=10**8,
-                    help="query-key pairs per exact timing (queries = pairs // n)")
+    ap.add_argument(
+        "--pairs",
+        type=int,
+        default=10**8,
+        help="query-key pairs per exact timing (queries = pairs // n)",
+    )
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
@@ -68,36 +76,54 @@ def main() -> None:
         x = x / x.norm(dim=1, keepdim=True)
         y = torch.randn(n, generator=gen)
         n_sub = min(n, max(20, args.pairs // n))
-        t_exact, exact = best_of(lambda: nadaraya_watson(x[:n_sub], x, y, args.width),
-                                 args.repeat)
+        t_exact, exact = best_of(
+            lambda: nadaraya_watson(x[:n_sub], x, y, args.width), args.repeat
+        )
         t_linear, approx = best_of(lambda: linear_attention(x, x, y, fmap), args.repeat)
         rms = float((approx[:n_sub] - exact).double().pow(2).mean().sqrt())
-        row = {"n": n, "exact_queries_timed": n_sub, "exact_s": t_exact * n / n_sub,
-               "linear_s": t_linear, "speedup": t_exact * n / n_sub / t_linear,
-               "rms_difference": rms}
+        row = {
+            "n": n,
+            "exact_queries_timed": n_sub,
+            "exact_s": t_exact * n / n_sub,
+            "linear_s": t_linear,
+            "speedup": t_exact * n / n_sub / t_linear,
+            "rms_difference": rms,
+        }
         rows.append(row)
-        print(f"n = {n:>9,}  exact {row['exact_s']:11.4g} s  linear {t_linear:9.4g} s  "
-              f"speed-up {row['speedup']:9.3g}  RMS difference {rms:.2e}", flush=True)
+        print(
+            f"n = {n:>9,}  exact {row['exact_s']:11.4g} s  linear {t_linear:9.4g} s  "
+            f"speed-up {row['speedup']:9.3g}  RMS difference {rms:.2e}",
+            flush=True,
+        )
     ratio = np.array([r["speedup"] for r in rows])
     sizes = np.array([r["n"] for r in rows], dtype=float)
     slower = np.nonzero(ratio <= 1)[0]
     crossover = None
-    if len(slower) and slower[-1] + 1 < len(ratio):    # linear faster from i on
+    if len(slower) and slower[-1] + 1 < len(ratio):  # linear faster from i on
         i = int(slower[-1]) + 1
         a, b = np.log(sizes[i - 1]), np.log(sizes[i])
         ra, rb = np.log(ratio[i - 1]), np.log(ratio[i])
         crossover = float(math.exp(a - ra * (b - a) / (rb - ra)))
     result = {
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"platform": platform.platform(), "processor": platform.processor(),
-                    "cpus": os.cpu_count(), "torch": torch.__version__,
-                    "threads": args.threads, "load_average": list(os.getloadavg())},
-        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor(),
+            "cpus": os.cpu_count(),
+            "torch": torch.__version__,
+            "threads": args.threads,
+            "load_average": list(os.getloadavg()),
+        },
+        "settings": {
+            k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
+        },
         "rows": rows,
         "crossover_n": crossover,
-        "crossover_note": ("log-log interpolation of the speed-up between the last "
-                           "size where exact was as fast and the next; null when "
-                           "linear was faster at every size (or not at the largest)"),
+        "crossover_note": (
+            "log-log interpolation of the speed-up between the last "
+            "size where exact was as fast and the next; null when "
+            "linear was faster at every size (or not at the largest)"
+        ),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n")

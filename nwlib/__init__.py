@@ -26,6 +26,7 @@ autograd Function, worker threads) live in the private package ``nwlib._engine``
 The estimators are imported on first use (``from nwlib import
 NadarayaWatsonRegressor``), so ``import nwlib`` does not load scikit-learn.
 """
+
 from .data import running_example, true_function
 from .kernels import KERNELS, Kernel, get_kernel
 from .learn import LearnedWidthNW
@@ -34,12 +35,28 @@ from .selection import loo_error, scott_width, select_width_minimize, silverman_
 
 #: The names the chapters use most (``from nwlib import ...``); everything else lives
 #: in its module (``nwlib.scale``, ``nwlib.multidim``, ...).
-__all__ = ["nadaraya_watson", "attention_weights", "log_scores", "scaled_sq_distances",
-           "KERNELS", "Kernel", "get_kernel", "running_example", "true_function",
-           "LearnedWidthNW", "loo_error", "select_width_minimize", "silverman_width",
-           "scott_width", "NadarayaWatsonRegressor", "NadarayaWatsonClassifier"]
-_LAZY = {"NadarayaWatsonRegressor": "estimators",
-         "NadarayaWatsonClassifier": "estimators"}
+__all__ = [
+    "nadaraya_watson",
+    "attention_weights",
+    "log_scores",
+    "scaled_sq_distances",
+    "KERNELS",
+    "Kernel",
+    "get_kernel",
+    "running_example",
+    "true_function",
+    "LearnedWidthNW",
+    "loo_error",
+    "select_width_minimize",
+    "silverman_width",
+    "scott_width",
+    "NadarayaWatsonRegressor",
+    "NadarayaWatsonClassifier",
+]
+_LAZY = {
+    "NadarayaWatsonRegressor": "estimators",
+    "NadarayaWatsonClassifier": "estimators",
+}
 
 
 def __getattr__(name: str):
@@ -48,4 +65,6 @@ def __getattr__(name: str):
 
         return getattr(import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'nwlib' has no attribute {name!r}")
+
+
 __version__ = "0.1.0"

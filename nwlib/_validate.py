@@ -4,6 +4,7 @@ Each helper raises ``TypeError`` or ``ValueError`` with a message that names the
 argument and says what was expected, in the spirit of scikit-learn's
 ``check_array``.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -19,9 +20,15 @@ ArrayLike = Any  # numpy array, torch tensor, list of numbers or a Python number
 HALF_DTYPES = (torch.float16, torch.bfloat16)
 
 
-def as_float_tensor(x: ArrayLike, name: str, *, dtype: torch.dtype | None = None,
-                    device: torch.device | str | None = None,
-                    allow_empty: bool = False, finite: bool = True) -> torch.Tensor:
+def as_float_tensor(
+    x: ArrayLike,
+    name: str,
+    *,
+    dtype: torch.dtype | None = None,
+    device: torch.device | str | None = None,
+    allow_empty: bool = False,
+    finite: bool = True,
+) -> torch.Tensor:
     """Convert ``x`` to a floating torch tensor, checking type, emptiness and finiteness.
 
     Torch tensors keep their graph (autograd flows through), their device and
@@ -43,10 +50,16 @@ def as_float_tensor(x: ArrayLike, name: str, *, dtype: torch.dtype | None = None
         except Exception as exc:  # ragged lists and the like
             raise TypeError(f"{name} must be an array of numbers: {exc}") from None
         if arr.dtype.kind not in "biuf":
-            raise TypeError(f"{name} must be an array of real numbers, got dtype {arr.dtype}")
+            raise TypeError(
+                f"{name} must be an array of real numbers, got dtype {arr.dtype}"
+            )
         if arr.dtype.kind in "biu":
             arr = arr.astype(np.float64)  # a new, writable array
-        elif not arr.flags.writeable or not arr.flags.c_contiguous or not arr.dtype.isnative:
+        elif (
+            not arr.flags.writeable
+            or not arr.flags.c_contiguous
+            or not arr.dtype.isnative
+        ):
             arr = np.array(arr, dtype=arr.dtype.newbyteorder("="), order="C", copy=True)
         t = torch.from_numpy(arr)
     if t.is_complex():
@@ -54,7 +67,9 @@ def as_float_tensor(x: ArrayLike, name: str, *, dtype: torch.dtype | None = None
     if not t.is_floating_point():
         t = t.to(torch.float64)
     if dtype is not None or device is not None:
-        t = t.to(dtype=dtype or t.dtype, device=device if device is not None else t.device)
+        t = t.to(
+            dtype=dtype or t.dtype, device=device if device is not None else t.device
+        )
     if not allow_empty and t.numel() == 0:
         raise ValueError(f"{name} is empty: at least one element is needed")
     if finite and not torch.isfinite(t).all():
@@ -93,7 +108,9 @@ def as_points(x: ArrayLike, name: str, **kw: Any) -> torch.Tensor:
     elif t.ndim == 1:
         t = t.unsqueeze(1)
     elif t.ndim != 2:
-        raise ValueError(f"{name} must have shape (n,) or (n, d), got shape {tuple(t.shape)}")
+        raise ValueError(
+            f"{name} must have shape (n,) or (n, d), got shape {tuple(t.shape)}"
+        )
     return t
 
 

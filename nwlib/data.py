@@ -12,6 +12,7 @@ r"""The running example: seeded synthetic data for every chapter.
   Similarity" (``zhang2023d2l``), uses :math:`2\sin x + x` with 40 pairs and noise of
   standard deviation 1 instead.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -32,7 +33,9 @@ def true_function(x: Tensor, variant: str = "linear") -> Tensor:
 
     Dtype: the input's floating dtype; integers and Python numbers as float64.
     """
-    x = as_float_tensor(x, "x", allow_empty=True)  # integers as float64; no copy of a tensor
+    x = as_float_tensor(
+        x, "x", allow_empty=True
+    )  # integers as float64; no copy of a tensor
     if variant == "linear":
         return 2 * torch.sin(x) + x
     if variant == "power":
@@ -49,9 +52,15 @@ class Split(NamedTuple):
     y_val: Tensor
 
 
-def running_example(n_train: int = 50, n_val: int = 50, *, noise: float = 0.5,
-                    variant: str = "linear", seed: int = 0,
-                    dtype: torch.dtype = torch.float64) -> Split:
+def running_example(
+    n_train: int = 50,
+    n_val: int = 50,
+    *,
+    noise: float = 0.5,
+    variant: str = "linear",
+    seed: int = 0,
+    dtype: torch.dtype = torch.float64,
+) -> Split:
     r"""Draw the running example with its own seeded generator.
 
     Parameters
@@ -94,7 +103,9 @@ def running_example(n_train: int = 50, n_val: int = 50, *, noise: float = 0.5,
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
     g = torch.Generator().manual_seed(seed)
     x = 5 * torch.rand(n_train + n_val, generator=g, dtype=dtype)
-    y = true_function(x, variant) + noise * torch.randn(n_train + n_val, generator=g, dtype=dtype)
+    y = true_function(x, variant) + noise * torch.randn(
+        n_train + n_val, generator=g, dtype=dtype
+    )
     xt, yt, xv, yv = x[:n_train], y[:n_train], x[n_train:], y[n_train:]
     it, iv = torch.argsort(xt), torch.argsort(xv)
     return Split(xt[it], yt[it], xv[iv], yv[iv])

@@ -24,6 +24,7 @@ nothing else is learned. The classifier pools the one-hot encoded labels, so
 Following scikit-learn's ``KernelDensity``, the width is called ``bandwidth``
 here (``width`` in the rest of nwlib).
 """
+
 from __future__ import annotations
 
 import numbers
@@ -64,55 +65,73 @@ class _NadarayaWatsonBase(BaseEstimator):
     # ------------------------------------------------------------ validation
     def _check_params(self) -> None:
         if not isinstance(self.kernel, (str, Kernel)):
-            raise TypeError(f"kernel must be a kernel name (str), got "
-                            f"{type(self.kernel).__name__}")
+            raise TypeError(
+                f"kernel must be a kernel name (str), got {type(self.kernel).__name__}"
+            )
         get_kernel(self.kernel)  # ValueError listing the valid names
         if self.on_empty not in ("nan", "raise"):
             raise ValueError(
-                f"on_empty must be 'nan' or 'raise', got {self.on_empty!r}")
+                f"on_empty must be 'nan' or 'raise', got {self.on_empty!r}"
+            )
 
     def _resolve_bandwidth(self, X: np.ndarray, values: np.ndarray) -> np.ndarray:
         n, d = X.shape
         b = self.bandwidth
         if isinstance(b, str):
             if b not in BANDWIDTH_RULES:
-                raise ValueError(f"bandwidth must be a number > 0, an array of {d} "
-                                 f"numbers > 0, or one of {BANDWIDTH_RULES}; got {b!r}")
+                raise ValueError(
+                    f"bandwidth must be a number > 0, an array of {d} "
+                    f"numbers > 0, or one of {BANDWIDTH_RULES}; got {b!r}"
+                )
             need = 3 if b == "loo" else 2
             if n < need:
-                raise ValueError(f"bandwidth={b!r} needs at least {need} samples, got "
-                                 f"n_samples = {n}")
+                raise ValueError(
+                    f"bandwidth={b!r} needs at least {need} samples, got "
+                    f"n_samples = {n}"
+                )
             spread = X.std(axis=0, ddof=1)
             if np.any(spread == 0):
                 cols = np.flatnonzero(spread == 0).tolist()
-                raise ValueError(f"bandwidth={b!r} cannot measure the spread of "
-                                 f"feature(s) {cols}: all their values are equal. Drop "
-                                 f"them or give the bandwidth as numbers")
+                raise ValueError(
+                    f"bandwidth={b!r} cannot measure the spread of "
+                    f"feature(s) {cols}: all their values are equal. Drop "
+                    f"them or give the bandwidth as numbers"
+                )
             if b == "scott":
                 return np.atleast_1d(np.asarray(scott_width(X), dtype=np.float64))
             rule = np.atleast_1d(np.asarray(silverman_width(X), dtype=np.float64))
             if b == "silverman":
                 return rule
             start = float(np.exp(np.mean(np.log(rule))))
-            best = select_width_loo(_as_tensor(X), _as_tensor(values), self.kernel,
-                                    width=start, dtype=torch.float64)
+            best = select_width_loo(
+                _as_tensor(X),
+                _as_tensor(values),
+                self.kernel,
+                width=start,
+                dtype=torch.float64,
+            )
             return np.full(d, best.width)
         if isinstance(b, (bool, np.bool_)) or b is None:
-            raise TypeError(f"bandwidth must be a number, an array or a rule name, "
-                            f"got {b!r}")
+            raise TypeError(
+                f"bandwidth must be a number, an array or a rule name, got {b!r}"
+            )
         if isinstance(b, numbers.Real):
             h = np.full(d, float(b))
         else:
             try:
                 h = np.asarray(b, dtype=np.float64)
             except (TypeError, ValueError):
-                raise TypeError(f"bandwidth must be a number, an array of numbers or "
-                                f"one of {BANDWIDTH_RULES}, got {b!r}") from None
+                raise TypeError(
+                    f"bandwidth must be a number, an array of numbers or "
+                    f"one of {BANDWIDTH_RULES}, got {b!r}"
+                ) from None
             if h.ndim == 0:  # a 0-d array is one number
                 h = np.full(d, float(h))
             elif h.ndim != 1 or h.shape[0] != d:
-                raise ValueError(f"bandwidth as an array needs one width per feature, "
-                                 f"shape ({d},); got shape {h.shape}")
+                raise ValueError(
+                    f"bandwidth as an array needs one width per feature, "
+                    f"shape ({d},); got shape {h.shape}"
+                )
         if not np.all(np.isfinite(h)) or np.any(h <= 0):
             raise ValueError(f"bandwidth must be finite and > 0, got {b!r}")
         return h.copy()
@@ -129,9 +148,14 @@ class _NadarayaWatsonBase(BaseEstimator):
 
     def _pool(self, X) -> np.ndarray:
         with torch.no_grad():
-            f = nadaraya_watson(self._queries(X), _as_tensor(self.keys_),
-                                _as_tensor(self.values_), _as_tensor(self.bandwidth_),
-                                self.kernel, on_empty=self.on_empty)
+            f = nadaraya_watson(
+                self._queries(X),
+                _as_tensor(self.keys_),
+                _as_tensor(self.values_),
+                _as_tensor(self.bandwidth_),
+                self.kernel,
+                on_empty=self.on_empty,
+            )
         return f.numpy()
 
     def attention_weights(self, X) -> np.ndarray:
@@ -157,9 +181,13 @@ class _NadarayaWatsonBase(BaseEstimator):
             a query with no key inside a compact kernel's support.
         """
         with torch.no_grad():
-            w = attention_weights(self._queries(X), _as_tensor(self.keys_),
-                                  _as_tensor(self.bandwidth_), self.kernel,
-                                  on_empty=self.on_empty)
+            w = attention_weights(
+                self._queries(X),
+                _as_tensor(self.keys_),
+                _as_tensor(self.bandwidth_),
+                self.kernel,
+                on_empty=self.on_empty,
+            )
         return w.numpy()
 
 
@@ -207,13 +235,16 @@ _ATTRS_DOC = """
 
 
 class NadarayaWatsonRegressor(RegressorMixin, _NadarayaWatsonBase):
-    __doc__ = """Nadaraya-Watson kernel regression: attention pooling of the targets.
+    __doc__ = (
+        """Nadaraya-Watson kernel regression: attention pooling of the targets.
 
     ``predict(X)`` returns :math:`\\sum_i a(q, x_i) y_i` for each row :math:`q` of
     ``X``: a weighted average of the training targets with weights from the
     kernel of the scaled distance, computed by :func:`nwlib.pooling.nadaraya_watson`
     in float64 (log domain, blocked over queries). Nadaraya (1964), Watson (1964).
-""" + _PARAMS_DOC + """\
+"""
+        + _PARAMS_DOC
+        + """\
     degree : {0, 1}, default=0
         0: Nadaraya-Watson, a local constant fit. 1: local-linear regression, the
         local line through the same kernel weights
@@ -222,7 +253,9 @@ class NadarayaWatsonRegressor(RegressorMixin, _NadarayaWatsonBase):
         (from the diagonal of its smoother matrix).
 
     Attributes
-    ----------""" + _ATTRS_DOC + """\
+    ----------"""
+        + _ATTRS_DOC
+        + """\
     values_ : ndarray of shape (n_samples,) or (n_samples, n_outputs), float64
         The training targets.
 
@@ -253,9 +286,11 @@ class NadarayaWatsonRegressor(RegressorMixin, _NadarayaWatsonBase):
     >>> NadarayaWatsonRegressor(bandwidth="scott").fit(X, y).bandwidth_.round(4)
     array([0.9784])
     """
+    )
 
-    def __init__(self, bandwidth="silverman", kernel="gaussian", on_empty="nan",
-                 degree=0):
+    def __init__(
+        self, bandwidth="silverman", kernel="gaussian", on_empty="nan", degree=0
+    ):
         super().__init__(bandwidth=bandwidth, kernel=kernel, on_empty=on_empty)
         self.degree = degree
 
@@ -275,35 +310,51 @@ class NadarayaWatsonRegressor(RegressorMixin, _NadarayaWatsonBase):
         """
         self._check_params()
         if isinstance(self.degree, (bool, np.bool_)) or self.degree not in (0, 1):
-            raise ValueError(f"degree must be 0 (Nadaraya-Watson, a local constant) or 1 "
-                             f"(local linear), got {self.degree!r}")
-        X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True,
-                             y_numeric=True)
+            raise ValueError(
+                f"degree must be 0 (Nadaraya-Watson, a local constant) or 1 "
+                f"(local linear), got {self.degree!r}"
+            )
+        X, y = validate_data(
+            self, X, y, dtype=np.float64, multi_output=True, y_numeric=True
+        )
         self._store(X, np.array(y, dtype=np.float64, order="C"))
         return self
 
     def _resolve_bandwidth(self, X: np.ndarray, values: np.ndarray) -> np.ndarray:
-        if self.degree == 1 and isinstance(self.bandwidth, str) and self.bandwidth == "loo":
+        if (
+            self.degree == 1
+            and isinstance(self.bandwidth, str)
+            and self.bandwidth == "loo"
+        ):
             if X.shape[0] < X.shape[1] + 3:
-                raise ValueError(f"bandwidth='loo' with degree=1 needs at least "
-                                 f"n_features + 3 = {X.shape[1] + 3} samples, got "
-                                 f"n_samples = {X.shape[0]}")
-            best = select_width_local_linear(_as_tensor(X), _as_tensor(values),
-                                             kernel=self.kernel, degree=1)
+                raise ValueError(
+                    f"bandwidth='loo' with degree=1 needs at least "
+                    f"n_features + 3 = {X.shape[1] + 3} samples, got "
+                    f"n_samples = {X.shape[0]}"
+                )
+            best = select_width_local_linear(
+                _as_tensor(X), _as_tensor(values), kernel=self.kernel, degree=1
+            )
             return np.full(X.shape[1], float(best.width))
         return super()._resolve_bandwidth(X, values)
 
     def _local_linear(self, X, weights: bool):
         with torch.no_grad():
-            return local_linear(self._queries(X), _as_tensor(self.keys_),
-                                _as_tensor(self.values_), _as_tensor(self.bandwidth_),
-                                self.kernel, degree=1, return_weights=weights,
-                                on_empty=self.on_empty)
+            return local_linear(
+                self._queries(X),
+                _as_tensor(self.keys_),
+                _as_tensor(self.values_),
+                _as_tensor(self.bandwidth_),
+                self.kernel,
+                degree=1,
+                return_weights=weights,
+                on_empty=self.on_empty,
+            )
 
     def attention_weights(self, X) -> np.ndarray:
         """Weights of the queries ``X`` over the training inputs, (n_queries, n_samples_fit).
 
-        
+
 
         With ``degree=0`` the attention weights of Nadaraya-Watson pooling (non-negative,
         rows sum to 1); with ``degree=1`` the equivalent-kernel weights of the local
@@ -339,7 +390,8 @@ class NadarayaWatsonRegressor(RegressorMixin, _NadarayaWatsonBase):
 
 
 class NadarayaWatsonClassifier(ClassifierMixin, _NadarayaWatsonBase):
-    __doc__ = """Nadaraya-Watson classification: attention pooling of one-hot labels.
+    __doc__ = (
+        """Nadaraya-Watson classification: attention pooling of one-hot labels.
 
     With values :math:`e_{y_i}` (the one-hot code of label :math:`y_i`),
     ``predict_proba(X)`` returns :math:`\\hat P(c \\mid q) = \\sum_i a(q, x_i)
@@ -350,12 +402,16 @@ class NadarayaWatsonClassifier(ClassifierMixin, _NadarayaWatsonBase):
     density by :math:`\\hat p(q)` does not change the largest (Parzen 1962).
     ``bandwidth="loo"`` minimizes the leave-one-out squared error of the one-hot
     codes (the Brier score).
-""" + _PARAMS_DOC + """
+"""
+        + _PARAMS_DOC
+        + """
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
         The class labels, sorted; the columns of ``predict_proba``.\
-""" + _ATTRS_DOC + """\
+"""
+        + _ATTRS_DOC
+        + """\
     values_ : ndarray of shape (n_samples, n_classes), float64
         The one-hot codes of the training labels.
 
@@ -388,6 +444,7 @@ class NadarayaWatsonClassifier(ClassifierMixin, _NadarayaWatsonBase):
     >>> clf.predict([[1.0], [2.2]])
     array(['a', 'b'], dtype='<U1')
     """
+    )
 
     def fit(self, X, y):
         """Store the training inputs and one-hot labels and resolve the bandwidth.
@@ -448,10 +505,14 @@ class NadarayaWatsonClassifier(ClassifierMixin, _NadarayaWatsonBase):
         proba = self.predict_proba(X)
         empty = np.isnan(proba).any(axis=1)
         if empty.any():
-            hint = ("Use a wider bandwidth or the 'gaussian' kernel"
-                    if get_kernel(self.kernel).compact else
-                    "A bandwidth or distance beyond the dtype's range: rescale X")
-            raise ValueError(f"{int(empty.sum())} of {len(proba)} queries have no "
-                             f"training input inside the support of the "
-                             f"{self.kernel!r} kernel: their class is undefined. {hint}")
+            hint = (
+                "Use a wider bandwidth or the 'gaussian' kernel"
+                if get_kernel(self.kernel).compact
+                else "A bandwidth or distance beyond the dtype's range: rescale X"
+            )
+            raise ValueError(
+                f"{int(empty.sum())} of {len(proba)} queries have no "
+                f"training input inside the support of the "
+                f"{self.kernel!r} kernel: their class is undefined. {hint}"
+            )
         return self.classes_[proba.argmax(axis=1)]

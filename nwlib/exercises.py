@@ -42,6 +42,7 @@ never looks like success. ``--execute`` merges consecutive printed outputs of a
 cell into one (as myst-nb's ``nb_merge_streams`` does), so re-executing a
 solution gives the same outputs whatever the kernel's timing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -76,13 +77,18 @@ __all__ = [
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION_ONLY = "solution-only"
-KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+KERNELSPEC = {
+    "display_name": "Python 3 (ipykernel)",
+    "language": "python",
+    "name": "python3",
+}
 CODE_STUB = "# YOUR CODE HERE\n..."
 _HEADING = re.compile(r"^#{1,6}\s", re.MULTILINE)
 
 
 def _preprocessor_base():
     from nbgrader.preprocessors import NbGraderPreprocessor
+
     return NbGraderPreprocessor
 
 
@@ -104,16 +110,24 @@ def _make_learner_copy():
                         raise ValueError(
                             f"{resources.get('unique_key', 'notebook')}, cell {i}: a "
                             f"'{SOLUTION_ONLY}' cell holds a heading or an nbgrader task; put "
-                            f"the prompt in a cell of its own")
+                            f"the prompt in a cell of its own"
+                        )
                     continue
                 for key in ("execution", "collapsed", "scrolled", "ExecuteTime"):
                     cell.metadata.pop(key, None)
                 kept.append(cell)
             nb.cells = kept
             nb.metadata = nbformat.NotebookNode(
-                {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"},
-                 **{k: v for k, v in nb.metadata.items()
-                    if k not in ("kernelspec", "language_info", "widgets", "nwlib")}})
+                {
+                    "kernelspec": dict(KERNELSPEC),
+                    "language_info": {"name": "python"},
+                    **{
+                        k: v
+                        for k, v in nb.metadata.items()
+                        if k not in ("kernelspec", "language_info", "widgets", "nwlib")
+                    },
+                }
+            )
             return nb, resources
 
     return LearnerCopy
@@ -167,10 +181,14 @@ def nbgrader_api(course_root: Path):
 def check_nbgrader(result: dict, what: str) -> None:
     """Raise ``RuntimeError`` with nbgrader's error and log unless ``result`` succeeded."""
     if not result.get("success"):
-        raise RuntimeError(f"nbgrader {what} failed:\n{result.get('error', '')}\n{result.get('log', '')}")
+        raise RuntimeError(
+            f"nbgrader {what} failed:\n{result.get('error', '')}\n{result.get('log', '')}"
+        )
 
 
-def generate_in(course_root: Path, solutions: list[Path], assignment: str = "exercises") -> Path:
+def generate_in(
+    course_root: Path, solutions: list[Path], assignment: str = "exercises"
+) -> Path:
     """Run nbgrader's ``generate_assignment`` on ``solutions`` inside ``course_root``.
 
     Returns the release folder holding the generated notebooks. The gradebook
@@ -180,13 +198,20 @@ def generate_in(course_root: Path, solutions: list[Path], assignment: str = "exe
     source.mkdir(parents=True, exist_ok=True)
     for sol in solutions:
         shutil.copyfile(sol, source / sol.name)
-    check_nbgrader(nbgrader_api(course_root).generate_assignment(assignment, force=True, create=True), "generate_assignment")
+    check_nbgrader(
+        nbgrader_api(course_root).generate_assignment(
+            assignment, force=True, create=True
+        ),
+        "generate_assignment",
+    )
     return course_root / "release" / assignment
 
 
 def exercise_hash(nb: nbformat.NotebookNode) -> str:
     """SHA-256 of what generation decides: cell types, sources and nbgrader metadata."""
-    payload = [[c.cell_type, c.source, c.metadata.get("nbgrader", {})] for c in nb.cells]
+    payload = [
+        [c.cell_type, c.source, c.metadata.get("nbgrader", {})] for c in nb.cells
+    ]
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
@@ -216,8 +241,12 @@ def outline(nb: nbformat.NotebookNode) -> list[tuple[str, str, list[str]]]:
 
 def tasks_without_prompt(nb: nbformat.NotebookNode) -> list[str]:
     """The task cells (``grade_id``) that follow no "Exercise" heading with prompt text."""
-    return [t for h, prompt, tasks in outline(nb) for t in tasks
-            if not (h.startswith("Exercise") and prompt)]
+    return [
+        t
+        for h, prompt, tasks in outline(nb)
+        for t in tasks
+        if not (h.startswith("Exercise") and prompt)
+    ]
 
 
 def _render(nb: nbformat.NotebookNode) -> str:
@@ -233,11 +262,15 @@ def generate(solutions: list[Path]) -> dict[str, str]:
             nb = nbformat.read(release / sol.name, as_version=4)
             mine, theirs = outline(nbformat.read(sol, as_version=4)), outline(nb)
             if mine != theirs or tasks_without_prompt(nb):
-                raise ValueError(f"{sol.name}: the exercise would lose a heading, a prompt or a "
-                                 f"task (outline {theirs} != {mine}, tasks without a prompt: "
-                                 f"{tasks_without_prompt(nb)})")
-            nb.metadata["nwlib"] = {"generated_from": f"solutions/{sol.name}",
-                                    "exercise_hash": exercise_hash(nb)}
+                raise ValueError(
+                    f"{sol.name}: the exercise would lose a heading, a prompt or a "
+                    f"task (outline {theirs} != {mine}, tasks without a prompt: "
+                    f"{tasks_without_prompt(nb)})"
+                )
+            nb.metadata["nwlib"] = {
+                "generated_from": f"solutions/{sol.name}",
+                "exercise_hash": exercise_hash(nb),
+            }
             out[sol.name] = _render(nb)
     return out
 
@@ -245,11 +278,17 @@ def generate(solutions: list[Path]) -> dict[str, str]:
 def learner_touched(nb: nbformat.NotebookNode) -> bool:
     """True when a learner ran (outputs) or edited (sources) this exercise notebook."""
     meta = nb.metadata.get("nwlib", {})
-    ran = any(c.cell_type == "code" and (c.get("outputs") or c.get("execution_count"))
-              for c in nb.cells)
-    if "exercise_hash" not in meta and "sources_hash" in meta:  # made by the generator before nbgrader
+    ran = any(
+        c.cell_type == "code" and (c.get("outputs") or c.get("execution_count"))
+        for c in nb.cells
+    )
+    if (
+        "exercise_hash" not in meta and "sources_hash" in meta
+    ):  # made by the generator before nbgrader
         legacy = json.dumps([[c.cell_type, c.source] for c in nb.cells])
-        return ran or meta["sources_hash"] != hashlib.sha256(legacy.encode()).hexdigest()
+        return (
+            ran or meta["sources_hash"] != hashlib.sha256(legacy.encode()).hexdigest()
+        )
     return ran or meta.get("exercise_hash") != exercise_hash(nb)
 
 
@@ -272,9 +311,15 @@ class SyncResult:
     refused: list[Path] = field(default_factory=list)
 
 
-def sync(solutions: Path = ROOT / "solutions", exercises: Path = ROOT / "exercises", *,
-         names: list[str] | None = None, check: bool = False, force: bool = False,
-         log=print) -> SyncResult:
+def sync(
+    solutions: Path = ROOT / "solutions",
+    exercises: Path = ROOT / "exercises",
+    *,
+    names: list[str] | None = None,
+    check: bool = False,
+    force: bool = False,
+    log=print,
+) -> SyncResult:
     """Bring ``exercises/`` up to date with ``solutions/`` (see the module rules).
 
     ``check=True`` writes nothing. An out-of-date exercise that a learner ran or
@@ -283,8 +328,11 @@ def sync(solutions: Path = ROOT / "solutions", exercises: Path = ROOT / "exercis
     rewritten only when nobody touched it.
     """
     res = SyncResult()
-    sols = [s for s in sorted(Path(solutions).glob("*.ipynb"))
-            if not names or s.name in names or str(s) in names]
+    sols = [
+        s
+        for s in sorted(Path(solutions).glob("*.ipynb"))
+        if not names or s.name in names or str(s) in names
+    ]
     if not sols:
         return res
     wanted = generate(sols)
@@ -295,14 +343,23 @@ def sync(solutions: Path = ROOT / "solutions", exercises: Path = ROOT / "exercis
         target, text = exercises / sol.name, wanted[sol.name]
         new_hash = nbformat.reads(text, as_version=4).metadata["nwlib"]["exercise_hash"]
         current = nbformat.read(target, as_version=4) if target.exists() else None
-        stale = current is None or current.metadata.get("nwlib", {}).get("exercise_hash") != new_hash
+        stale = (
+            current is None
+            or current.metadata.get("nwlib", {}).get("exercise_hash") != new_hash
+        )
         if stale:
             res.stale.append(target)
         if check:
             if stale:
                 touched = current is not None and learner_touched(current)
-                log(f"out of date: {target} (its solution changed; run: python -m nwlib.exercises"
-                    + (" --force, which keeps a backup of the work in it)" if touched else ")"))
+                log(
+                    f"out of date: {target} (its solution changed; run: python -m nwlib.exercises"
+                    + (
+                        " --force, which keeps a backup of the work in it)"
+                        if touched
+                        else ")"
+                    )
+                )
             continue
         if current is not None and target.read_text() == text:
             continue
@@ -311,8 +368,10 @@ def sync(solutions: Path = ROOT / "solutions", exercises: Path = ROOT / "exercis
                 continue  # current, and the learner's: nothing to do
             if not force:
                 res.refused.append(target)
-                log(f"refused: {target} was run or edited, so it holds your work; it is left "
-                    f"as it is. Use --force to replace it (a backup is kept).")
+                log(
+                    f"refused: {target} was run or edited, so it holds your work; it is left "
+                    f"as it is. Use --force to replace it (a backup is kept)."
+                )
                 continue
             log(f"kept your {target.name} as {_backup(target).name}")
         target.write_text(text)
@@ -332,9 +391,12 @@ def merge_streams(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             continue
         merged: list = []
         for out in cell.get("outputs", []):
-            if (out.get("output_type") == "stream" and merged
-                    and merged[-1].get("output_type") == "stream"
-                    and merged[-1].get("name") == out.get("name")):
+            if (
+                out.get("output_type") == "stream"
+                and merged
+                and merged[-1].get("output_type") == "stream"
+                and merged[-1].get("name") == out.get("name")
+            ):
                 merged[-1]["text"] = merged[-1]["text"] + out["text"]
             else:
                 merged.append(out)
@@ -366,46 +428,74 @@ def execute(path: Path, timeout: int = 300, tries: int = 3) -> None:
             cfg.KernelManager.transport = "ipc"  # Unix sockets: no race for TCP ports
             cfg.KernelManager.ip = str(Path(sockets) / "kernel")
             client = NotebookClient(
-                nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                config=cfg, extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-                resources={"metadata": {"path": str(Path(path).parent)}})
+                nb,
+                timeout=timeout,
+                kernel_name="python3",
+                record_timing=False,
+                config=cfg,
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                resources={"metadata": {"path": str(Path(path).parent)}},
+            )
             try:
                 client.execute()
                 break
             except (CellTimeoutError, DeadKernelError, TimeoutError) as exc:
                 if attempt == tries:
                     raise
-                print(f"{Path(path).name}: {type(exc).__name__} (a lost kernel message); "
-                      f"running it again in a fresh kernel ({attempt + 1} of {tries})",
-                      file=sys.stderr)
+                print(
+                    f"{Path(path).name}: {type(exc).__name__} (a lost kernel message); "
+                    f"running it again in a fresh kernel ({attempt + 1} of {tries})",
+                    file=sys.stderr,
+                )
     nbformat.write(merge_streams(nb), path)
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m nwlib.exercises",
-                                description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m nwlib.exercises", description=__doc__.split("\n")[0]
+    )
     p.add_argument("names", nargs="*", help="solution notebooks (default: all)")
-    p.add_argument("--check", action="store_true", help="only report; exit 1 if anything is stale")
-    p.add_argument("--force", action="store_true",
-                   help="replace exercises that were run or edited (a backup is kept)")
-    p.add_argument("--execute", action="store_true",
-                   help="execute the named solution notebooks in place first")
-    p.add_argument("--solutions", default=str(ROOT / "solutions"), help=argparse.SUPPRESS)
-    p.add_argument("--exercises", default=str(ROOT / "exercises"), help=argparse.SUPPRESS)
+    p.add_argument(
+        "--check", action="store_true", help="only report; exit 1 if anything is stale"
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace exercises that were run or edited (a backup is kept)",
+    )
+    p.add_argument(
+        "--execute",
+        action="store_true",
+        help="execute the named solution notebooks in place first",
+    )
+    p.add_argument(
+        "--solutions", default=str(ROOT / "solutions"), help=argparse.SUPPRESS
+    )
+    p.add_argument(
+        "--exercises", default=str(ROOT / "exercises"), help=argparse.SUPPRESS
+    )
     a = p.parse_args(argv)
     known = sorted(s.name for s in Path(a.solutions).glob("*.ipynb"))
-    unknown = [n for n in a.names if Path(n).name not in known
-               or (a.execute and not Path(n).is_file())]
+    unknown = [
+        n
+        for n in a.names
+        if Path(n).name not in known or (a.execute and not Path(n).is_file())
+    ]
     if unknown:
-        print(f"error: no solution notebook {', '.join(unknown)}; the solutions are "
-              f"{', '.join(known)} in {a.solutions}", file=sys.stderr)
+        print(
+            f"error: no solution notebook {', '.join(unknown)}; the solutions are "
+            f"{', '.join(known)} in {a.solutions}",
+            file=sys.stderr,
+        )
         return 2
     if a.execute:
         for n in a.names:
             execute(Path(n))
             print(f"executed {n}")
     names = [Path(n).name for n in a.names] or None
-    res = sync(Path(a.solutions), Path(a.exercises), names=names, check=a.check, force=a.force)
+    res = sync(
+        Path(a.solutions), Path(a.exercises), names=names, check=a.check, force=a.force
+    )
     count = len(names) if names else len(known)
     if a.check:
         if not res.stale:

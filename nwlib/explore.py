@@ -5,6 +5,7 @@ exercise is still a stub (or raises), :func:`attempt` prints one plain
 sentence instead of a traceback, so Run All on an untouched notebook stays
 clean and the figure appears once the function is written.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -18,8 +19,9 @@ def _kind(value: Any) -> str:
         return f"a {type(value).__name__} of {len(value)} items"
     shape = getattr(value, "shape", None)
     if shape is not None:
-        kind = {"ndarray": "numpy array", "Tensor": "tensor"}.get(type(value).__name__,
-                                                                 type(value).__name__)
+        kind = {"ndarray": "numpy array", "Tensor": "tensor"}.get(
+            type(value).__name__, type(value).__name__
+        )
         return f"a {kind} of shape {tuple(shape)}"
     return f"a {type(value).__name__}"
 
@@ -46,15 +48,21 @@ def _as_tensor(out: Any, label: str, shape: tuple[int, ...] | None) -> Any:
     import torch
 
     try:
-        t = torch.as_tensor(out.detach() if isinstance(out, torch.Tensor) else out,
-                            dtype=torch.get_default_dtype())
+        t = torch.as_tensor(
+            out.detach() if isinstance(out, torch.Tensor) else out,
+            dtype=torch.get_default_dtype(),
+        )
     except Exception:
-        print(f"Explore: {label} returned {_kind(out)}, not numbers this cell can draw. "
-              f"Fix it above (its check says what it should return), then run this cell again.")
+        print(
+            f"Explore: {label} returned {_kind(out)}, not numbers this cell can draw. "
+            f"Fix it above (its check says what it should return), then run this cell again."
+        )
         return None
     if shape is not None and tuple(t.shape) != tuple(shape):
-        print(f"Explore: {label} returned shape {tuple(t.shape)}, this cell needs "
-              f"{tuple(shape)}. Fix it above (its check says more), then run this cell again.")
+        print(
+            f"Explore: {label} returned shape {tuple(t.shape)}, this cell needs "
+            f"{tuple(shape)}. Fix it above (its check says more), then run this cell again."
+        )
         return None
     return t
 
@@ -82,13 +90,20 @@ def as_number(value: Any, name: str, default: float | None = None) -> float | No
     if x is not None:
         return x
     instead = "" if default is None else f"; this cell uses {default} instead"
-    print(f"Explore: `{name}` is {_kind(value)}, not one number{instead}. Fix it above, "
-          f"then run this cell again.")
+    print(
+        f"Explore: `{name}` is {_kind(value)}, not one number{instead}. Fix it above, "
+        f"then run this cell again."
+    )
     return default
 
 
-def attempt(fn: Callable[..., Any] | None, *args: Any, name: str | None = None,
-            want: str | None = None, shape: tuple[int, ...] | None = None) -> Any:
+def attempt(
+    fn: Callable[..., Any] | None,
+    *args: Any,
+    name: str | None = None,
+    want: str | None = None,
+    shape: tuple[int, ...] | None = None,
+) -> Any:
     """Call the learner's ``fn(*args)``; ``None`` (after one plain message) if it cannot be used.
 
     Parameters
@@ -127,24 +142,32 @@ def attempt(fn: Callable[..., Any] | None, *args: Any, name: str | None = None,
     """
     label = name or getattr(fn, "__name__", "your function")
     if fn is None or fn is Ellipsis:
-        print(f"Explore: {label} is still a placeholder. Do its exercise above, then run this cell again.")
+        print(
+            f"Explore: {label} is still a placeholder. Do its exercise above, then run this cell again."
+        )
         return None
     try:
         out = fn(*args)
     except Exception as exc:  # the learner's code: report, do not stop Run All
-        print(f"Explore: {label} raised {type(exc).__name__}: {exc}. Fix it above, then run this cell again.")
+        print(
+            f"Explore: {label} raised {type(exc).__name__}: {exc}. Fix it above, then run this cell again."
+        )
         return None
     if out is None or out is Ellipsis:
-        print(f"Explore: {label} returns nothing yet. Write its body above (and `return` the result), "
-              f"then run this cell again.")
+        print(
+            f"Explore: {label} returns nothing yet. Write its body above (and `return` the result), "
+            f"then run this cell again."
+        )
         return None
     if want == "tensor":
         return _as_tensor(out, label, shape)
     if want == "number":
         x = _one_number(out)
         if x is None:
-            print(f"Explore: {label} returned {_kind(out)}, not one number. Fix it above (its "
-                  f"check says more), then run this cell again.")
+            print(
+                f"Explore: {label} returned {_kind(out)}, not one number. Fix it above (its "
+                f"check says more), then run this cell again."
+            )
         return x
     return out
 

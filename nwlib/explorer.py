@@ -11,6 +11,7 @@ predictions at the training inputs (each point included in its own prediction,
 or left out), with their residuals. Right panel: the in-sample error and the
 leave-one-out error against the width (log scale), the current width marked.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -45,14 +46,23 @@ class WidthSweep:
     float64); fits and curves are computed as in :func:`nwlib.pooling.nadaraya_watson`.
     """
 
-    def __init__(self, x: ArrayLike, y: ArrayLike, widths: ArrayLike | None = None,
-                 truth: Callable[[torch.Tensor], torch.Tensor] | None = None) -> None:
+    def __init__(
+        self,
+        x: ArrayLike,
+        y: ArrayLike,
+        widths: ArrayLike | None = None,
+        truth: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    ) -> None:
         self.x = as_float_tensor(x, "x").reshape(-1)
         self.y = as_float_tensor(y, "y").reshape(-1)
         if self.x.shape != self.y.shape or self.x.numel() < 2:
-            raise ValueError(f"x and y must be 1-D with the same length >= 2, got "
-                             f"{tuple(self.x.shape)} and {tuple(self.y.shape)}")
-        self.widths = np.geomspace(0.01, 10, 60) if widths is None else np.asarray(widths, float)
+            raise ValueError(
+                f"x and y must be 1-D with the same length >= 2, got "
+                f"{tuple(self.x.shape)} and {tuple(self.y.shape)}"
+            )
+        self.widths = (
+            np.geomspace(0.01, 10, 60) if widths is None else np.asarray(widths, float)
+        )
         lo, hi = float(self.x.min()), float(self.x.max())
         pad = 0.05 * (hi - lo)
         self.grid = torch.linspace(lo - pad, hi + pad, 300, dtype=self.x.dtype)
@@ -62,38 +72,69 @@ class WidthSweep:
     def curves(self, kernel: str) -> tuple[np.ndarray, np.ndarray]:
         """(in-sample errors, leave-one-out errors) over ``self.widths``, cached per kernel."""
         if kernel not in self._curves:
-            self._curves[kernel] = (error_curve(self.x, self.y, self.widths, kernel, exclude_self=False),
-                                    error_curve(self.x, self.y, self.widths, kernel))
+            self._curves[kernel] = (
+                error_curve(self.x, self.y, self.widths, kernel, exclude_self=False),
+                error_curve(self.x, self.y, self.widths, kernel),
+            )
         return self._curves[kernel]
 
-    def draw(self, axes: Sequence[Axes], width: float, kernel: str = "gaussian",
-             include_self: bool = False) -> None:
+    def draw(
+        self,
+        axes: Sequence[Axes],
+        width: float,
+        kernel: str = "gaussian",
+        include_self: bool = False,
+    ) -> None:
         """Draw the state at one width on two axes (fit, loss curves)."""
         ax_fit, ax_loss = axes
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             fit = nadaraya_watson(self.grid, self.x, self.y, width, kernel).numpy()
-            at_train = nadaraya_watson(self.x, self.x, self.y, width, kernel,
-                                       exclude_self=not include_self).numpy()
+            at_train = nadaraya_watson(
+                self.x, self.x, self.y, width, kernel, exclude_self=not include_self
+            ).numpy()
         x, y = self.x.numpy(), self.y.numpy()
         ax_fit.plot(x, y, "o", ms=3, color="0.6", label="training pairs")
         if self.truth is not None:
-            ax_fit.plot(self.grid.numpy(), self.truth(self.grid).numpy(), "--", color="black",
-                        lw=1, label="truth")
+            ax_fit.plot(
+                self.grid.numpy(),
+                self.truth(self.grid).numpy(),
+                "--",
+                color="black",
+                lw=1,
+                label="truth",
+            )
         ax_fit.plot(self.grid.numpy(), fit, color="tab:blue", lw=2, label="estimate")
         which = "itself included" if include_self else "left out"
         ax_fit.vlines(x, y, at_train, color="#f4a582", lw=0.8)
-        ax_fit.plot(x, at_train, "x", ms=4, color="tab:red", label=f"prediction at $x_i$, {which}")
+        ax_fit.plot(
+            x,
+            at_train,
+            "x",
+            ms=4,
+            color="tab:red",
+            label=f"prediction at $x_i$, {which}",
+        )
         ax_fit.set_xlabel("x")
         ax_fit.set_ylabel("y")
         ax_fit.set_title(f"{kernel} kernel, width h = {width:.3g}")
         ax_fit.legend(fontsize="x-small", loc="upper left")
         ins, loo = self.curves(kernel)
         styles = {True: dict(lw=2.5), False: dict(lw=1.2, ls="--")}
-        ax_loss.plot(self.widths, ins, color="tab:orange", label="in-sample (self included)",
-                     **styles[include_self])
-        ax_loss.plot(self.widths, loo, color="tab:green", label="leave-one-out",
-                     **styles[not include_self])
+        ax_loss.plot(
+            self.widths,
+            ins,
+            color="tab:orange",
+            label="in-sample (self included)",
+            **styles[include_self],
+        )
+        ax_loss.plot(
+            self.widths,
+            loo,
+            color="tab:green",
+            label="leave-one-out",
+            **styles[not include_self],
+        )
         ax_loss.axvline(width, color="black", lw=0.8)
         ax_loss.set_xscale("log")
         ax_loss.set_xlabel("width h (log scale)")
@@ -102,8 +143,12 @@ class WidthSweep:
         ax_loss.legend(fontsize="x-small", loc="upper left")
 
 
-def width_explorer(sweep: WidthSweep, *, width: float = 0.3,
-                   kernels: Sequence[str] = ("gaussian", "epanechnikov", "triangular", "boxcar")):
+def width_explorer(
+    sweep: WidthSweep,
+    *,
+    width: float = 0.3,
+    kernels: Sequence[str] = ("gaussian", "epanechnikov", "triangular", "boxcar"),
+):
     """An ``ipywidgets.interactive`` panel: width slider (log scale), kernel, include-self."""
     import ipywidgets as widgets
 
@@ -116,15 +161,30 @@ def width_explorer(sweep: WidthSweep, *, width: float = 0.3,
     lo, hi = np.log10(sweep.widths[0]), np.log10(sweep.widths[-1])
     return widgets.interactive(
         show,
-        width=widgets.FloatLogSlider(value=width, base=10, min=lo, max=hi, step=0.05,
-                                     description="width h", continuous_update=False),
-        kernel=widgets.Dropdown(options=list(kernels), value=kernels[0], description="kernel"),
+        width=widgets.FloatLogSlider(
+            value=width,
+            base=10,
+            min=lo,
+            max=hi,
+            step=0.05,
+            description="width h",
+            continuous_update=False,
+        ),
+        kernel=widgets.Dropdown(
+            options=list(kernels), value=kernels[0], description="kernel"
+        ),
         include_self=widgets.Checkbox(value=False, description="include self"),
     )
 
 
-def width_sweep_animation(sweep: WidthSweep, *, kernel: str = "gaussian", frames: int = 16,
-                          include_self: bool = False, dpi: int = 60) -> FuncAnimation:
+def width_sweep_animation(
+    sweep: WidthSweep,
+    *,
+    kernel: str = "gaussian",
+    frames: int = 16,
+    include_self: bool = False,
+    dpi: int = 60,
+) -> FuncAnimation:
     """A small animation sweeping the width over ``sweep.widths`` in ``frames`` log steps.
 
     Call ``.to_jshtml()`` on the result for a static web page; the figure is closed

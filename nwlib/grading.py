@@ -24,6 +24,7 @@ Command line::
 
 with one folder per learner: ``submissions/<learner>/<NN_topic>.ipynb``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,8 +52,10 @@ RESTORED = "was missing from the submission"
 def _quiet_config(api) -> None:
     """Grading settings on top of the course's: restore deleted check cells, quiet kernels."""
     api.config.OverwriteCells.add_missing_cells = True
-    api.config.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:",
-                                          "--IPKernelApp.log_level=CRITICAL"]
+    api.config.Execute.extra_arguments = [
+        "--HistoryManager.hist_file=:memory:",
+        "--IPKernelApp.log_level=CRITICAL",
+    ]
 
 
 def require(check: Callable[..., Any], *answers: Any) -> None:
@@ -75,7 +78,9 @@ def require(check: Callable[..., Any], *answers: Any) -> None:
     if passed is None:
         passed = text.startswith("Correct:")
     if not passed:
-        raise AssertionError(text or f"{getattr(check, '__name__', 'the check')} printed nothing")
+        raise AssertionError(
+            text or f"{getattr(check, '__name__', 'the check')} printed nothing"
+        )
 
 
 def fill_answers(exercise: Path, solution: Path, grade_ids: set[str] | None = None):
@@ -88,14 +93,19 @@ def fill_answers(exercise: Path, solution: Path, grade_ids: set[str] | None = No
     import nbformat
 
     ex, sol = nbformat.read(exercise, 4), nbformat.read(solution, 4)
-    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in sol.cells
-               if c.metadata.get("nbgrader", {}).get("solution")}
+    answers = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in sol.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
     for c in ex.cells:
         gid = c.metadata.get("nbgrader", {}).get("grade_id")
         if gid in answers and (grade_ids is None or gid in grade_ids):
-            c.source = "\n".join(line for line in answers[gid].split("\n")
-                                 if "### BEGIN SOLUTION" not in line
-                                 and "### END SOLUTION" not in line)
+            c.source = "\n".join(
+                line
+                for line in answers[gid].split("\n")
+                if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line
+            )
     return ex
 
 
@@ -106,8 +116,13 @@ def _exercise(grade_id: str) -> int:
     return int(m.group(1))
 
 
-def autograde(submissions: Path, csv_path: Path | None = None, *,
-              solutions: Path = ROOT / "solutions", log=print) -> list[dict]:
+def autograde(
+    submissions: Path,
+    csv_path: Path | None = None,
+    *,
+    solutions: Path = ROOT / "solutions",
+    log=print,
+) -> list[dict]:
     """Grade every ``submissions/<learner>/*.ipynb``; return (and write) the rows of points.
 
     Raises ``ValueError`` when ``submissions`` holds no learner folder.
@@ -115,7 +130,10 @@ def autograde(submissions: Path, csv_path: Path | None = None, *,
     with warnings.catch_warnings():
         try:
             from sqlalchemy.exc import SAWarning
-            warnings.simplefilter("ignore", SAWarning)  # nbgrader's gradebook session warnings
+
+            warnings.simplefilter(
+                "ignore", SAWarning
+            )  # nbgrader's gradebook session warnings
         except ImportError:  # pragma: no cover - sqlalchemy comes with nbgrader
             pass
         return _autograde(submissions, csv_path, solutions=solutions, log=log)
@@ -129,17 +147,25 @@ def _restored(done: Path, learner: str, log) -> None:
         for cell in nbformat.read(path, 4).cells:
             if RESTORED in cell.source.split("\n", 1)[0]:
                 gid = cell.metadata.get("nbgrader", {}).get("grade_id", "?")
-                log(f"{learner}: {path.name}: the check cell {gid} was missing; it was added "
-                    f"back from the exercise and graded")
+                log(
+                    f"{learner}: {path.name}: the check cell {gid} was missing; it was added "
+                    f"back from the exercise and graded"
+                )
 
 
-def _autograde(submissions: Path, csv_path: Path | None, *, solutions: Path, log) -> list[dict]:
+def _autograde(
+    submissions: Path, csv_path: Path | None, *, solutions: Path, log
+) -> list[dict]:
     from nbgrader.api import Gradebook
 
     from .exercises import check_nbgrader, generate_in, nbgrader_api
 
     submissions = Path(submissions)
-    learners = sorted(p for p in submissions.iterdir() if p.is_dir()) if submissions.is_dir() else []
+    learners = (
+        sorted(p for p in submissions.iterdir() if p.is_dir())
+        if submissions.is_dir()
+        else []
+    )
     if not learners:
         raise ValueError(f"submissions: {submissions} holds no folder per learner")
     sols = sorted(Path(solutions).glob("*.ipynb"))
@@ -157,14 +183,25 @@ def _autograde(submissions: Path, csv_path: Path | None, *, solutions: Path, log
                 if nb.name in known:
                     shutil.copyfile(nb, dest / nb.name)
                 else:
-                    log(f"{learner.name}: ignored {nb.name} (no such exercise notebook)")
-            for attempt in (1, 2):  # nbgrader 0.9.6 declares Execute.execute_retries but ignores it
-                check_nbgrader(api.autograde(ASSIGNMENT, learner.name, force=True, create=True),
-                    f"autograde of {learner.name}")
+                    log(
+                        f"{learner.name}: ignored {nb.name} (no such exercise notebook)"
+                    )
+            for attempt in (
+                1,
+                2,
+            ):  # nbgrader 0.9.6 declares Execute.execute_retries but ignores it
+                check_nbgrader(
+                    api.autograde(ASSIGNMENT, learner.name, force=True, create=True),
+                    f"autograde of {learner.name}",
+                )
                 done = course / "autograded" / learner.name / ASSIGNMENT
-                if not any("CellTimeoutError" in p.read_text() for p in done.glob("*.ipynb")):
+                if not any(
+                    "CellTimeoutError" in p.read_text() for p in done.glob("*.ipynb")
+                ):
                     break
-                log(f"{learner.name}: a cell timed out; grading again (attempt {attempt + 1})")
+                log(
+                    f"{learner.name}: a cell timed out; grading again (attempt {attempt + 1})"
+                )
             _restored(done, learner.name, log)
             log(f"graded {learner.name}")
         with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
@@ -177,8 +214,15 @@ def _autograde(submissions: Path, csv_path: Path | None, *, solutions: Path, log
                         tot[0] += g.score or 0.0
                         tot[1] += g.max_score
                     for ex, (pts, mx) in sorted(per.items()):
-                        rows.append({"learner": learner.name, "notebook": f"{nb.name}.ipynb",
-                                     "exercise": ex, "points": pts, "max_points": mx})
+                        rows.append(
+                            {
+                                "learner": learner.name,
+                                "notebook": f"{nb.name}.ipynb",
+                                "exercise": ex,
+                                "points": pts,
+                                "max_points": mx,
+                            }
+                        )
     if csv_path is not None:
         with open(csv_path, "w", newline="") as f:
             w = csv.DictWriter(f, fieldnames=FIELDS)
@@ -189,9 +233,17 @@ def _autograde(submissions: Path, csv_path: Path | None, *, solutions: Path, log
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m nwlib.grading", description=__doc__.split("\n")[0])
-    p.add_argument("submissions", help="folder with one subfolder of notebooks per learner")
-    p.add_argument("--csv", default="grades.csv", help="where to write the points (default grades.csv)")
+    p = argparse.ArgumentParser(
+        prog="python -m nwlib.grading", description=__doc__.split("\n")[0]
+    )
+    p.add_argument(
+        "submissions", help="folder with one subfolder of notebooks per learner"
+    )
+    p.add_argument(
+        "--csv",
+        default="grades.csv",
+        help="where to write the points (default grades.csv)",
+    )
     a = p.parse_args(argv)
     try:
         rows = autograde(Path(a.submissions), Path(a.csv))
@@ -200,7 +252,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for learner in sorted({r["learner"] for r in rows}):
         mine = [r for r in rows if r["learner"] == learner]
-        print(f"{learner}: {sum(r['points'] for r in mine):g} of {sum(r['max_points'] for r in mine):g}")
+        print(
+            f"{learner}: {sum(r['points'] for r in mine):g} of {sum(r['max_points'] for r in mine):g}"
+        )
     return 0
 
 

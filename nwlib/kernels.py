@@ -25,6 +25,7 @@ distance :math:`r^2 = u^2` (``-inf`` outside the support): pooling works with
 log-weights so that tiny widths never underflow to 0/0, and working with
 :math:`r^2` keeps gradients finite at distance 0.
 """
+
 from __future__ import annotations
 
 import math
@@ -37,8 +38,16 @@ from ._validate import as_float_tensor
 
 Tensor = torch.Tensor
 
-__all__ = ["Kernel", "KERNELS", "get_kernel", "gaussian", "boxcar", "constant",
-           "epanechnikov", "triangular"]
+__all__ = [
+    "Kernel",
+    "KERNELS",
+    "get_kernel",
+    "gaussian",
+    "boxcar",
+    "constant",
+    "epanechnikov",
+    "triangular",
+]
 
 
 def _as_u(u: Tensor) -> Tensor:
@@ -49,11 +58,16 @@ def _as_u(u: Tensor) -> Tensor:
     NaN is a ``ValueError`` naming ``u``, as in every other public function (it has
     no distance, so no kernel value); ``u = +-inf`` is accepted: an infinitely far
     point has the profile's limit there (0, or 1 for the constant kernel)."""
-    t = u if isinstance(u, Tensor) and u.is_floating_point() else as_float_tensor(
-        u, "u", allow_empty=True, finite=False)
+    t = (
+        u
+        if isinstance(u, Tensor) and u.is_floating_point()
+        else as_float_tensor(u, "u", allow_empty=True, finite=False)
+    )
     if bool(torch.isnan(t.detach()).any()):
-        raise ValueError("u contains NaN; every entry must be a number (+-inf is allowed: "
-                         "an infinitely far point)")
+        raise ValueError(
+            "u contains NaN; every entry must be a number (+-inf is allowed: "
+            "an infinitely far point)"
+        )
     return t
 
 
@@ -110,8 +124,9 @@ def triangular(u: Tensor) -> Tensor:
 def _safe_log(x: Tensor, inside: Tensor) -> Tensor:
     """log(x) where ``inside``, -inf elsewhere, with finite gradients everywhere."""
     tiny = torch.finfo(x.dtype).tiny
-    return torch.where(inside, torch.log(torch.clamp(x, min=tiny)),
-                       torch.full_like(x, -math.inf))
+    return torch.where(
+        inside, torch.log(torch.clamp(x, min=tiny)), torch.full_like(x, -math.inf)
+    )
 
 
 def _log_gaussian(r2: Tensor) -> Tensor:
@@ -166,7 +181,8 @@ class Kernel:
 
 
 KERNELS: dict[str, Kernel] = {
-    k.name: k for k in [
+    k.name: k
+    for k in [
         Kernel("gaussian", gaussian, _log_gaussian, math.inf),
         Kernel("boxcar", boxcar, _log_boxcar, 1.0),
         Kernel("constant", constant, _log_constant, math.inf),
@@ -189,7 +205,9 @@ def get_kernel(kernel: str | Kernel) -> Kernel:
     if isinstance(kernel, Kernel):
         return kernel
     if not isinstance(kernel, str):
-        raise TypeError(f"kernel must be a name (str) or a Kernel, got {type(kernel).__name__}")
+        raise TypeError(
+            f"kernel must be a name (str) or a Kernel, got {type(kernel).__name__}"
+        )
     key = kernel.strip().lower()
     if key not in KERNELS:
         valid = ", ".join(sorted(KERNELS))

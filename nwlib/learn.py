@@ -30,6 +30,7 @@ by :math:`h_i^d`, and it is not the Parzen classifier's ratio
 Training (:meth:`LearnedWidthNW.fit`) uses full batches: every query against
 every key in one (n_q, n_k) matrix, no Python loop over queries.
 """
+
 from __future__ import annotations
 
 import math
@@ -48,8 +49,15 @@ from .pooling import nadaraya_watson
 
 Tensor = torch.Tensor
 
-__all__ = ["FlatLossWarning", "LearnedWidthNW", "FitHistory", "DivergenceError", "PARAMETERIZATIONS",
-           "width_to_raw", "raw_to_width"]
+__all__ = [
+    "FlatLossWarning",
+    "LearnedWidthNW",
+    "FitHistory",
+    "DivergenceError",
+    "PARAMETERIZATIONS",
+    "width_to_raw",
+    "raw_to_width",
+]
 
 PARAMETERIZATIONS = ("log", "inverse", "inverse_squared")
 _PER = ("scalar", "coordinate", "key")
@@ -90,7 +98,9 @@ def raw_to_width(raw: ArrayLike, parameterization: str = "log") -> Tensor:
     0.5
     """
     if parameterization not in PARAMETERIZATIONS:
-        raise ValueError(f"parameterization must be one of {PARAMETERIZATIONS}, got {parameterization!r}")
+        raise ValueError(
+            f"parameterization must be one of {PARAMETERIZATIONS}, got {parameterization!r}"
+        )
     raw = _as_tensor(raw, "raw")
     if parameterization == "log":
         return raw.exp()
@@ -99,8 +109,9 @@ def raw_to_width(raw: ArrayLike, parameterization: str = "log") -> Tensor:
     return raw.rsqrt()
 
 
-def width_to_raw(width: ArrayLike, parameterization: str = "log", *,
-                 dtype: torch.dtype | None = None) -> Tensor:
+def width_to_raw(
+    width: ArrayLike, parameterization: str = "log", *, dtype: torch.dtype | None = None
+) -> Tensor:
     r"""Inverse of :func:`raw_to_width` for :math:`h > 0` (``"inverse"`` gives :math:`w > 0`).
 
     ``width`` may be a tensor (graph kept), a numpy array, a list or a Python number
@@ -124,20 +135,26 @@ def width_to_raw(width: ArrayLike, parameterization: str = "log", *,
     4.0
     """
     if parameterization not in PARAMETERIZATIONS:
-        raise ValueError(f"parameterization must be one of {PARAMETERIZATIONS}, got {parameterization!r}")
+        raise ValueError(
+            f"parameterization must be one of {PARAMETERIZATIONS}, got {parameterization!r}"
+        )
     h = _as_tensor(width, "width")
     hd = h.detach()
     if not bool(torch.isfinite(hd).all()) or bool((hd <= 0).any()):
         bad = hd[~torch.isfinite(hd) | (hd <= 0)].reshape(-1)[0]
-        raise ValueError(f"width must be finite and > 0 everywhere, got a value of {float(bad):g}")
+        raise ValueError(
+            f"width must be finite and > 0 everywhere, got a value of {float(bad):g}"
+        )
     if dtype is not None and h.dtype != dtype:
         low = h.to(dtype)
         bad = ~torch.isfinite(low.detach()) | (low.detach() <= 0)
         if bool(bad.any()):
             w = float(hd[bad].reshape(-1)[0])
-            raise ValueError(f"width = {w:g} is not representable in {dtype}: it rounds to "
-                             f"{float(low.detach()[bad].reshape(-1)[0]):g}; rescale the data "
-                             f"(NW is scale equivariant) or compute in float64")
+            raise ValueError(
+                f"width = {w:g} is not representable in {dtype}: it rounds to "
+                f"{float(low.detach()[bad].reshape(-1)[0]):g}; rescale the data "
+                f"(NW is scale equivariant) or compute in float64"
+            )
         h = low
     if parameterization == "log":
         raw = h.log()
@@ -149,10 +166,12 @@ def width_to_raw(width: ArrayLike, parameterization: str = "log", *,
     bad = ~torch.isfinite(raw.detach()) | ~torch.isfinite(back) | (back <= 0)
     if bool(bad.any()):
         w = float(h.detach()[bad].reshape(-1)[0])
-        raise ValueError(f"width = {w:g} cannot be held by the {parameterization!r} "
-                         f"parameterization in {h.dtype}: its parameter is "
-                         f"{float(raw.detach()[bad].reshape(-1)[0]):g}. Use parameterization='log' "
-                         f"or rescale the data (NW is scale equivariant)")
+        raise ValueError(
+            f"width = {w:g} cannot be held by the {parameterization!r} "
+            f"parameterization in {h.dtype}: its parameter is "
+            f"{float(raw.detach()[bad].reshape(-1)[0]):g}. Use parameterization='log' "
+            f"or rescale the data (NW is scale equivariant)"
+        )
     return raw
 
 
@@ -197,22 +216,30 @@ def _describe(h: Tensor) -> str:
     return f"min {float(h.min()):.4g}, max {float(h.max()):.4g} over {h.numel()} widths"
 
 
-def _make_optimizer(optimizer: Any, params: list[Tensor], lr: float,
-                    kwargs: dict | None) -> torch.optim.Optimizer:
+def _make_optimizer(
+    optimizer: Any, params: list[Tensor], lr: float, kwargs: dict | None
+) -> torch.optim.Optimizer:
     kwargs = dict(kwargs or {})
     if isinstance(optimizer, str):
-        names = {n.lower(): n for n in dir(torch.optim)
-                 if isinstance(getattr(torch.optim, n), type)
-                 and issubclass(getattr(torch.optim, n), torch.optim.Optimizer)
-                 and n != "Optimizer"}
+        names = {
+            n.lower(): n
+            for n in dir(torch.optim)
+            if isinstance(getattr(torch.optim, n), type)
+            and issubclass(getattr(torch.optim, n), torch.optim.Optimizer)
+            and n != "Optimizer"
+        }
         key = optimizer.strip().lower()
         if key not in names:
-            raise ValueError(f"optimizer {optimizer!r} is unknown; use a torch.optim class or "
-                             f"one of: {', '.join(sorted(names))}")
+            raise ValueError(
+                f"optimizer {optimizer!r} is unknown; use a torch.optim class or "
+                f"one of: {', '.join(sorted(names))}"
+            )
         optimizer = getattr(torch.optim, names[key])
     if not callable(optimizer):
-        raise TypeError(f"optimizer must be a name, a torch.optim class or a callable, "
-                        f"got {type(optimizer).__name__}")
+        raise TypeError(
+            f"optimizer must be a name, a torch.optim class or a callable, "
+            f"got {type(optimizer).__name__}"
+        )
     return optimizer(params, lr=lr, **kwargs)
 
 
@@ -264,22 +291,36 @@ class LearnedWidthNW(nn.Module):
         width whose length is not the number of keys).
     """
 
-    def __init__(self, keys: ArrayLike, values: ArrayLike, width: ArrayLike = 1.0, *,
-                 kernel: str | Kernel = "gaussian", per: str = "scalar",
-                 parameterization: str = "log", dtype: torch.dtype | None = None) -> None:
+    def __init__(
+        self,
+        keys: ArrayLike,
+        values: ArrayLike,
+        width: ArrayLike = 1.0,
+        *,
+        kernel: str | Kernel = "gaussian",
+        per: str = "scalar",
+        parameterization: str = "log",
+        dtype: torch.dtype | None = None,
+    ) -> None:
         super().__init__()
         k = as_points(keys, "keys")
         v = as_float_tensor(values, "values")
         if v.ndim not in (1, 2):
-            raise ValueError(f"values must have shape (n_keys,) or (n_keys, m), got {tuple(v.shape)}")
+            raise ValueError(
+                f"values must have shape (n_keys,) or (n_keys, m), got {tuple(v.shape)}"
+            )
         if v.shape[0] != k.shape[0]:
-            raise ValueError(f"values must have one row per key: got {v.shape[0]} values "
-                             f"for {k.shape[0]} keys")
+            raise ValueError(
+                f"values must have one row per key: got {v.shape[0]} values "
+                f"for {k.shape[0]} keys"
+            )
         if per not in _PER:
             raise ValueError(f"per must be one of {_PER}, got {per!r}")
         if parameterization not in PARAMETERIZATIONS:
-            raise ValueError(f"parameterization must be one of {PARAMETERIZATIONS}, "
-                             f"got {parameterization!r}")
+            raise ValueError(
+                f"parameterization must be one of {PARAMETERIZATIONS}, "
+                f"got {parameterization!r}"
+            )
         dt = compute_dtype(dtype) if dtype is not None else compute_dtype(k, v)
         self.kernel = get_kernel(kernel)
         self.per = per
@@ -288,14 +329,23 @@ class LearnedWidthNW(nn.Module):
         k_off = _offset(k) if precision(dt) > precision(k.dtype) else None
         v_off = _offset(v) if precision(dt) > precision(v.dtype) else None
         d = k.shape[1]
-        self.register_buffer("key_offset", torch.zeros(d, dtype=torch.float64, device=k.device)
-                             if k_off is None else k_off.to(torch.float64))
+        self.register_buffer(
+            "key_offset",
+            torch.zeros(d, dtype=torch.float64, device=k.device)
+            if k_off is None
+            else k_off.to(torch.float64),
+        )
         m_shape = v.shape[1:]
-        self.register_buffer("value_offset", torch.zeros(m_shape, dtype=torch.float64,
-                                                         device=v.device)
-                             if v_off is None else v_off.to(torch.float64))
+        self.register_buffer(
+            "value_offset",
+            torch.zeros(m_shape, dtype=torch.float64, device=v.device)
+            if v_off is None
+            else v_off.to(torch.float64),
+        )
         self.register_buffer("keys", (k if k_off is None else k - k_off).to(dt).clone())
-        self.register_buffer("values", (v if v_off is None else v - v_off).to(dt).clone())
+        self.register_buffer(
+            "values", (v if v_off is None else v - v_off).to(dt).clone()
+        )
         h0 = self._initial_width(width, dt)
         self.raw = nn.Parameter(width_to_raw(h0, parameterization, dtype=dt))
 
@@ -309,14 +359,20 @@ class LearnedWidthNW(nn.Module):
             h = h.reshape(()).expand(shape).clone()
         elif self.per == "key":
             if h.numel() != n_k or (h.ndim == 2 and h.shape[1] != 1) or h.ndim > 2:
-                raise ValueError(f"a per-key width needs one entry per key: got width of shape "
-                                 f"{tuple(h.shape)} for {n_k} keys (expected ({n_k},) or ({n_k}, 1))")
+                raise ValueError(
+                    f"a per-key width needs one entry per key: got width of shape "
+                    f"{tuple(h.shape)} for {n_k} keys (expected ({n_k},) or ({n_k}, 1))"
+                )
             h = h.reshape(n_k, 1).clone()
         elif tuple(h.shape) != shape:
-            raise ValueError(f"width for per={self.per!r} must be a number or have shape {shape}, "
-                             f"got shape {tuple(h.shape)}")
+            raise ValueError(
+                f"width for per={self.per!r} must be a number or have shape {shape}, "
+                f"got shape {tuple(h.shape)}"
+            )
         if (h <= 0).any():
-            raise ValueError(f"width must be > 0 everywhere, got a value of {float(h.min()):g}")
+            raise ValueError(
+                f"width must be > 0 everywhere, got a value of {float(h.min()):g}"
+            )
         return h  # cast to the compute dtype, with checks, by width_to_raw
 
     def width_tensor(self) -> Tensor:
@@ -328,7 +384,9 @@ class LearnedWidthNW(nn.Module):
         """The current width, detached: a 0-d tensor, (d,) or (n_k, 1)."""
         return self.width_tensor().detach()
 
-    def forward(self, queries: ArrayLike | None = None, *, exclude_self: bool = False) -> Tensor:
+    def forward(
+        self, queries: ArrayLike | None = None, *, exclude_self: bool = False
+    ) -> Tensor:
         r"""Predictions :math:`f(q_j)`, shape (n_q,) or (n_q, m).
 
         ``queries=None`` predicts at the keys themselves; ``exclude_self=True`` then
@@ -347,51 +405,84 @@ class LearnedWidthNW(nn.Module):
         else:
             q = as_points(queries, "queries", device=self.keys.device)
             if q.shape[1] != self.keys.shape[1]:
-                raise ValueError(f"queries must have d={self.keys.shape[1]} coordinates like "
-                                 f"the keys, got d={q.shape[1]}")
-            if bool(self.key_offset.any()):  # translated in their own precision, then cast
+                raise ValueError(
+                    f"queries must have d={self.keys.shape[1]} coordinates like "
+                    f"the keys, got d={q.shape[1]}"
+                )
+            if bool(
+                self.key_offset.any()
+            ):  # translated in their own precision, then cast
                 q = q.to(torch.promote_types(q.dtype, torch.float64)) - self.key_offset
             q = q.to(self.keys.dtype)
         h = self.width_tensor()
         if not bool(torch.isfinite(h).all()) or bool((h <= 0).any()):
-            raise ValueError(f"the width is not a finite positive number (width = {_describe(h)}, "
-                             f"{self.parameterization} parameter = {_describe(self.raw)})")
-        return nadaraya_watson(q, self.keys, self.values, h, self.kernel, exclude_self=exclude_self)
+            raise ValueError(
+                f"the width is not a finite positive number (width = {_describe(h)}, "
+                f"{self.parameterization} parameter = {_describe(self.raw)})"
+            )
+        return nadaraya_watson(
+            q, self.keys, self.values, h, self.kernel, exclude_self=exclude_self
+        )
 
     @torch.no_grad()
     def predict(self, queries: ArrayLike) -> Tensor:
         """Predictions at new queries, without a graph."""
         return self.forward(queries)
 
-    def loss(self, queries: ArrayLike | None = None, targets: ArrayLike | None = None, *,
-             exclude_self: bool = True) -> Tensor:
+    def loss(
+        self,
+        queries: ArrayLike | None = None,
+        targets: ArrayLike | None = None,
+        *,
+        exclude_self: bool = True,
+    ) -> Tensor:
         r"""Mean squared error :math:`\frac1n\sum_j (t_j - f(q_j))^2` (differentiable).
 
         Without ``queries``/``targets`` it is the error on the training pairs, with each
         pair left out of its own prediction when ``exclude_self`` is true.
         """
         if (queries is None) != (targets is None):
-            raise ValueError("give both queries and targets, or neither (then the keys and values are used)")
+            raise ValueError(
+                "give both queries and targets, or neither (then the keys and values are used)"
+            )
         if queries is None:
             pred, t = self._centred_forward(None, exclude_self), self.values
         else:
             if exclude_self:
-                raise ValueError("exclude_self only applies when the queries are the keys "
-                                 "(call loss() without queries and targets)")
+                raise ValueError(
+                    "exclude_self only applies when the queries are the keys "
+                    "(call loss() without queries and targets)"
+                )
             pred = self._centred_forward(queries, False)
             t = as_float_tensor(targets, "targets", device=pred.device)
-            if bool(self.value_offset.any()):  # residuals formed in the targets' precision
-                t = t.to(torch.promote_types(t.dtype, torch.float64)) - self.value_offset
+            if bool(
+                self.value_offset.any()
+            ):  # residuals formed in the targets' precision
+                t = (
+                    t.to(torch.promote_types(t.dtype, torch.float64))
+                    - self.value_offset
+                )
             t = t.to(pred.dtype)
             if t.shape != pred.shape:
-                raise ValueError(f"targets must have shape {tuple(pred.shape)}, got {tuple(t.shape)}")
+                raise ValueError(
+                    f"targets must have shape {tuple(pred.shape)}, got {tuple(t.shape)}"
+                )
         return ((pred - t) ** 2).mean()
 
-    def fit(self, steps: int = 200, *, lr: float = 0.05, optimizer: Any = "adam",
-            exclude_self: bool = True, queries: ArrayLike | None = None,
-            targets: ArrayLike | None = None, penalty: Callable[[Tensor], Tensor] | None = None,
-            seed: int = 0, progress: bool = True, optimizer_kwargs: dict | None = None,
-            ) -> FitHistory:
+    def fit(
+        self,
+        steps: int = 200,
+        *,
+        lr: float = 0.05,
+        optimizer: Any = "adam",
+        exclude_self: bool = True,
+        queries: ArrayLike | None = None,
+        targets: ArrayLike | None = None,
+        penalty: Callable[[Tensor], Tensor] | None = None,
+        seed: int = 0,
+        progress: bool = True,
+        optimizer_kwargs: dict | None = None,
+    ) -> FitHistory:
         r"""Train the width for ``steps`` full-batch steps; return the :class:`FitHistory`.
 
         Parameters
@@ -433,13 +524,17 @@ class LearnedWidthNW(nn.Module):
         if queries is not None:
             exclude_self = False
         elif self.keys.shape[0] < 2 and exclude_self:
-            raise ValueError("exclude_self needs at least 2 training pairs: with 1 pair no "
-                             "other key is left to predict it")
+            raise ValueError(
+                "exclude_self needs at least 2 training pairs: with 1 pair no "
+                "other key is left to predict it"
+            )
         losses, widths, raws = [], [], []
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             opt = _make_optimizer(optimizer, [self.raw], lr, optimizer_kwargs)
-            bar = trange(steps, disable=not progress, desc="fitting the width", leave=True)
+            bar = trange(
+                steps, disable=not progress, desc="fitting the width", leave=True
+            )
             every = max(1, steps // 50)
             step = 0
 
@@ -450,7 +545,8 @@ class LearnedWidthNW(nn.Module):
                     raise DivergenceError(
                         f"the width became invalid at step {step}: width = {_describe(h)} "
                         f"({self.parameterization} parameter = {_describe(self.raw)}). "
-                        f"Try a smaller lr or the 'log' parameterization.")
+                        f"Try a smaller lr or the 'log' parameterization."
+                    )
                 obj = self.loss(queries, targets, exclude_self=exclude_self)
                 if penalty is not None:
                     obj = obj + penalty(h)
@@ -459,12 +555,14 @@ class LearnedWidthNW(nn.Module):
                         f"the loss became {float(obj.detach())} at step {step} (width = {_describe(h)}). "
                         f"Try a smaller lr, another initial width, or a kernel with unbounded "
                         f"support such as 'gaussian' (a compact kernel gives 0/0 when a query "
-                        f"has no key within one width).")
+                        f"has no key within one width)."
+                    )
                 if not obj.requires_grad:
                     raise ValueError(
                         f"the loss does not depend smoothly on the width with the "
                         f"{self.kernel.name!r} kernel (its gradient is 0 wherever it exists): "
-                        f"choose this width with nwlib.selection.select_width_grid instead")
+                        f"choose this width with nwlib.selection.select_width_grid instead"
+                    )
                 obj.backward()
                 return obj
 
@@ -483,13 +581,21 @@ class LearnedWidthNW(nn.Module):
                 raws.append(before.cpu().numpy())
                 widths.append(raw_to_width(before, self.parameterization).cpu().numpy())
                 if step % every == 0 or step == steps - 1:
-                    bar.set_postfix(loss=f"{losses[-1]:.4g}", width=_describe(self.width), refresh=False)
+                    bar.set_postfix(
+                        loss=f"{losses[-1]:.4g}",
+                        width=_describe(self.width),
+                        refresh=False,
+                    )
             bar.close()
         self._warn_if_stalled(raws, losses)
         shape = (0,) + tuple(self.raw.shape)
-        return FitHistory(np.asarray(losses, dtype=np.float64),
-                          np.asarray(widths).reshape(-1, *self.raw.shape) if widths else np.empty(shape),
-                          np.asarray(raws).reshape(-1, *self.raw.shape) if raws else np.empty(shape))
+        return FitHistory(
+            np.asarray(losses, dtype=np.float64),
+            np.asarray(widths).reshape(-1, *self.raw.shape)
+            if widths
+            else np.empty(shape),
+            np.asarray(raws).reshape(-1, *self.raw.shape) if raws else np.empty(shape),
+        )
 
     def _warn_if_stalled(self, raws: list, losses: list[float]) -> None:
         """Warn when training could not move the loss because it is flat where it started.
@@ -503,14 +609,21 @@ class LearnedWidthNW(nn.Module):
         change = abs(losses[-1] - losses[0]) / max(abs(losses[0]), 1e-300)
         grad = float(self.raw.grad.abs().max())
         if change < 1e-6 and grad < 1e-8:
-            h0 = _describe(raw_to_width(self.raw.new_tensor(raws[0]), self.parameterization))
+            h0 = _describe(
+                raw_to_width(self.raw.new_tensor(raws[0]), self.parameterization)
+            )
             warnings.warn(
                 f"the loss did not change (relative change {change:.1e}, gradient {grad:.1e}): it "
                 f"is flat at the starting width {h0}, far too small or too large for gradient "
                 f"descent. Start from a rule-of-thumb width such as "
-                f"nwlib.selection.silverman_width(x).", FlatLossWarning, stacklevel=3)
+                f"nwlib.selection.silverman_width(x).",
+                FlatLossWarning,
+                stacklevel=3,
+            )
 
     def extra_repr(self) -> str:
-        return (f"n_keys={self.keys.shape[0]}, d={self.keys.shape[1]}, kernel={self.kernel.name!r}, "
-                f"per={self.per!r}, parameterization={self.parameterization!r}, "
-                f"width={_describe(self.width)}")
+        return (
+            f"n_keys={self.keys.shape[0]}, d={self.keys.shape[1]}, kernel={self.kernel.name!r}, "
+            f"per={self.per!r}, parameterization={self.parameterization!r}, "
+            f"width={_describe(self.width)}"
+        )

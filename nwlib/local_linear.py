@@ -30,6 +30,7 @@ exact for any weighted least-squares fit at a point (the deleted residual).
 Dtype: the inputs' floating dtype (float64 wins; integers and booleans as float64,
 float16/bfloat16 in float32).
 """
+
 from __future__ import annotations
 
 import math
@@ -42,11 +43,17 @@ from scipy.optimize import minimize_scalar
 
 from nwlib import attention_weights, get_kernel
 
-__all__ = ["local_linear", "local_constant", "loo_predictions", "loo_error",
-           "select_width", "WidthChoice"]
+__all__ = [
+    "local_linear",
+    "local_constant",
+    "loo_predictions",
+    "loo_error",
+    "select_width",
+    "WidthChoice",
+]
 
 Tensor = torch.Tensor
-_BLOCK = 2 ** 20  # block_size x n_keys x (d + 1) numbers per block of queries
+_BLOCK = 2**20  # block_size x n_keys x (d + 1) numbers per block of queries
 
 
 def _tensor(x, name: str) -> Tensor:
@@ -56,8 +63,9 @@ def _tensor(x, name: str) -> Tensor:
     except (TypeError, ValueError, RuntimeError):
         t = None
     if t is None or isinstance(x, (str, bytes)) or t.is_complex():
-        raise TypeError(f"{name} must be an array of real numbers, "
-                        f"got {type(x).__name__}")
+        raise TypeError(
+            f"{name} must be an array of real numbers, got {type(x).__name__}"
+        )
     if not t.is_floating_point():
         t = t.to(torch.float64)
     elif t.dtype in (torch.float16, torch.bfloat16):
@@ -73,24 +81,31 @@ def _inputs(queries, keys, values, width):
     q = q.reshape(-1, 1) if q.ndim == 1 else q
     k = k.reshape(-1, 1) if k.ndim == 1 else k
     if q.ndim != 2 or k.ndim != 2 or q.shape[1] != k.shape[1]:
-        raise ValueError(f"queries and keys must be (n,) or (n, d) with the same d, "
-                         f"got {tuple(q.shape)} and {tuple(k.shape)}")
+        raise ValueError(
+            f"queries and keys must be (n,) or (n, d) with the same d, "
+            f"got {tuple(q.shape)} and {tuple(k.shape)}"
+        )
     if v.ndim not in (1, 2) or v.shape[0] != k.shape[0]:
-        raise ValueError(f"values must be (n_keys,) or (n_keys, m) with n_keys = "
-                         f"{k.shape[0]}, got {tuple(v.shape)}")
+        raise ValueError(
+            f"values must be (n_keys,) or (n_keys, m) with n_keys = "
+            f"{k.shape[0]}, got {tuple(v.shape)}"
+        )
     dt = torch.promote_types(torch.promote_types(q.dtype, k.dtype), v.dtype)
     h = _tensor(width, "width").to(dt).reshape(-1)
     if h.numel() not in (1, k.shape[1]) or not bool((h > 0).all()):
-        raise ValueError(f"width must be > 0: a scalar or one per coordinate "
-                         f"({k.shape[1]},), got shape {tuple(h.shape)}")
+        raise ValueError(
+            f"width must be > 0: a scalar or one per coordinate "
+            f"({k.shape[1]},), got shape {tuple(h.shape)}"
+        )
     return q.to(dt), k.to(dt), v.to(dt), h
 
 
 def _fit(q, k, v, h, kernel, degree, on_empty, diagonal=False, keep_weights=False):
     """Predictions (n_q, m), mask of bad queries, smoother diagonal or weights."""
     if degree not in (0, 1):
-        raise ValueError(f"degree must be 0 (local constant) or 1 (local linear), "
-                         f"got {degree!r}")
+        raise ValueError(
+            f"degree must be 0 (local constant) or 1 (local linear), got {degree!r}"
+        )
     if on_empty not in ("nan", "raise"):
         raise ValueError(f"on_empty must be 'nan' or 'raise', got {on_empty!r}")
     kern = get_kernel(kernel)
@@ -100,7 +115,7 @@ def _fit(q, k, v, h, kernel, degree, on_empty, diagonal=False, keep_weights=Fals
     step = max(1, min(n_q, _BLOCK // (n_k * (d + 1))))
     preds, bads, extra = [], [], []
     for s in range(0, n_q, step):  # blocks of queries, each block vectorized
-        qb = q[s:s + step]
+        qb = q[s : s + step]
         with warnings.catch_warnings():  # empty windows: reported once, below
             warnings.simplefilter("ignore", RuntimeWarning)
             w = attention_weights(qb, k, h, kern, on_empty="nan")
@@ -134,9 +149,11 @@ def _fit(q, k, v, h, kernel, degree, on_empty, diagonal=False, keep_weights=Fals
             extra.append(w.masked_fill(bad[:, None], math.nan))
     bad = torch.cat(bads)
     if bool(bad.any()):
-        need = (f"fewer than {d + 1} keys in general position" if degree else "no key")
-        msg = (f"{int(bad.sum())} of {n_q} queries have {need} inside the window "
-               f"(a singular local fit)")
+        need = f"fewer than {d + 1} keys in general position" if degree else "no key"
+        msg = (
+            f"{int(bad.sum())} of {n_q} queries have {need} inside the window "
+            f"(a singular local fit)"
+        )
         if on_empty == "raise":
             raise ValueError(msg)
         warnings.warn(msg + ": their predictions are NaN", RuntimeWarning, stacklevel=3)
@@ -144,8 +161,17 @@ def _fit(q, k, v, h, kernel, degree, on_empty, diagonal=False, keep_weights=Fals
     return (out if v.ndim == 2 else out[:, 0]), bad, extra
 
 
-def local_linear(queries, keys, values, width, kernel="gaussian", *, degree=1,
-                 return_weights=False, on_empty="nan"):
+def local_linear(
+    queries,
+    keys,
+    values,
+    width,
+    kernel="gaussian",
+    *,
+    degree=1,
+    return_weights=False,
+    on_empty="nan",
+):
     r"""Local-linear (``degree=1``) or local-constant (``degree=0``: NW) pooling.
 
     Parameters
@@ -199,8 +225,9 @@ def local_constant(queries, keys, values, width, kernel="gaussian", **kwargs):
     return local_linear(queries, keys, values, width, kernel, degree=0, **kwargs)
 
 
-def loo_predictions(keys, values, width, kernel="gaussian", *, degree=1,
-                    on_empty="nan"):
+def loo_predictions(
+    keys, values, width, kernel="gaussian", *, degree=1, on_empty="nan"
+):
     r"""Leave-one-out predictions :math:`\hat f_{-i}(k_i)`, (n,) or (n, m), one fit.
 
     :math:`\hat f_{-i}(k_i) = (\hat f(k_i) - S_{ii} v_i) / (1 - S_{ii})` with
@@ -224,8 +251,10 @@ def loo_predictions(keys, values, width, kernel="gaussian", *, degree=1,
     out = (fit - sv) / torch.where(single, torch.ones_like(s), 1 - s)
     lone = (single.reshape(len(k), -1).any(1)) & ~bad
     if bool(lone.any()):
-        msg = (f"{int(lone.sum())} of {len(k)} points leave too few keys in their "
-               f"window when left out (S_ii = 1)")
+        msg = (
+            f"{int(lone.sum())} of {len(k)} points leave too few keys in their "
+            f"window when left out (S_ii = 1)"
+        )
         if on_empty == "raise":
             raise ValueError(msg)
         warnings.warn(msg + ": their predictions are NaN", RuntimeWarning, stacklevel=2)
@@ -257,8 +286,9 @@ class WidthChoice(NamedTuple):
     evaluations: int
 
 
-def select_width(keys, values, widths=None, *, bounds=None, kernel="gaussian", degree=1,
-                 xatol=0.01):
+def select_width(
+    keys, values, widths=None, *, bounds=None, kernel="gaussian", degree=1, xatol=0.01
+):
     r"""The width with the smallest leave-one-out score :func:`loo_error`.
 
     ``widths`` (a grid): the best of them. ``bounds=(lo, hi)``: a bounded Brent search
@@ -311,8 +341,12 @@ def select_width(keys, values, widths=None, *, bounds=None, kernel="gaussian", d
         lo, hi = (float(b) for b in bounds)
         if not (0 < lo < hi < math.inf):
             raise ValueError(f"bounds must be 0 < lo < hi, got {bounds!r}")
-        minimize_scalar(lambda t: score(math.exp(t)), method="bounded",
-                        bounds=(math.log(lo), math.log(hi)), options={"xatol": xatol})
+        minimize_scalar(
+            lambda t: score(math.exp(t)),
+            method="bounded",
+            bounds=(math.log(lo), math.log(hi)),
+            options={"xatol": xatol},
+        )
     best = min(cache, key=cache.get)
     if not math.isfinite(cache[best]):
         raise ValueError("no width gave a finite leave-one-out score")

@@ -26,6 +26,7 @@ queries, so its memory is O(block x n_k x d), never O(n_q x n_k x d). The
 ``minkowski_*`` scores, weights, estimate and leave-one-out error are deprecated
 aliases of the pooling and selection functions with ``p``.
 """
+
 from __future__ import annotations
 
 import math
@@ -43,18 +44,30 @@ from .selection import loo_error, silverman_width
 
 Tensor = torch.Tensor
 
-__all__ = ["minkowski_distances", "minkowski_log_scores", "minkowski_attention_weights",
-           "minkowski_nadaraya_watson", "minkowski_loo_error", "standardize",
-           "CoordinateWidths", "fit_coordinate_widths"]
+__all__ = [
+    "minkowski_distances",
+    "minkowski_log_scores",
+    "minkowski_attention_weights",
+    "minkowski_nadaraya_watson",
+    "minkowski_loo_error",
+    "standardize",
+    "CoordinateWidths",
+    "fit_coordinate_widths",
+]
 
 
 def _deprecated(old: str, new: str) -> None:
-    warnings.warn(f"nwlib.multidim.{old} is deprecated and will be removed in the next "
-                  f"release: use {new}", DeprecationWarning, stacklevel=3)
+    warnings.warn(
+        f"nwlib.multidim.{old} is deprecated and will be removed in the next "
+        f"release: use {new}",
+        DeprecationWarning,
+        stacklevel=3,
+    )
 
 
-def minkowski_distances(queries: ArrayLike, keys: ArrayLike, width: ArrayLike = 1.0,
-                        p: float = 2.0) -> Tensor:
+def minkowski_distances(
+    queries: ArrayLike, keys: ArrayLike, width: ArrayLike = 1.0, p: float = 2.0
+) -> Tensor:
     r"""Scaled Minkowski distances :math:`r_p(q_j, k_i)`, shape (n_q, n_k).
 
     Dtype: computes in the inputs' floating dtype, promoted (float64 wins);
@@ -79,9 +92,15 @@ def minkowski_distances(queries: ArrayLike, keys: ArrayLike, width: ArrayLike = 
     return scaled_sq_distances(queries, keys, width, p=p).sqrt()
 
 
-def minkowski_log_scores(queries: ArrayLike, keys: ArrayLike, width: ArrayLike, p: float = 2.0,
-                         kernel: str | Kernel = "gaussian", *,
-                         exclude_self: bool = False) -> Tensor:
+def minkowski_log_scores(
+    queries: ArrayLike,
+    keys: ArrayLike,
+    width: ArrayLike,
+    p: float = 2.0,
+    kernel: str | Kernel = "gaussian",
+    *,
+    exclude_self: bool = False,
+) -> Tensor:
     r"""Log-kernel scores :math:`\log K(r_p(q_j, k_i))`, shape (n_q, n_k); ``-inf`` outside a
     compact kernel's support and, with ``exclude_self``, on the diagonal.
 
@@ -91,9 +110,16 @@ def minkowski_log_scores(queries: ArrayLike, keys: ArrayLike, width: ArrayLike, 
     return log_scores(queries, keys, width, kernel, exclude_self=exclude_self, p=p)
 
 
-def minkowski_attention_weights(queries: ArrayLike, keys: ArrayLike, width: ArrayLike,
-                                p: float = 2.0, kernel: str | Kernel = "gaussian", *,
-                                exclude_self: bool = False, on_empty: str = "nan") -> Tensor:
+def minkowski_attention_weights(
+    queries: ArrayLike,
+    keys: ArrayLike,
+    width: ArrayLike,
+    p: float = 2.0,
+    kernel: str | Kernel = "gaussian",
+    *,
+    exclude_self: bool = False,
+    on_empty: str = "nan",
+) -> Tensor:
     """Attention weights on the Minkowski distance, (n_q, n_k), rows summing to 1.
 
     A query with no key inside a compact kernel's support gets a row of NaN and a
@@ -102,16 +128,27 @@ def minkowski_attention_weights(queries: ArrayLike, keys: ArrayLike, width: Arra
 
     Dtype: as :func:`minkowski_distances`; normalized in the log domain.
     """
-    _deprecated("minkowski_attention_weights", "nwlib.pooling.attention_weights(..., p=p)")
-    return attention_weights(queries, keys, width, kernel, exclude_self=exclude_self,
-                             on_empty=on_empty, p=p)
+    _deprecated(
+        "minkowski_attention_weights", "nwlib.pooling.attention_weights(..., p=p)"
+    )
+    return attention_weights(
+        queries, keys, width, kernel, exclude_self=exclude_self, on_empty=on_empty, p=p
+    )
 
 
-def minkowski_nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLike,
-                              width: ArrayLike, p: float = 2.0,
-                              kernel: str | Kernel = "gaussian", *, exclude_self: bool = False,
-                              on_empty: str = "nan", block_size: int | None = None,
-                              memory_budget: int | None = None) -> Tensor:
+def minkowski_nadaraya_watson(
+    queries: ArrayLike,
+    keys: ArrayLike,
+    values: ArrayLike,
+    width: ArrayLike,
+    p: float = 2.0,
+    kernel: str | Kernel = "gaussian",
+    *,
+    exclude_self: bool = False,
+    on_empty: str = "nan",
+    block_size: int | None = None,
+    memory_budget: int | None = None,
+) -> Tensor:
     r"""Nadaraya-Watson estimate on the Minkowski distance, shape (n_q,) or (n_q, m).
 
     :math:`f(q_j) = \sum_i a(q_j, k_i)\, v_i` with :math:`a \propto K(r_p)`. Queries are
@@ -127,13 +164,27 @@ def minkowski_nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: Array
     in float64).
     """
     _deprecated("minkowski_nadaraya_watson", "nwlib.pooling.nadaraya_watson(..., p=p)")
-    return nadaraya_watson(queries, keys, values, width, kernel, exclude_self=exclude_self,
-                           on_empty=on_empty, p=p, block_size=block_size,
-                           memory_budget=memory_budget)
+    return nadaraya_watson(
+        queries,
+        keys,
+        values,
+        width,
+        kernel,
+        exclude_self=exclude_self,
+        on_empty=on_empty,
+        p=p,
+        block_size=block_size,
+        memory_budget=memory_budget,
+    )
 
 
-def minkowski_loo_error(x: ArrayLike, y: ArrayLike, width: ArrayLike, p: float = 2.0,
-                        kernel: str | Kernel = "gaussian") -> Tensor:
+def minkowski_loo_error(
+    x: ArrayLike,
+    y: ArrayLike,
+    width: ArrayLike,
+    p: float = 2.0,
+    kernel: str | Kernel = "gaussian",
+) -> Tensor:
     r"""Leave-one-out error :math:`\frac1n\sum_i (y_i - f_{-i}(x_i))^2`, a differentiable 0-d tensor.
 
     Dtype: as :func:`minkowski_nadaraya_watson`.
@@ -142,7 +193,9 @@ def minkowski_loo_error(x: ArrayLike, y: ArrayLike, width: ArrayLike, p: float =
     return loo_error(x, y, width, kernel, p=p)
 
 
-def standardize(x: ArrayLike, *, like: ArrayLike | None = None) -> tuple[Tensor, Tensor, Tensor]:
+def standardize(
+    x: ArrayLike, *, like: ArrayLike | None = None
+) -> tuple[Tensor, Tensor, Tensor]:
     r"""Centre and scale each coordinate: :math:`z_c = (x_c - \bar x_c) / s_c`.
 
     ``(z, mean, sd)`` with the sample standard deviation (``ddof=1``). With ``like``
@@ -159,13 +212,17 @@ def standardize(x: ArrayLike, *, like: ArrayLike | None = None) -> tuple[Tensor,
     xt = as_points(x, "x")
     ref = xt if like is None else as_points(like, "like")
     if ref.shape[1] != xt.shape[1]:
-        raise ValueError(f"like must have the same number of coordinates as x, got {ref.shape[1]} and {xt.shape[1]}")
+        raise ValueError(
+            f"like must have the same number of coordinates as x, got {ref.shape[1]} and {xt.shape[1]}"
+        )
     if ref.shape[0] < 2:
         raise ValueError("standardize needs at least 2 points to measure the spread")
     mean, sd = ref.mean(0), ref.std(0)
     if bool((sd == 0).any()):
         cols = torch.nonzero(sd == 0).reshape(-1).tolist()
-        raise ValueError(f"coordinate(s) {cols} have zero spread: every value is the same")
+        raise ValueError(
+            f"coordinate(s) {cols} have zero spread: every value is the same"
+        )
     return (xt - mean) / sd, mean, sd
 
 
@@ -193,9 +250,17 @@ class CoordinateWidths:
     p: float = 2.0
 
 
-def fit_coordinate_widths(x: ArrayLike, y: ArrayLike, *, p: float = 2.0,
-                          width: ArrayLike | None = None, steps: int = 200, lr: float = 0.05,
-                          kernel: str | Kernel = "gaussian", seed: int = 0) -> CoordinateWidths:
+def fit_coordinate_widths(
+    x: ArrayLike,
+    y: ArrayLike,
+    *,
+    p: float = 2.0,
+    width: ArrayLike | None = None,
+    steps: int = 200,
+    lr: float = 0.05,
+    kernel: str | Kernel = "gaussian",
+    seed: int = 0,
+) -> CoordinateWidths:
     r"""Learn one width per coordinate by Adam on :math:`\log h_c`, minimizing the LOO error.
 
     Dtype: as :func:`minkowski_nadaraya_watson` (integers as float64).
@@ -236,8 +301,10 @@ def fit_coordinate_widths(x: ArrayLike, y: ArrayLike, *, p: float = 2.0,
     if h0.numel() == 1:
         h0 = h0.reshape(()).expand(d).clone()
     if tuple(h0.shape) != (d,) or bool((h0 <= 0).any()):
-        raise ValueError(f"width must be a number > 0 or {d} numbers > 0 (one per coordinate), "
-                         f"got shape {tuple(h0.shape)}")
+        raise ValueError(
+            f"width must be a number > 0 or {d} numbers > 0 (one per coordinate), "
+            f"got shape {tuple(h0.shape)}"
+        )
     log_h = torch.nn.Parameter(h0.log())
     losses, widths = [], []
     with torch.random.fork_rng(devices=[]):
@@ -247,12 +314,16 @@ def fit_coordinate_widths(x: ArrayLike, y: ArrayLike, *, p: float = 2.0,
             opt.zero_grad()
             loss = loo_error(xt, yt, log_h.exp(), kernel, p=p)
             if not loss.requires_grad:
-                raise ValueError(f"the {get_kernel(kernel).name!r} kernel gives no gradient "
-                                 f"with respect to the widths: use 'gaussian' or 'epanechnikov'")
+                raise ValueError(
+                    f"the {get_kernel(kernel).name!r} kernel gives no gradient "
+                    f"with respect to the widths: use 'gaussian' or 'epanechnikov'"
+                )
             if not bool(torch.isfinite(loss)):
-                raise FloatingPointError(f"the leave-one-out error became {float(loss)} at step {step} "
-                                         f"(widths {log_h.detach().exp().numpy().round(4)}): "
-                                         f"try a smaller lr or another starting width")
+                raise FloatingPointError(
+                    f"the leave-one-out error became {float(loss)} at step {step} "
+                    f"(widths {log_h.detach().exp().numpy().round(4)}): "
+                    f"try a smaller lr or another starting width"
+                )
             losses.append(float(loss.detach()))
             widths.append(log_h.detach().exp().numpy().copy())
             loss.backward()
@@ -261,11 +332,15 @@ def fit_coordinate_widths(x: ArrayLike, y: ArrayLike, *, p: float = 2.0,
     change = abs(losses[-1] - losses[0]) / max(abs(losses[0]), 1e-300)
     if len(losses) > 1 and change < 1e-6 and grad < 1e-8:
         from .learn import FlatLossWarning  # learn imports this module's neighbours
-        warnings.warn(f"the loss did not change (relative change {change:.1e}, gradient "
-                      f"{grad:.1e}): it is flat at the starting widths "
-                      f"{h0.numpy().round(6)}, far too small or too large for gradient descent. "
-                      f"Start from the default (Silverman's rule per coordinate).",
-                      FlatLossWarning, stacklevel=2)
+
+        warnings.warn(
+            f"the loss did not change (relative change {change:.1e}, gradient "
+            f"{grad:.1e}): it is flat at the starting widths "
+            f"{h0.numpy().round(6)}, far too small or too large for gradient descent. "
+            f"Start from the default (Silverman's rule per coordinate).",
+            FlatLossWarning,
+            stacklevel=2,
+        )
     with torch.no_grad():
         h = log_h.detach().exp()
         final = float(loo_error(xt, yt, h, kernel, p=p))

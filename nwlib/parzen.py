@@ -48,6 +48,7 @@ classifiers accept all of them; the relation only the shared ones). All
 densities are computed in the log domain (log-sum-exp), so tiny Gaussian
 widths do not turn into 0/0.
 """
+
 from __future__ import annotations
 
 import math
@@ -58,17 +59,28 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from ._engine import check_exclude_self, is_gaussian, ordinary, prepare, shifted_sq_dist
 from ._validate import ArrayLike, as_float_tensor, as_points, as_width, compute_dtype
 from .kernels import KERNELS, Kernel, get_kernel
-from ._engine import check_exclude_self, is_gaussian, ordinary, prepare, shifted_sq_dist
 from .pooling import log_scores, nadaraya_watson
 
 Tensor = torch.Tensor
 
-__all__ = ["kernel_integral", "log_parzen_density", "parzen_density", "class_labels",
-           "joint_class_densities", "class_conditional_densities", "parzen_classify",
-           "parzen_difference", "nw_binary_output", "nw_class_probabilities", "nw_classify",
-           "ParzenNWRelation", "parzen_nw_relation"]
+__all__ = [
+    "kernel_integral",
+    "log_parzen_density",
+    "parzen_density",
+    "class_labels",
+    "joint_class_densities",
+    "class_conditional_densities",
+    "parzen_classify",
+    "parzen_difference",
+    "nw_binary_output",
+    "nw_class_probabilities",
+    "nw_classify",
+    "ParzenNWRelation",
+    "parzen_nw_relation",
+]
 
 
 def _unit_ball_volume(d: int) -> float:
@@ -94,7 +106,9 @@ def _numerical_integral(kern: Kernel, d: int) -> float:
     from scipy.integrate import IntegrationWarning, quad
 
     def integrand(r: float) -> float:
-        return float(kern.profile(torch.tensor([r], dtype=torch.float64))[0]) * r ** (d - 1)
+        return float(kern.profile(torch.tensor([r], dtype=torch.float64))[0]) * r ** (
+            d - 1
+        )
 
     with warnings.catch_warnings():
         warnings.simplefilter("error", IntegrationWarning)
@@ -103,8 +117,10 @@ def _numerical_integral(kern: Kernel, d: int) -> float:
         except IntegrationWarning:
             val = math.inf
     if not math.isfinite(val) or val <= 0:
-        raise ValueError(f"the {kern.name!r} kernel does not have a finite, positive integral "
-                         f"in d={d}: it cannot be normalized into a density")
+        raise ValueError(
+            f"the {kern.name!r} kernel does not have a finite, positive integral "
+            f"in d={d}: it cannot be normalized into a density"
+        )
     return d * _unit_ball_volume(d) * val
 
 
@@ -133,10 +149,12 @@ def kernel_integral(kernel: str | Kernel, d: int) -> float:
     kern = get_kernel(kernel)
     _check_dim(d)
     if kern.name == "constant" and kern is KERNELS["constant"]:
-        raise ValueError("the 'constant' kernel is not integrable (its integral over R^d is "
-                         "infinite), so it has no Parzen density; it still works for NW pooling, "
-                         "where constant factors cancel. Use 'gaussian', 'boxcar', "
-                         "'epanechnikov' or 'triangular'.")
+        raise ValueError(
+            "the 'constant' kernel is not integrable (its integral over R^d is "
+            "infinite), so it has no Parzen density; it still works for NW pooling, "
+            "where constant factors cancel. Use 'gaussian', 'boxcar', "
+            "'epanechnikov' or 'triangular'."
+        )
     if kern is KERNELS.get(kern.name) and kern.name in _INTEGRALS:
         return _INTEGRALS[kern.name](d)
     return _numerical_integral(kern, d)
@@ -154,8 +172,14 @@ def _log_width_volume(width: Tensor, n: int, d: int) -> Tensor:
     return lh.sum(1)  # (n, d)
 
 
-def _log_kernel_matrix(x: ArrayLike, data: ArrayLike, width: ArrayLike, kernel: str | Kernel,
-                       exclude_self: bool, shift: bool = False) -> tuple[Tensor, int]:
+def _log_kernel_matrix(
+    x: ArrayLike,
+    data: ArrayLike,
+    width: ArrayLike,
+    kernel: str | Kernel,
+    exclude_self: bool,
+    shift: bool = False,
+) -> tuple[Tensor, int]:
     """log K_h(x_j - x_i), shape (n_x, n), and the number of points each sum runs over.
 
     ``shift=True`` (for decisions, which only compare within a row): a Gaussian with a
@@ -180,9 +204,14 @@ def _log_kernel_matrix(x: ArrayLike, data: ArrayLike, width: ArrayLike, kernel: 
     return s - log_c - _log_width_volume(h, n, d), n - int(exclude_self)
 
 
-def log_parzen_density(x: ArrayLike, data: ArrayLike, width: ArrayLike,
-                       kernel: str | Kernel = "gaussian", *,
-                       exclude_self: bool = False) -> Tensor:
+def log_parzen_density(
+    x: ArrayLike,
+    data: ArrayLike,
+    width: ArrayLike,
+    kernel: str | Kernel = "gaussian",
+    *,
+    exclude_self: bool = False,
+) -> Tensor:
     r"""Log of the Parzen density :math:`\log \hat p(x_j)`, shape (n_x,); ``-inf`` where it is 0.
 
     Dtype: as :func:`nwlib.pooling.log_scores` (the inputs' floating dtype; integers
@@ -206,8 +235,14 @@ def log_parzen_density(x: ArrayLike, data: ArrayLike, width: ArrayLike,
     return torch.logsumexp(logk, dim=1) - math.log(m)
 
 
-def parzen_density(x: ArrayLike, data: ArrayLike, width: ArrayLike,
-                   kernel: str | Kernel = "gaussian", *, exclude_self: bool = False) -> Tensor:
+def parzen_density(
+    x: ArrayLike,
+    data: ArrayLike,
+    width: ArrayLike,
+    kernel: str | Kernel = "gaussian",
+    *,
+    exclude_self: bool = False,
+) -> Tensor:
     r"""Parzen density :math:`\hat p(x_j) = \frac1n\sum_i K_h(x_j - x_i)`, shape (n_x,).
 
     Exactly 0 where no point lies inside a compact kernel's support. See
@@ -216,7 +251,9 @@ def parzen_density(x: ArrayLike, data: ArrayLike, width: ArrayLike,
     Dtype: as :func:`log_parzen_density`; exponentiated last, so it underflows to 0
     only where the true density is below the dtype's smallest number.
     """
-    return torch.exp(log_parzen_density(x, data, width, kernel, exclude_self=exclude_self))
+    return torch.exp(
+        log_parzen_density(x, data, width, kernel, exclude_self=exclude_self)
+    )
 
 
 def _labels(labels: ArrayLike, n: int, name: str = "labels") -> Tensor:
@@ -224,9 +261,13 @@ def _labels(labels: ArrayLike, n: int, name: str = "labels") -> Tensor:
     if y.ndim == 2 and y.shape[1] == 1:  # a column (a one-column DataFrame, say)
         y = y[:, 0]
     if y.ndim != 1:
-        raise ValueError(f"{name} must have shape (n,), one label per point, got shape {tuple(y.shape)}")
+        raise ValueError(
+            f"{name} must have shape (n,), one label per point, got shape {tuple(y.shape)}"
+        )
     if y.shape[0] != n:
-        raise ValueError(f"{name} must have one entry per data point: got {y.shape[0]} for {n} points")
+        raise ValueError(
+            f"{name} must have one entry per data point: got {y.shape[0]} for {n} points"
+        )
     return y
 
 
@@ -238,7 +279,7 @@ def _binary_labels(y: ArrayLike, n: int) -> Tensor:
     return t
 
 
-_EXACT = 2 ** 53  # float64 holds every integer of magnitude up to this, exactly
+_EXACT = 2**53  # float64 holds every integer of magnitude up to this, exactly
 
 
 def _int_array(x: ArrayLike) -> np.ndarray | None:
@@ -263,8 +304,9 @@ def _beyond_float64(arr: np.ndarray | None) -> bool:
     return int(arr.max()) > _EXACT or int(arr.min()) < -_EXACT
 
 
-def _exact_classes(labels: ArrayLike, n: int, classes: ArrayLike | None,
-                   device: torch.device) -> tuple[Tensor, Tensor] | None:
+def _exact_classes(
+    labels: ArrayLike, n: int, classes: ArrayLike | None, device: torch.device
+) -> tuple[Tensor, Tensor] | None:
     """Membership (C, n) and the classes as an exact integer tensor, for integer labels
     (or classes) beyond 2**53; None when float64 holds every label exactly.
 
@@ -276,27 +318,37 @@ def _exact_classes(labels: ArrayLike, n: int, classes: ArrayLike | None,
     if not (_beyond_float64(y) or _beyond_float64(c)):
         return None
     if y is None:
-        raise TypeError("labels must be integers when classes holds integers beyond 2**53 "
-                        "(float64 cannot tell such labels apart)")
+        raise TypeError(
+            "labels must be integers when classes holds integers beyond 2**53 "
+            "(float64 cannot tell such labels apart)"
+        )
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1:
-        raise ValueError(f"labels must have shape (n,), one label per point, got shape {y.shape}")
+        raise ValueError(
+            f"labels must have shape (n,), one label per point, got shape {y.shape}"
+        )
     if y.shape[0] != n:
-        raise ValueError(f"labels must have one entry per data point: got {y.shape[0]} for {n} points")
+        raise ValueError(
+            f"labels must have one entry per data point: got {y.shape[0]} for {n} points"
+        )
     if classes is None:
         cls = np.unique(y)
     else:
         if c is None:
-            raise TypeError("classes must be integers when labels holds integers beyond 2**53 "
-                            "(float64 cannot tell such labels apart)")
+            raise TypeError(
+                "classes must be integers when labels holds integers beyond 2**53 "
+                "(float64 cannot tell such labels apart)"
+            )
         cls = c.reshape(-1)
         if np.unique(cls).size != cls.size:
             raise ValueError("classes must not repeat a label")
     # exact comparison whatever the integer dtypes: as Python ints where they differ
     if y.dtype != cls.dtype:
         y, cls = y.astype(object), cls.astype(object)
-    member = torch.from_numpy(np.ascontiguousarray(y[None, :] == cls[:, None])).to(device)
+    member = torch.from_numpy(np.ascontiguousarray(y[None, :] == cls[:, None])).to(
+        device
+    )
     return member, _int_tensor(cls).to(device)
 
 
@@ -304,14 +356,17 @@ def _int_tensor(cls: np.ndarray) -> Tensor:
     """Integer classes as an exact torch tensor: int64, or uint64 above 2**63 - 1."""
     if cls.size and int(cls.max()) > np.iinfo(np.int64).max:
         if int(cls.min()) < 0:
-            raise ValueError("labels mix negative integers with integers above 2**63 - 1: "
-                             "no integer dtype holds both")
+            raise ValueError(
+                "labels mix negative integers with integers above 2**63 - 1: "
+                "no integer dtype holds both"
+            )
         return torch.from_numpy(np.ascontiguousarray(cls.astype(np.uint64)))
     return torch.from_numpy(np.ascontiguousarray(cls.astype(np.int64)))
 
 
-def _class_members(labels: ArrayLike, n: int, classes: ArrayLike | None,
-                   device: torch.device) -> tuple[Tensor, Tensor]:
+def _class_members(
+    labels: ArrayLike, n: int, classes: ArrayLike | None, device: torch.device
+) -> tuple[Tensor, Tensor]:
     """Membership matrix (C, n) of the labels in the classes, and the classes (C,).
 
     Labels that float64 holds exactly (floating labels; integers up to 2**53) are
@@ -355,9 +410,16 @@ def _classes(labels: Tensor, classes: ArrayLike | None) -> Tensor:
     return c
 
 
-def joint_class_densities(x: ArrayLike, data: ArrayLike, labels: ArrayLike, width: ArrayLike,
-                          kernel: str | Kernel = "gaussian", *, classes: ArrayLike | None = None,
-                          exclude_self: bool = False) -> Tensor:
+def joint_class_densities(
+    x: ArrayLike,
+    data: ArrayLike,
+    labels: ArrayLike,
+    width: ArrayLike,
+    kernel: str | Kernel = "gaussian",
+    *,
+    classes: ArrayLike | None = None,
+    exclude_self: bool = False,
+) -> Tensor:
     r"""Joint densities :math:`\hat p(x_j, c) = \frac1n \sum_{i: y_i = c} K_h(x_j - x_i)`.
 
     Dtype: as :func:`log_parzen_density`: one log-sum-exp per class, exponentiated
@@ -372,9 +434,16 @@ def joint_class_densities(x: ArrayLike, data: ArrayLike, labels: ArrayLike, widt
     return torch.exp(_log_joint(x, data, labels, width, kernel, classes, exclude_self))
 
 
-def _log_joint(x: ArrayLike, data: ArrayLike, labels: ArrayLike, width: ArrayLike,
-               kernel: str | Kernel, classes: ArrayLike | None, exclude_self: bool,
-               shift: bool = False) -> Tensor:
+def _log_joint(
+    x: ArrayLike,
+    data: ArrayLike,
+    labels: ArrayLike,
+    width: ArrayLike,
+    kernel: str | Kernel,
+    classes: ArrayLike | None,
+    exclude_self: bool,
+    shift: bool = False,
+) -> Tensor:
     r""":math:`\log \hat p(x_j, c)`, (n_x, C): one log-sum-exp per class, never exp first.
 
     ``shift=True``: up to a constant per row (enough to compare classes).
@@ -383,14 +452,22 @@ def _log_joint(x: ArrayLike, data: ArrayLike, labels: ArrayLike, width: ArrayLik
     """
     logk, m = _log_kernel_matrix(x, data, width, kernel, exclude_self, shift)
     member, _ = _class_members(labels, logk.shape[1], classes, logk.device)  # (C, n)
-    cols = [torch.logsumexp(logk.masked_fill(~member[c], -math.inf), dim=1)
-            for c in range(member.shape[0])]
+    cols = [
+        torch.logsumexp(logk.masked_fill(~member[c], -math.inf), dim=1)
+        for c in range(member.shape[0])
+    ]
     return torch.stack(cols, dim=1) - math.log(m)
 
 
-def class_conditional_densities(x: ArrayLike, data: ArrayLike, labels: ArrayLike,
-                                width: ArrayLike, kernel: str | Kernel = "gaussian", *,
-                                classes: ArrayLike | None = None) -> Tensor:
+def class_conditional_densities(
+    x: ArrayLike,
+    data: ArrayLike,
+    labels: ArrayLike,
+    width: ArrayLike,
+    kernel: str | Kernel = "gaussian",
+    *,
+    classes: ArrayLike | None = None,
+) -> Tensor:
     r"""Class-conditional densities :math:`\hat p(x_j \mid c) = \frac1{n_c}\sum_{i: y_i = c} K_h(x_j - x_i)`.
 
     Each column is a Parzen density of one class's points; shape (n_x, C).
@@ -403,23 +480,31 @@ def class_conditional_densities(x: ArrayLike, data: ArrayLike, labels: ArrayLike
     member, cls = _class_members(labels, n, classes, joint.device)
     counts = member.sum(1).to(joint.dtype)
     if (counts == 0).any():
-        raise ValueError(f"classes {cls[counts == 0].tolist()} have no points in labels")
+        raise ValueError(
+            f"classes {cls[counts == 0].tolist()} have no points in labels"
+        )
     return joint * (n / counts)
 
 
-def _empty(n_empty: int, n_x: int, kernel: str | Kernel, on_empty: str, what: str) -> None:
+def _empty(
+    n_empty: int, n_x: int, kernel: str | Kernel, on_empty: str, what: str
+) -> None:
     if on_empty not in ("nan", "raise"):
         raise ValueError(f"on_empty must be 'nan' or 'raise', got {on_empty!r}")
     if n_empty:
         kern = get_kernel(kernel)
         if kern.compact:
-            msg = (f"{n_empty} of {n_x} points have no training point inside the support of the "
-                   f"{kern.name!r} kernel: p(x) = 0 there, so {what} is undefined and "
-                   f"returned as NaN. Use a wider width or the 'gaussian' kernel.")
+            msg = (
+                f"{n_empty} of {n_x} points have no training point inside the support of the "
+                f"{kern.name!r} kernel: p(x) = 0 there, so {what} is undefined and "
+                f"returned as NaN. Use a wider width or the 'gaussian' kernel."
+            )
         else:
-            msg = (f"{n_empty} of {n_x} points got density 0 from the {kern.name!r} kernel "
-                   f"(a width or distance beyond the dtype's range), so {what} is returned "
-                   f"as NaN. Compute in float64 or rescale data and width together.")
+            msg = (
+                f"{n_empty} of {n_x} points got density 0 from the {kern.name!r} kernel "
+                f"(a width or distance beyond the dtype's range), so {what} is returned "
+                f"as NaN. Compute in float64 or rescale data and width together."
+            )
         if on_empty == "raise":
             raise ValueError(msg)
         warnings.warn(msg, RuntimeWarning, stacklevel=3)
@@ -435,14 +520,23 @@ def _argmax_labels(scores: Tensor, cls: Tensor, undefined: Tensor) -> Tensor:
                 f"{int(undefined.sum())} of {undefined.numel()} points have no decision (no "
                 f"training point inside the kernel's support), and labels beyond 2**53 are "
                 f"returned as exact integers, which have no NaN to mark them: use a wider "
-                f"width or the 'gaussian' kernel")
+                f"width or the 'gaussian' kernel"
+            )
         return pred
     return pred.masked_fill(undefined, torch.nan)
 
 
-def parzen_classify(x: ArrayLike, data: ArrayLike, labels: ArrayLike, width: ArrayLike,
-                    kernel: str | Kernel = "gaussian", *, classes: ArrayLike | None = None,
-                    exclude_self: bool = False, on_empty: str = "nan") -> Tensor:
+def parzen_classify(
+    x: ArrayLike,
+    data: ArrayLike,
+    labels: ArrayLike,
+    width: ArrayLike,
+    kernel: str | Kernel = "gaussian",
+    *,
+    classes: ArrayLike | None = None,
+    exclude_self: bool = False,
+    on_empty: str = "nan",
+) -> Tensor:
     r"""The Parzen (plug-in Bayes) classifier :math:`\arg\max_c \hat p(x, c)`, shape (n_x,).
 
     Priors are the class frequencies, built into the joint densities. Where every
@@ -460,15 +554,30 @@ def parzen_classify(x: ArrayLike, data: ArrayLike, labels: ArrayLike, width: Arr
     beyond (see :func:`class_labels`; an undefined decision is then a ValueError,
     since integers have no NaN).
     """
-    log_joint = _log_joint(x, data, labels, width, kernel, classes, exclude_self, shift=True)
-    _, cls = _class_members(labels, as_points(data, "data").shape[0], classes, log_joint.device)
+    log_joint = _log_joint(
+        x, data, labels, width, kernel, classes, exclude_self, shift=True
+    )
+    _, cls = _class_members(
+        labels, as_points(data, "data").shape[0], classes, log_joint.device
+    )
     undefined = torch.isneginf(log_joint).all(dim=1)
-    _empty(int(undefined.sum()), log_joint.shape[0], kernel, on_empty, "the Parzen decision")
+    _empty(
+        int(undefined.sum()),
+        log_joint.shape[0],
+        kernel,
+        on_empty,
+        "the Parzen decision",
+    )
     return _argmax_labels(log_joint, cls, undefined)
 
 
-def parzen_difference(x: ArrayLike, data: ArrayLike, y: ArrayLike, width: ArrayLike,
-                      kernel: str | Kernel = "gaussian") -> Tensor:
+def parzen_difference(
+    x: ArrayLike,
+    data: ArrayLike,
+    y: ArrayLike,
+    width: ArrayLike,
+    kernel: str | Kernel = "gaussian",
+) -> Tensor:
     r"""The two-class Parzen score :math:`\hat p(x, +1) - \hat p(x, -1)`, shape (n_x,).
 
     ``y`` holds labels in {-1, +1}. Its sign is the Parzen decision; it equals
@@ -484,8 +593,15 @@ def parzen_difference(x: ArrayLike, data: ArrayLike, y: ArrayLike, width: ArrayL
     return joint[:, 1] - joint[:, 0]
 
 
-def nw_binary_output(x: ArrayLike, data: ArrayLike, y: ArrayLike, width: ArrayLike,
-                     kernel: str | Kernel = "gaussian", *, on_empty: str = "nan") -> Tensor:
+def nw_binary_output(
+    x: ArrayLike,
+    data: ArrayLike,
+    y: ArrayLike,
+    width: ArrayLike,
+    kernel: str | Kernel = "gaussian",
+    *,
+    on_empty: str = "nan",
+) -> Tensor:
     r"""NW estimate of labels in {-1, +1}: :math:`\sum_i y_i K_h / \sum_j K_h`, in [-1, 1], shape (n_x,).
 
     It is :math:`\hat P(+1 \mid x) - \hat P(-1 \mid x)`; its sign is the NW
@@ -501,9 +617,17 @@ def nw_binary_output(x: ArrayLike, data: ArrayLike, y: ArrayLike, width: ArrayLi
     return nadaraya_watson(x, data, yb, width, kernel, on_empty=on_empty)
 
 
-def nw_class_probabilities(x: ArrayLike, data: ArrayLike, labels: ArrayLike, width: ArrayLike,
-                           kernel: str | Kernel = "gaussian", *, classes: ArrayLike | None = None,
-                           exclude_self: bool = False, on_empty: str = "nan") -> Tensor:
+def nw_class_probabilities(
+    x: ArrayLike,
+    data: ArrayLike,
+    labels: ArrayLike,
+    width: ArrayLike,
+    kernel: str | Kernel = "gaussian",
+    *,
+    classes: ArrayLike | None = None,
+    exclude_self: bool = False,
+    on_empty: str = "nan",
+) -> Tensor:
     r"""NW estimate of one-hot labels: :math:`\hat P(c \mid x_j)`, shape (n_x, C).
 
     Rows sum to 1; a row is NaN (with a ``RuntimeWarning``) where the weights are 0/0.
@@ -518,13 +642,22 @@ def nw_class_probabilities(x: ArrayLike, data: ArrayLike, labels: ArrayLike, wid
     pts = as_points(data, "data")
     member, _ = _class_members(labels, pts.shape[0], classes, pts.device)
     onehot = member.T.to(compute_dtype(pts))
-    return nadaraya_watson(x, data, onehot, width, kernel, exclude_self=exclude_self,
-                           on_empty=on_empty)
+    return nadaraya_watson(
+        x, data, onehot, width, kernel, exclude_self=exclude_self, on_empty=on_empty
+    )
 
 
-def nw_classify(x: ArrayLike, data: ArrayLike, labels: ArrayLike, width: ArrayLike,
-                kernel: str | Kernel = "gaussian", *, classes: ArrayLike | None = None,
-                exclude_self: bool = False, on_empty: str = "nan") -> Tensor:
+def nw_classify(
+    x: ArrayLike,
+    data: ArrayLike,
+    labels: ArrayLike,
+    width: ArrayLike,
+    kernel: str | Kernel = "gaussian",
+    *,
+    classes: ArrayLike | None = None,
+    exclude_self: bool = False,
+    on_empty: str = "nan",
+) -> Tensor:
     r"""The NW classifier :math:`\arg\max_c \hat P(c \mid x)`, shape (n_x,); NaN where 0/0.
 
     ``exclude_self=True`` (``x`` is ``data``) gives leave-one-out predictions.
@@ -533,9 +666,19 @@ def nw_classify(x: ArrayLike, data: ArrayLike, labels: ArrayLike, width: ArrayLi
     comparison, so nothing underflows); labels returned exactly, as in
     :func:`parzen_classify`.
     """
-    probs = nw_class_probabilities(x, data, labels, width, kernel, classes=classes,
-                                   exclude_self=exclude_self, on_empty=on_empty)
-    _, cls = _class_members(labels, as_points(data, "data").shape[0], classes, probs.device)
+    probs = nw_class_probabilities(
+        x,
+        data,
+        labels,
+        width,
+        kernel,
+        classes=classes,
+        exclude_self=exclude_self,
+        on_empty=on_empty,
+    )
+    _, cls = _class_members(
+        labels, as_points(data, "data").shape[0], classes, probs.device
+    )
     return _argmax_labels(probs, cls, probs.isnan().any(dim=1))
 
 
@@ -556,8 +699,13 @@ class ParzenNWRelation(NamedTuple):
     """:math:`\\max |\\text{difference}|` over the empty points (0 when there are none)."""
 
 
-def parzen_nw_relation(x: ArrayLike, data: ArrayLike, y: ArrayLike, width: ArrayLike,
-                       kernel: str | Kernel = "gaussian") -> ParzenNWRelation:
+def parzen_nw_relation(
+    x: ArrayLike,
+    data: ArrayLike,
+    y: ArrayLike,
+    width: ArrayLike,
+    kernel: str | Kernel = "gaussian",
+) -> ParzenNWRelation:
     r"""Compute both sides of the Parzen/NW relation and how far apart they are.
 
     The difference comes from the class densities, the NW output from
@@ -583,11 +731,13 @@ def parzen_nw_relation(x: ArrayLike, data: ArrayLike, y: ArrayLike, width: Array
     True
     """
     if as_width(width).ndim == 2:
-        raise ValueError("width: the Parzen/NW relation holds for one width shared by all "
-                         "training points (a scalar or one per coordinate); with one width "
-                         "per point the Parzen bumps are divided by different volumes "
-                         "prod_c h_ic, NW pooling uses the unnormalized kernels, and the "
-                         "factors do not cancel")
+        raise ValueError(
+            "width: the Parzen/NW relation holds for one width shared by all "
+            "training points (a scalar or one per coordinate); with one width "
+            "per point the Parzen bumps are divided by different volumes "
+            "prod_c h_ic, NW pooling uses the unnormalized kernels, and the "
+            "factors do not cancel"
+        )
     diff = parzen_difference(x, data, y, width, kernel)
     dens = parzen_density(x, data, width, kernel)
     with warnings.catch_warnings():

@@ -4,6 +4,7 @@ Every function draws on a matplotlib ``Axes`` (a new one when ``ax`` is
 ``None``), labels its axes and returns the ``Axes``, so chapters can combine
 them in subplots.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -26,8 +27,9 @@ def _axes(ax: Axes | None, figsize: tuple[float, float] = (5, 3.5)) -> Axes:
     return ax if ax is not None else plt.subplots(figsize=figsize)[1]
 
 
-def plot_kernels(names: Iterable[str] = tuple(KERNELS), *, umax: float = 2.5,
-                 ax: Axes | None = None) -> Axes:
+def plot_kernels(
+    names: Iterable[str] = tuple(KERNELS), *, umax: float = 2.5, ax: Axes | None = None
+) -> Axes:
     """Kernel profiles K(u) against the scaled distance u = (q - k)/h."""
     ax = _axes(ax)
     u = torch.linspace(-umax, umax, 801, dtype=torch.float64)
@@ -39,11 +41,28 @@ def plot_kernels(names: Iterable[str] = tuple(KERNELS), *, umax: float = 2.5,
     return ax
 
 
-def plot_fit(x_train, y_train, queries, estimate, *, truth=None, label: str = "estimate",
-             ax: Axes | None = None, title: str | None = None) -> Axes:
+def plot_fit(
+    x_train,
+    y_train,
+    queries,
+    estimate,
+    *,
+    truth=None,
+    label: str = "estimate",
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
     """Training pairs (dots), the NW estimate at the queries and, optionally, the truth."""
     ax = _axes(ax)
-    ax.plot(_np(x_train), _np(y_train), "o", ms=3, alpha=0.5, color="tab:gray", label="training data")
+    ax.plot(
+        _np(x_train),
+        _np(y_train),
+        "o",
+        ms=3,
+        alpha=0.5,
+        color="tab:gray",
+        label="training data",
+    )
     if truth is not None:
         ax.plot(_np(queries), _np(truth), "--", color="black", lw=1, label="truth")
     ax.plot(_np(queries), _np(estimate), color="tab:blue", lw=2, label=label)
@@ -55,9 +74,15 @@ def plot_fit(x_train, y_train, queries, estimate, *, truth=None, label: str = "e
     return ax
 
 
-def plot_attention(weights, *, queries: Sequence[float] | None = None,
-                   keys: Sequence[float] | None = None, ax: Axes | None = None,
-                   title: str | None = None, colorbar: bool = True) -> Axes:
+def plot_attention(
+    weights,
+    *,
+    queries: Sequence[float] | None = None,
+    keys: Sequence[float] | None = None,
+    ax: Axes | None = None,
+    title: str | None = None,
+    colorbar: bool = True,
+) -> Axes:
     """Heatmap of an attention-weight matrix: queries on the vertical axis, keys on the horizontal.
 
     ``weights`` has shape (n_queries, n_keys). With ``queries``/``keys`` given
@@ -66,13 +91,16 @@ def plot_attention(weights, *, queries: Sequence[float] | None = None,
     ax = _axes(ax, (4.2, 3.6))
     w = _np(weights)
     if w.ndim != 2:
-        raise ValueError(f"weights must be a (n_queries, n_keys) matrix, got shape {w.shape}")
+        raise ValueError(
+            f"weights must be a (n_queries, n_keys) matrix, got shape {w.shape}"
+        )
     extent = None
     if queries is not None and keys is not None:
         q, k = _np(queries), _np(keys)
         extent = (float(k.min()), float(k.max()), float(q.max()), float(q.min()))
-    im = ax.imshow(w, cmap="Reds", aspect="auto", extent=extent, interpolation="nearest",
-                   vmin=0)
+    im = ax.imshow(
+        w, cmap="Reds", aspect="auto", extent=extent, interpolation="nearest", vmin=0
+    )
     ax.set_xlabel("keys" + (" (x of training points)" if extent else " (index)"))
     ax.set_ylabel("queries" + (" (x)" if extent else " (index)"))
     if title:

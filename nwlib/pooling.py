@@ -35,6 +35,7 @@ blocks of queries sized by :func:`choose_block_size`, worker threads, a banded
 1-D path, an exact backward pass for one Gaussian width), whose notes give the
 speed and precision details.
 """
+
 from __future__ import annotations
 
 import torch
@@ -61,13 +62,25 @@ from .kernels import Kernel, get_kernel
 
 Tensor = torch.Tensor
 
-__all__ = ["scaled_sq_distances", "log_scores", "attention_weights", "nadaraya_watson",
-           "choose_block_size", "DEFAULT_MEMORY_BUDGET"]
+__all__ = [
+    "scaled_sq_distances",
+    "log_scores",
+    "attention_weights",
+    "nadaraya_watson",
+    "choose_block_size",
+    "DEFAULT_MEMORY_BUDGET",
+]
 
 
-def scaled_sq_distances(queries: ArrayLike, keys: ArrayLike, width: ArrayLike, *,
-                        p: float = 2.0, dtype: torch.dtype | str | None = None,
-                        device: torch.device | str | None = None) -> Tensor:
+def scaled_sq_distances(
+    queries: ArrayLike,
+    keys: ArrayLike,
+    width: ArrayLike,
+    *,
+    p: float = 2.0,
+    dtype: torch.dtype | str | None = None,
+    device: torch.device | str | None = None,
+) -> Tensor:
     r"""Squared scaled distances :math:`r^2_{ji} = \sum_c ((q_{jc} - k_{ic}) / h_{ic})^2`.
 
     Dtype: computes in the inputs' floating dtype, promoted (float64 wins);
@@ -106,10 +119,17 @@ def scaled_sq_distances(queries: ArrayLike, keys: ArrayLike, width: ArrayLike, *
     return as_result(sq_dist(q, k, h, p), dtype)
 
 
-def log_scores(queries: ArrayLike, keys: ArrayLike, width: ArrayLike,
-               kernel: str | Kernel = "gaussian", *, exclude_self: bool = False,
-               p: float = 2.0, dtype: torch.dtype | str | None = None,
-               device: torch.device | str | None = None) -> Tensor:
+def log_scores(
+    queries: ArrayLike,
+    keys: ArrayLike,
+    width: ArrayLike,
+    kernel: str | Kernel = "gaussian",
+    *,
+    exclude_self: bool = False,
+    p: float = 2.0,
+    dtype: torch.dtype | str | None = None,
+    device: torch.device | str | None = None,
+) -> Tensor:
     r"""Log-kernel scores :math:`s_{ji} = \log K(r_{ji})`, shape (n_q, n_k).
 
     ``-inf`` marks a key outside a compact kernel's support. With
@@ -142,18 +162,31 @@ def log_scores(queries: ArrayLike, keys: ArrayLike, width: ArrayLike,
     """
     p = check_p(p)
     q, k, h = prepare(queries, keys, width, dtype=dtype, device=device)
-    s = get_kernel(kernel).log_profile(sq_dist(q, k, h, p))  # log K(r), -inf outside a support
-    if exclude_self:  # leave-one-out: the diagonal, written once (here and in the engine)
+    s = get_kernel(kernel).log_profile(
+        sq_dist(q, k, h, p)
+    )  # log K(r), -inf outside a support
+    if (
+        exclude_self
+    ):  # leave-one-out: the diagonal, written once (here and in the engine)
         check_exclude_self(q, k)
-        s = s.masked_fill(torch.eye(k.shape[0], dtype=torch.bool, device=s.device), -torch.inf)
+        s = s.masked_fill(
+            torch.eye(k.shape[0], dtype=torch.bool, device=s.device), -torch.inf
+        )
     return as_result(s, dtype)
 
 
-def attention_weights(queries: ArrayLike, keys: ArrayLike, width: ArrayLike,
-                      kernel: str | Kernel = "gaussian", *, exclude_self: bool = False,
-                      on_empty: str = "nan", p: float = 2.0,
-                      dtype: torch.dtype | str | None = None,
-                      device: torch.device | str | None = None) -> Tensor:
+def attention_weights(
+    queries: ArrayLike,
+    keys: ArrayLike,
+    width: ArrayLike,
+    kernel: str | Kernel = "gaussian",
+    *,
+    exclude_self: bool = False,
+    on_empty: str = "nan",
+    p: float = 2.0,
+    dtype: torch.dtype | str | None = None,
+    device: torch.device | str | None = None,
+) -> Tensor:
     r"""Attention weights :math:`a(q_j, k_i)`, a (n_q, n_k) matrix with rows summing to 1.
 
     Dtype: computes in the inputs' floating dtype, promoted (float64 wins);
@@ -218,23 +251,44 @@ def attention_weights(queries: ArrayLike, keys: ArrayLike, width: ArrayLike,
         # tiny or huge widths: shift each row by its nearest key before dividing by h^2
         if exclude_self:
             check_exclude_self(q, k)
-        mask = (torch.eye(k.shape[0], dtype=torch.bool, device=q.device)
-                if exclude_self else None)
+        mask = (
+            torch.eye(k.shape[0], dtype=torch.bool, device=q.device)
+            if exclude_self
+            else None
+        )
         s = -0.5 * shifted_sq_dist(q, k, h, check_p(p), mask)
         return as_result(softmax_rows(s, kern, on_empty), dtype)
-    s = log_scores(queries, keys, width, kern, exclude_self=exclude_self, p=p, dtype=wdt,
-                   device=device)
-    return as_result(softmax_rows(s, kern, on_empty), dtype)  # normalized in the log domain
+    s = log_scores(
+        queries,
+        keys,
+        width,
+        kern,
+        exclude_self=exclude_self,
+        p=p,
+        dtype=wdt,
+        device=device,
+    )
+    return as_result(
+        softmax_rows(s, kern, on_empty), dtype
+    )  # normalized in the log domain
 
 
-def nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLike,
-                    width: ArrayLike, kernel: str | Kernel = "gaussian", *,
-                    exclude_self: bool = False, on_empty: str = "nan", p: float = 2.0,
-                    dtype: torch.dtype | str | None = None,
-                    device: torch.device | str | None = None,
-                    block_size: int | None = None,
-                    memory_budget: int | None = None,
-                    banded: bool | None = None) -> Tensor:
+def nadaraya_watson(
+    queries: ArrayLike,
+    keys: ArrayLike,
+    values: ArrayLike,
+    width: ArrayLike,
+    kernel: str | Kernel = "gaussian",
+    *,
+    exclude_self: bool = False,
+    on_empty: str = "nan",
+    p: float = 2.0,
+    dtype: torch.dtype | str | None = None,
+    device: torch.device | str | None = None,
+    block_size: int | None = None,
+    memory_budget: int | None = None,
+    banded: bool | None = None,
+) -> Tensor:
     r"""Nadaraya-Watson estimate :math:`f(q_j) = \sum_i a(q_j, k_i) v_i`, in blocks of queries.
 
     Dtype: computes in the inputs' floating dtype, promoted (float64 wins);
@@ -309,13 +363,29 @@ def nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLike,
     q, k, h = prepare(queries, keys, width, dtype=out_dt, device=device)
     v = as_float_tensor(values, "values", device=device)
     if v.ndim not in (1, 2):
-        raise ValueError(f"values must have shape (n_keys,) or (n_keys, m), got shape {tuple(v.shape)}")
+        raise ValueError(
+            f"values must have shape (n_keys,) or (n_keys, m), got shape {tuple(v.shape)}"
+        )
     if v.shape[0] != k.shape[0]:
-        raise ValueError(f"values must have one row per key: got {v.shape[0]} values for "
-                         f"{k.shape[0]} keys")
+        raise ValueError(
+            f"values must have one row per key: got {v.shape[0]} values for "
+            f"{k.shape[0]} keys"
+        )
     same_device(queries=q, values=v)
     if exclude_self:
         check_exclude_self(q, k)
-    return estimate(q, k, h, v, kern, exclude_self=exclude_self, on_empty=on_empty, dtype=out_dt,
-                    block_size=block_size, memory_budget=memory_budget, banded=banded,
-                    stacklevel=4, p=p)
+    return estimate(
+        q,
+        k,
+        h,
+        v,
+        kern,
+        exclude_self=exclude_self,
+        on_empty=on_empty,
+        dtype=out_dt,
+        block_size=block_size,
+        memory_budget=memory_budget,
+        banded=banded,
+        stacklevel=4,
+        p=p,
+    )

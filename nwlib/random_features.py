@@ -37,6 +37,7 @@ float64, floating input in its own dtype. Feature draws are made in float64 from
 a seeded ``torch.Generator`` and cast, so a seed gives the same features in any
 dtype.
 """
+
 from __future__ import annotations
 
 import math
@@ -49,13 +50,21 @@ import torch
 
 Tensor = torch.Tensor
 
-__all__ = ["FeatureMap", "fourier_features", "positive_features", "orthogonal_gaussian",
-           "kernel_estimate", "linear_attention"]
+__all__ = [
+    "FeatureMap",
+    "fourier_features",
+    "positive_features",
+    "orthogonal_gaussian",
+    "kernel_estimate",
+    "linear_attention",
+]
 
 
 def _as_points(x, name: str) -> Tensor:
     if isinstance(x, (str, bytes)) or x is None:
-        raise TypeError(f"{name} must be numbers (a tensor or array), got {type(x).__name__}")
+        raise TypeError(
+            f"{name} must be numbers (a tensor or array), got {type(x).__name__}"
+        )
     try:
         t = torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x)
     except (TypeError, ValueError, RuntimeError) as e:
@@ -67,8 +76,10 @@ def _as_points(x, name: str) -> Tensor:
     if t.ndim == 1:
         t = t[:, None]
     if t.ndim != 2 or t.shape[0] == 0 or t.shape[1] == 0:
-        raise ValueError(f"{name} must have shape (n,) or (n, d) with n, d >= 1, "
-                         f"got {tuple(t.shape)}")
+        raise ValueError(
+            f"{name} must have shape (n,) or (n, d) with n, d >= 1, "
+            f"got {tuple(t.shape)}"
+        )
     if not torch.isfinite(t).all():
         raise ValueError(f"{name} holds NaN or inf")
     return t
@@ -81,13 +92,19 @@ def _positive_int(x, name: str) -> int:
 
 
 def _positive_float(x, name: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not x > 0 \
-            or not math.isfinite(x):
+    if (
+        isinstance(x, bool)
+        or not isinstance(x, numbers.Real)
+        or not x > 0
+        or not math.isfinite(x)
+    ):
         raise ValueError(f"{name} must be a positive finite number, got {x!r}")
     return float(x)
 
 
-def orthogonal_gaussian(n_features: int, d: int, *, generator: torch.Generator) -> Tensor:
+def orthogonal_gaussian(
+    n_features: int, d: int, *, generator: torch.Generator
+) -> Tensor:
     """A (n_features, d) float64 matrix of rows orthogonal in blocks of d.
 
     Each block of d rows is the Q of a QR decomposition of a d x d standard normal
@@ -109,7 +126,9 @@ def orthogonal_gaussian(n_features: int, d: int, *, generator: torch.Generator) 
         q, r = torch.linalg.qr(g)
         blocks.append(q * torch.sign(torch.diagonal(r))[None, :])
     rows = torch.cat([b.T for b in blocks])[:n_features]
-    lengths = torch.randn(n_features, d, generator=generator, dtype=torch.float64).norm(dim=1)
+    lengths = torch.randn(n_features, d, generator=generator, dtype=torch.float64).norm(
+        dim=1
+    )
     return rows * lengths[:, None]
 
 
@@ -136,8 +155,10 @@ class FeatureMap:
     def _z(self, x) -> Tensor:
         x = _as_points(x, "x")
         if x.shape[1] != self.weights.shape[1]:
-            raise ValueError(f"x has d = {x.shape[1]} but the features were drawn for "
-                             f"d = {self.weights.shape[1]}")
+            raise ValueError(
+                f"x has d = {x.shape[1]} but the features were drawn for "
+                f"d = {self.weights.shape[1]}"
+            )
         return x / self.width
 
     def log_features(self, x) -> Tensor:
@@ -147,7 +168,9 @@ class FeatureMap:
         z = self._z(x)
         sq = (z * z).sum(1, keepdim=True)
         half = 0.5 if self.kernel == "softmax" else 1.0
-        return z @ self.weights.to(z.dtype).T - half * sq - 0.5 * math.log(self.n_features)
+        return (
+            z @ self.weights.to(z.dtype).T - half * sq - 0.5 * math.log(self.n_features)
+        )
 
     def __call__(self, x, *, shift: str | None = None) -> Tensor:
         """phi(x), shape (n, D), in x's floating dtype (float64 for integers).
@@ -170,7 +193,9 @@ class FeatureMap:
         return log.exp()
 
 
-def fourier_features(d: int, n_features: int, width: float, *, seed: int = 0) -> FeatureMap:
+def fourier_features(
+    d: int, n_features: int, width: float, *, seed: int = 0
+) -> FeatureMap:
     r"""Random Fourier features for the Gaussian kernel :math:`\exp(-\lVert q-k\rVert^2/2h^2)`.
 
     :math:`\phi(x) = \sqrt{2/D}\cos(Wx/h + b)` with rows of ``W`` ~ N(0, I_d) and
@@ -208,9 +233,15 @@ def fourier_features(d: int, n_features: int, width: float, *, seed: int = 0) ->
     return FeatureMap("fourier", w, b, h, "gaussian")
 
 
-def positive_features(d: int, n_features: int, *, width: float = 1.0,
-                      kernel: str = "softmax", orthogonal: bool = False,
-                      seed: int = 0) -> FeatureMap:
+def positive_features(
+    d: int,
+    n_features: int,
+    *,
+    width: float = 1.0,
+    kernel: str = "softmax",
+    orthogonal: bool = False,
+    seed: int = 0,
+) -> FeatureMap:
     r"""Positive random features (Choromanski et al. 2021).
 
     With z = x/h and rows w of ``W`` ~ N(0, I_d):
@@ -268,7 +299,7 @@ def _summary(k: Tensor, v: Tensor, fm: FeatureMap) -> tuple[Tensor, Tensor]:
     kv = ks = None
     top = -math.inf
     for i in range(0, len(k), _CHUNK):
-        kc, vc = k[i:i + _CHUNK], v[i:i + _CHUNK]
+        kc, vc = k[i : i + _CHUNK], v[i : i + _CHUNK]
         if fm.kind == "positive":
             log = fm.log_features(kc)
             new_top = max(top, float(log.max()))
@@ -296,8 +327,9 @@ def kernel_estimate(queries, keys, feature_map: FeatureMap) -> Tensor:
     return feature_map(queries) @ feature_map(keys).T
 
 
-def linear_attention(queries, keys, values, feature_map: FeatureMap, *,
-                     causal: bool = False) -> Tensor:
+def linear_attention(
+    queries, keys, values, feature_map: FeatureMap, *, causal: bool = False
+) -> Tensor:
     r"""Attention pooling through features, :math:`\phi(Q)(\phi(K)^\top V) / \phi(Q)(\phi(K)^\top 1)`.
 
     Cost O((n_q + n_k) D (d + m)) time and O(D (m + 8192)) extra memory (causal:
@@ -344,39 +376,55 @@ def linear_attention(queries, keys, values, feature_map: FeatureMap, *,
     5.0
     """
     if not isinstance(feature_map, FeatureMap):
-        raise TypeError("feature_map must be a FeatureMap (from fourier_features or "
-                        f"positive_features), got {type(feature_map).__name__}")
+        raise TypeError(
+            "feature_map must be a FeatureMap (from fourier_features or "
+            f"positive_features), got {type(feature_map).__name__}"
+        )
     q, k = _as_points(queries, "queries"), _as_points(keys, "keys")
     v = _as_points(values, "values")
-    vector = torch.as_tensor(np.asarray(values) if not isinstance(values, Tensor)
-                             else values).ndim == 2
+    vector = (
+        torch.as_tensor(
+            np.asarray(values) if not isinstance(values, Tensor) else values
+        ).ndim
+        == 2
+    )
     if v.shape[0] != k.shape[0]:
         raise ValueError(f"values has {v.shape[0]} rows but keys has {k.shape[0]}")
     if q.shape[1] != k.shape[1]:
         raise ValueError(f"queries have d = {q.shape[1]} but keys d = {k.shape[1]}")
     if causal and q.shape[0] != k.shape[0]:
-        raise ValueError(f"causal attention needs as many queries as keys, got "
-                         f"{q.shape[0]} and {k.shape[0]}")
+        raise ValueError(
+            f"causal attention needs as many queries as keys, got "
+            f"{q.shape[0]} and {k.shape[0]}"
+        )
     dt = torch.promote_types(torch.promote_types(q.dtype, k.dtype), v.dtype)
     q, k, v = q.to(dt), k.to(dt), v.to(dt)
     positive = feature_map.kind == "positive"
     if causal:
         fq = feature_map(q, shift="row" if positive else None)
         fk = feature_map(k, shift="global" if positive else None)
-        summary = torch.cumsum(fk[:, :, None] * v[:, None, :], dim=0)    # (n, D, m)
+        summary = torch.cumsum(fk[:, :, None] * v[:, None, :], dim=0)  # (n, D, m)
         num = torch.einsum("nD,nDm->nm", fq, summary)
         den = (fq * torch.cumsum(fk, dim=0)).sum(1)
     else:
-        kv, ks = _summary(k, v, feature_map)                              # (D, m), (D,)
-        parts = [(f @ kv, f @ ks) for f in (
-            feature_map(q[i:i + _CHUNK], shift="row" if positive else None)
-            for i in range(0, len(q), _CHUNK))]
+        kv, ks = _summary(k, v, feature_map)  # (D, m), (D,)
+        parts = [
+            (f @ kv, f @ ks)
+            for f in (
+                feature_map(q[i : i + _CHUNK], shift="row" if positive else None)
+                for i in range(0, len(q), _CHUNK)
+            )
+        ]
         num = torch.cat([p[0] for p in parts])
         den = torch.cat([p[1] for p in parts])
     bad = ~(den > 0)
     if bad.any():
-        warnings.warn(f"linear_attention: {int(bad.sum())} of {len(den)} queries have a "
-                      "denominator <= 0 (random Fourier features can make it negative); "
-                      "their estimate is NaN", RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            f"linear_attention: {int(bad.sum())} of {len(den)} queries have a "
+            "denominator <= 0 (random Fourier features can make it negative); "
+            "their estimate is NaN",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     out = num / den.where(~bad, torch.nan)[:, None]
     return out if vector else out[:, 0]

@@ -35,6 +35,7 @@ is smooth on the torus, with the same variance 1/2 in every dimension.
 Everything is seeded; widths are searched on :math:`\log h` by
 :func:`minimize_log_width` (a walk downhill, then one parabola).
 """
+
 from __future__ import annotations
 
 import math
@@ -56,10 +57,22 @@ from .selection import silverman_width
 
 Tensor = torch.Tensor
 
-__all__ = ["GEOMETRIES", "predicted_exponents", "periodic_function", "draw_sample",
-           "torus_embedding", "torus_nadaraya_watson", "torus_loo_score", "WidthSearch",
-           "minimize_log_width", "PowerLaw", "fit_power_law", "RateRun", "rate_experiment",
-           "exponent_table"]
+__all__ = [
+    "GEOMETRIES",
+    "predicted_exponents",
+    "periodic_function",
+    "draw_sample",
+    "torus_embedding",
+    "torus_nadaraya_watson",
+    "torus_loo_score",
+    "WidthSearch",
+    "minimize_log_width",
+    "PowerLaw",
+    "fit_power_law",
+    "RateRun",
+    "rate_experiment",
+    "exponent_table",
+]
 
 GEOMETRIES = ("torus", "cube")
 
@@ -86,7 +99,9 @@ def periodic_function(x: ArrayLike) -> Tensor:
 
     Dtype: float64 (numpy's sin), whatever the input's floating dtype.
     """
-    xt = as_points(x, "x").detach().cpu().double()  # half dtypes too (numpy has no bfloat16)
+    xt = (
+        as_points(x, "x").detach().cpu().double()
+    )  # half dtypes too (numpy has no bfloat16)
     return torch.from_numpy(_np_sin(xt).sum(1) / math.sqrt(xt.shape[1]))
 
 
@@ -100,9 +115,14 @@ def _np_cos(x: Tensor) -> np.ndarray:
     return np.cos(2 * math.pi * x.numpy())
 
 
-def draw_sample(n: int, d: int, *, noise: float = 0.5,
-                generator: torch.Generator | None = None, seed: int = 0,
-                ) -> tuple[Tensor, Tensor]:
+def draw_sample(
+    n: int,
+    d: int,
+    *,
+    noise: float = 0.5,
+    generator: torch.Generator | None = None,
+    seed: int = 0,
+) -> tuple[Tensor, Tensor]:
     r"""``x`` (n, d) uniform on :math:`[0,1)^d` and ``y = periodic_function(x) + noise * eps``.
 
     float64, from ``generator`` if given, else from a private generator seeded
@@ -139,7 +159,9 @@ def torus_embedding(x: ArrayLike) -> Tensor:
     if xt.dtype in (torch.float16, torch.bfloat16):
         xt = xt.float()
     xt = torch.remainder(xt, 1.0)  # exact: x - floor(x)
-    return torch.from_numpy(np.concatenate([_np_cos(xt), _np_sin(xt)], axis=1) / (2 * math.pi))
+    return torch.from_numpy(
+        np.concatenate([_np_cos(xt), _np_sin(xt)], axis=1) / (2 * math.pi)
+    )
 
 
 #: Most whole periods of images ``method="images"`` adds on each side (width about 4/c).
@@ -150,16 +172,25 @@ def _ghosts(x: Tensor, values: Tensor, margin: float) -> tuple[Tensor, Tensor]:
     """Keys on [0, 1) plus their images ``x + m`` (m = 1, -1, 2, -2, ...) within ``margin`` of it."""
     xs, vs = [x], [values]
     for m in range(1, math.ceil(margin) + 1):
-        up, down = x < margin - (m - 1), x >= m - margin  # x + m < 1 + margin, x - m >= -margin
+        up, down = (
+            x < margin - (m - 1),
+            x >= m - margin,
+        )  # x + m < 1 + margin, x - m >= -margin
         xs += [x[up] + m, x[down] - m]
         vs += [values[up], values[down]]
     return torch.cat(xs), torch.cat(vs)
 
 
-def torus_nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLike,
-                          width: ArrayLike, *, exclude_self: bool = False,
-                          method: str | None = None,
-                          dtype: torch.dtype | str | None = torch.float32) -> Tensor:
+def torus_nadaraya_watson(
+    queries: ArrayLike,
+    keys: ArrayLike,
+    values: ArrayLike,
+    width: ArrayLike,
+    *,
+    exclude_self: bool = False,
+    method: str | None = None,
+    dtype: torch.dtype | str | None = torch.float32,
+) -> Tensor:
     r"""Gaussian Nadaraya-Watson on the torus :math:`[0,1)^d`, shape (n_q,) or (n_q, m).
 
     Dtype: float32 by default (``dtype``), the fast choice: coordinates are reduced
@@ -192,50 +223,75 @@ def torus_nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLike
     k = as_points(keys, "keys").detach()
     v = as_float_tensor(values, "values").detach()
     if q.shape[1] != k.shape[1]:
-        raise ValueError(f"queries and keys must have the same number of coordinates d, "
-                         f"got {q.shape[1]} and {k.shape[1]}")
+        raise ValueError(
+            f"queries and keys must have the same number of coordinates d, "
+            f"got {q.shape[1]} and {k.shape[1]}"
+        )
     if v.ndim not in (1, 2) or v.shape[0] != k.shape[0]:
-        raise ValueError(f"values must have shape (n_keys,) or (n_keys, m) with n_keys={k.shape[0]}, "
-                         f"got {tuple(v.shape)}")
+        raise ValueError(
+            f"values must have shape (n_keys,) or (n_keys, m) with n_keys={k.shape[0]}, "
+            f"got {tuple(v.shape)}"
+        )
     d = k.shape[1]
     method = method or ("images" if d == 1 else "embedding")
     if method not in ("images", "embedding"):
         raise ValueError(f"method must be 'images' or 'embedding', got {method!r}")
     if exclude_self and q.shape != k.shape:
-        raise ValueError(f"exclude_self needs queries and keys to be the same points, "
-                         f"got {q.shape[0]} queries and {k.shape[0]} keys")
+        raise ValueError(
+            f"exclude_self needs queries and keys to be the same points, "
+            f"got {q.shape[0]} queries and {k.shape[0]} keys"
+        )
     h = as_width(width)
     q, k = torch.remainder(q, 1.0), torch.remainder(k, 1.0)
     if method == "embedding":
         hh = torch.cat([h, h]) if h.ndim == 1 and h.numel() == d and d > 1 else h
         eq, ek = torus_embedding(q), torus_embedding(k)
-        return nadaraya_watson(ek if exclude_self else eq, ek, v, hh, exclude_self=exclude_self,
-                               dtype=dtype)
+        return nadaraya_watson(
+            ek if exclude_self else eq,
+            ek,
+            v,
+            hh,
+            exclude_self=exclude_self,
+            dtype=dtype,
+        )
     if d != 1 or h.numel() != 1:
-        raise ValueError(f"method='images' needs 1-D inputs and a scalar width, got d={d} "
-                         f"and width of shape {tuple(h.shape)}; use method='embedding'")
+        raise ValueError(
+            f"method='images' needs 1-D inputs and a scalar width, got d={d} "
+            f"and width of shape {tuple(h.shape)}; use method='embedding'"
+        )
     hf = float(h)
     dt = work_dtype(resolve_dtype(dtype)) or common_dtype(k, v)
     margin = truncation_radius(3 * k.shape[0], dt) * hf
     if margin > _MAX_PERIODS:
-        raise ValueError(f"width={hf:g} is too large for method='images' (it would need "
-                         f"{math.ceil(margin)} periods of images on each side, at most "
-                         f"{_MAX_PERIODS} are kept): use method='embedding'")
+        raise ValueError(
+            f"width={hf:g} is too large for method='images' (it would need "
+            f"{math.ceil(margin)} periods of images on each side, at most "
+            f"{_MAX_PERIODS} are kept): use method='embedding'"
+        )
     ke, ve = _ghosts(k[:, 0], v, margin)
     if exclude_self:  # ghosts are queries too; a point's own copy is >= 1 - margin away
-        return banded_nadaraya_watson(ke, ke, ve, hf, exclude_self=True, dtype=dtype)[:k.shape[0]]
+        return banded_nadaraya_watson(ke, ke, ve, hf, exclude_self=True, dtype=dtype)[
+            : k.shape[0]
+        ]
     return banded_nadaraya_watson(q[:, 0], ke, ve, hf, dtype=dtype)
 
 
-def torus_loo_score(x: ArrayLike, y: ArrayLike, width: ArrayLike, *,
-                    dtype: torch.dtype | str | None = torch.float32) -> float:
+def torus_loo_score(
+    x: ArrayLike,
+    y: ArrayLike,
+    width: ArrayLike,
+    *,
+    dtype: torch.dtype | str | None = torch.float32,
+) -> float:
     r"""Leave-one-out score :math:`\frac1n\sum_i (y_i - f_{-i}(x_i))^2` on the torus (mean in float64).
 
     Dtype: as :func:`torus_nadaraya_watson`; the mean is taken in float64.
     """
     yt = as_float_tensor(y, "y").detach()  # a float comes back: no graph to keep
     dt = work_dtype(resolve_dtype(dtype))
-    if dt is not None and dt != torch.float64:  # a shift of y leaves the score unchanged
+    if (
+        dt is not None and dt != torch.float64
+    ):  # a shift of y leaves the score unchanged
         c = offset(yt)
         yt = yt if c is None else yt - c
     pred = torus_nadaraya_watson(x, x, yt, width, exclude_self=True, dtype=dtype)
@@ -250,9 +306,14 @@ class WidthSearch(NamedTuple):
     evaluations: int
 
 
-def minimize_log_width(score: Callable[[float], float], width: float, *,
-                       factor: float = 1.5, refine: int = 0,
-                       max_evaluations: int = 40) -> WidthSearch:
+def minimize_log_width(
+    score: Callable[[float], float],
+    width: float,
+    *,
+    factor: float = 1.5,
+    refine: int = 0,
+    max_evaluations: int = 40,
+) -> WidthSearch:
     r"""A local minimum of ``score(h)`` over :math:`t = \log h`, in few evaluations.
 
     1. Evaluate at :math:`t_0 - s, t_0, t_0 + s` with :math:`t_0 = \log(\text{width})` and
@@ -293,9 +354,12 @@ def minimize_log_width(score: Callable[[float], float], width: float, *,
         if f0 <= fm and f0 <= fp:
             break
         if len(cache) >= max_evaluations:
-            warnings.warn(f"minimize_log_width stopped after {len(cache)} evaluations without "
-                          f"bracketing a minimum (last centre {math.exp(t0):.4g})", RuntimeWarning,
-                          stacklevel=2)
+            warnings.warn(
+                f"minimize_log_width stopped after {len(cache)} evaluations without "
+                f"bracketing a minimum (last centre {math.exp(t0):.4g})",
+                RuntimeWarning,
+                stacklevel=2,
+            )
             break
         t0 += -s if fm < fp else s
     rounds = _check_int(refine, "refine", 0)
@@ -336,29 +400,43 @@ def fit_power_law(n: ArrayLike, values: ArrayLike) -> PowerLaw:
     counts once. Needs at least two distinct sizes (three for a standard error)
     and positive, finite values.
     """
-    na, va = (np.asarray(a.detach().cpu().double() if isinstance(a, torch.Tensor) else a,
-                         dtype=np.float64).reshape(-1) for a in (n, values))
+    na, va = (
+        np.asarray(
+            a.detach().cpu().double() if isinstance(a, torch.Tensor) else a,
+            dtype=np.float64,
+        ).reshape(-1)
+        for a in (n, values)
+    )
     if na.shape != va.shape:
-        raise ValueError(f"n and values must have the same length, got {na.size} and {va.size}")
+        raise ValueError(
+            f"n and values must have the same length, got {na.size} and {va.size}"
+        )
     if not (np.all(np.isfinite(na)) and np.all(na > 0)):
         raise ValueError("n must be finite and > 0")
     if not (np.all(np.isfinite(va)) and np.all(va > 0)):
-        raise ValueError("values must be finite and > 0 (they are fitted on a log scale)")
+        raise ValueError(
+            "values must be finite and > 0 (they are fitted on a log scale)"
+        )
     sizes = np.unique(na)
     if sizes.size < 2:
         raise ValueError(f"a slope needs at least 2 distinct sizes, got {sizes.size}")
     lx = np.log(sizes)
     ly = np.array([np.log(va[na == s]).mean() for s in sizes])
     xc = lx - lx.mean()
-    slope = float((xc * (ly - ly.mean())).sum() / (xc ** 2).sum())
+    slope = float((xc * (ly - ly.mean())).sum() / (xc**2).sum())
     icpt = float(ly.mean() - slope * lx.mean())
     resid = ly - (icpt + slope * lx)
     dof = sizes.size - 2
-    stderr = float(math.sqrt((resid ** 2).sum() / dof / (xc ** 2).sum())) if dof > 0 else math.nan
+    stderr = (
+        float(math.sqrt((resid**2).sum() / dof / (xc**2).sum()))
+        if dof > 0
+        else math.nan
+    )
     return PowerLaw(slope, math.exp(icpt), stderr, int(sizes[0]), int(sizes[-1]))
 
 
 # --------------------------------------------------------------------------- the experiment
+
 
 @dataclass
 class RateRun:
@@ -394,7 +472,9 @@ class RateRun:
     def fit(self, column: str = "mse_loo", n_min: int = 0) -> PowerLaw:
         """Power law of ``column`` against n over sizes >= ``n_min``."""
         if column not in self.records.columns:
-            raise ValueError(f"column must be one of {list(self.records.columns)}, got {column!r}")
+            raise ValueError(
+                f"column must be one of {list(self.records.columns)}, got {column!r}"
+            )
         r = self.records[self.records["n"] >= n_min]
         return fit_power_law(r["n"].to_numpy(), r[column].to_numpy())
 
@@ -406,10 +486,14 @@ def _replicate_counts(replicates: int | Sequence[int], n_sizes: int) -> list[int
         try:
             counts = [_check_int(r, "each replicate count", 1) for r in replicates]
         except TypeError:
-            raise TypeError("replicates must be an int or a sequence of ints, one per size") from None
+            raise TypeError(
+                "replicates must be an int or a sequence of ints, one per size"
+            ) from None
         if len(counts) != n_sizes:
-            raise ValueError(f"replicates must give one count per size: {len(counts)} counts "
-                             f"for {n_sizes} sizes")
+            raise ValueError(
+                f"replicates must give one count per size: {len(counts)} counts "
+                f"for {n_sizes} sizes"
+            )
     if min(counts) < 1:
         raise ValueError(f"replicates must be >= 1, got {min(counts)}")
     return counts
@@ -427,10 +511,21 @@ def _predict(geometry: str, q: Tensor, x: Tensor, y: Tensor, h: float, dtype) ->
     return nadaraya_watson(q, x, y, h, dtype=dtype)
 
 
-def rate_experiment(d: int, sizes: Sequence[int], *, replicates: int | Sequence[int] = 1,
-                    noise: float = 0.5, n_test: int = 2000, geometry: str = "torus",
-                    oracle: bool = True, seed: int = 0, interior: float = 0.1, edge: float = 0.02,
-                    dtype: torch.dtype = torch.float32, progress: bool = False) -> RateRun:
+def rate_experiment(
+    d: int,
+    sizes: Sequence[int],
+    *,
+    replicates: int | Sequence[int] = 1,
+    noise: float = 0.5,
+    n_test: int = 2000,
+    geometry: str = "torus",
+    oracle: bool = True,
+    seed: int = 0,
+    interior: float = 0.1,
+    edge: float = 0.02,
+    dtype: torch.dtype = torch.float32,
+    progress: bool = False,
+) -> RateRun:
     r"""Measure how the test error and the chosen width fall with the sample size.
 
     For each size ``n`` and replicate: draw ``n`` pairs with :func:`draw_sample`,
@@ -465,7 +560,9 @@ def rate_experiment(d: int, sizes: Sequence[int], *, replicates: int | Sequence[
     try:
         sizes = [_check_int(n, "each size", 10) for n in sizes]
     except TypeError:
-        raise TypeError("sizes must be a sequence of ints (sample sizes >= 10)") from None
+        raise TypeError(
+            "sizes must be a sequence of ints (sample sizes >= 10)"
+        ) from None
     if not sizes:
         raise ValueError("sizes is empty: give at least one sample size")
     if any(b <= a for a, b in zip(sizes, sizes[1:])):
@@ -475,13 +572,21 @@ def rate_experiment(d: int, sizes: Sequence[int], *, replicates: int | Sequence[
         raise ValueError(f"noise must be a finite number > 0, got {noise!r}")
     n_test = _check_int(n_test, "n_test", 10)
     if geometry == "cube" and not (0 < edge < interior < 0.5):
-        raise ValueError(f"need 0 < edge < interior < 0.5, got edge={edge!r}, interior={interior!r}")
+        raise ValueError(
+            f"need 0 < edge < interior < 0.5, got edge={edge!r}, interior={interior!r}"
+        )
 
     start_all = time.perf_counter()
-    q = torch.rand(n_test, d, generator=torch.Generator().manual_seed(_seed(seed, d, 0)),
-                   dtype=torch.float64)
+    q = torch.rand(
+        n_test,
+        d,
+        generator=torch.Generator().manual_seed(_seed(seed, d, 0)),
+        dtype=torch.float64,
+    )
     fq = periodic_function(q)
-    gap = torch.minimum(q, 1 - q).amin(1)  # distance of each query to the cube's boundary
+    gap = torch.minimum(q, 1 - q).amin(
+        1
+    )  # distance of each query to the cube's boundary
     masks = {"interior": gap >= interior, "edge": gap < edge}
     rows = []
     centre = prev_n = None
@@ -489,11 +594,21 @@ def rate_experiment(d: int, sizes: Sequence[int], *, replicates: int | Sequence[
         widths_n = []
         for rep in range(reps):
             t0 = time.perf_counter()
-            x, y = draw_sample(n, d, noise=noise,
-                               generator=torch.Generator().manual_seed(_seed(seed, d, n, rep + 1)))
-            c = float(np.mean(silverman_width(x))) if centre is None else centre * (prev_n / n) ** (1 / (d + 4))
+            x, y = draw_sample(
+                n,
+                d,
+                noise=noise,
+                generator=torch.Generator().manual_seed(_seed(seed, d, n, rep + 1)),
+            )
+            c = (
+                float(np.mean(silverman_width(x)))
+                if centre is None
+                else centre * (prev_n / n) ** (1 / (d + 4))
+            )
 
-            def cv(h: float, x: Tensor = x, y: Tensor = y) -> float:  # this replicate's x, y
+            def cv(
+                h: float, x: Tensor = x, y: Tensor = y
+            ) -> float:  # this replicate's x, y
                 if geometry == "torus":
                     return torus_loo_score(x, y, h, dtype=dtype)
                 with warnings.catch_warnings():
@@ -505,13 +620,22 @@ def rate_experiment(d: int, sizes: Sequence[int], *, replicates: int | Sequence[
 
             loo = minimize_log_width(cv, c)
             err = sq_err(loo.width)
-            row = {"n": n, "replicate": rep, "width_loo": loo.width, "cv": loo.value,
-                   "mse_loo": float(err.mean())}
+            row = {
+                "n": n,
+                "replicate": rep,
+                "width_loo": loo.width,
+                "cv": loo.value,
+                "mse_loo": float(err.mean()),
+            }
             if geometry == "cube":
                 for name, m in masks.items():
-                    row[f"mse_loo_{name}"] = float(err[m].mean()) if bool(m.any()) else math.nan
+                    row[f"mse_loo_{name}"] = (
+                        float(err[m].mean()) if bool(m.any()) else math.nan
+                    )
             if oracle:
-                orc = minimize_log_width(lambda h: float(sq_err(h).mean()), loo.width, refine=1)
+                orc = minimize_log_width(
+                    lambda h: float(sq_err(h).mean()), loo.width, refine=1
+                )
                 row.update(width_oracle=orc.width, mse_oracle=orc.value)
             row.update(evaluations=loo.evaluations, seconds=time.perf_counter() - t0)
             rows.append(row)
@@ -519,7 +643,9 @@ def rate_experiment(d: int, sizes: Sequence[int], *, replicates: int | Sequence[
         centre, prev_n = float(np.exp(np.mean(np.log(widths_n)))), n
         if progress:
             print(f"d={d} n={n}: width {centre:.4g}, {reps} replicate(s)", flush=True)
-    return RateRun(d, geometry, float(noise), pd.DataFrame(rows), time.perf_counter() - start_all)
+    return RateRun(
+        d, geometry, float(noise), pd.DataFrame(rows), time.perf_counter() - start_all
+    )
 
 
 def exponent_table(runs: Sequence[RateRun], n_min: int = 0) -> pd.DataFrame:
@@ -534,17 +660,28 @@ def exponent_table(runs: Sequence[RateRun], n_min: int = 0) -> pd.DataFrame:
     rows = []
     for run in runs:
         if not isinstance(run, RateRun):
-            raise TypeError(f"runs must be RateRun results of rate_experiment, got {type(run).__name__}")
+            raise TypeError(
+                f"runs must be RateRun results of rate_experiment, got {type(run).__name__}"
+            )
         mse_p, width_p = predicted_exponents(run.d)
         m_loo, w_loo = run.fit("mse_loo", n_min), run.fit("width_loo", n_min)
         has_oracle = "mse_oracle" in run.records.columns
-        rows.append({
-            "d": run.d, "geometry": run.geometry, "n range": f"{m_loo.n_min}-{m_loo.n_max}",
-            "MSE exponent, predicted": mse_p,
-            "measured (LOO width)": m_loo.exponent, "std. error": m_loo.stderr,
-            "measured (oracle width)": run.fit("mse_oracle", n_min).exponent if has_oracle else math.nan,
-            "width exponent, predicted": width_p,
-            "measured (LOO)": w_loo.exponent,
-            "measured (oracle)": run.fit("width_oracle", n_min).exponent if has_oracle else math.nan,
-        })
+        rows.append(
+            {
+                "d": run.d,
+                "geometry": run.geometry,
+                "n range": f"{m_loo.n_min}-{m_loo.n_max}",
+                "MSE exponent, predicted": mse_p,
+                "measured (LOO width)": m_loo.exponent,
+                "std. error": m_loo.stderr,
+                "measured (oracle width)": run.fit("mse_oracle", n_min).exponent
+                if has_oracle
+                else math.nan,
+                "width exponent, predicted": width_p,
+                "measured (LOO)": w_loo.exponent,
+                "measured (oracle)": run.fit("width_oracle", n_min).exponent
+                if has_oracle
+                else math.nan,
+            }
+        )
     return pd.DataFrame(rows)

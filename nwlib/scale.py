@@ -33,6 +33,7 @@ float64 first (so an offset or a unit costs no digits), because the location of 
 minimum does not need more (``tests/test_pooling_speed.py`` checks it against
 float64 and statsmodels).
 """
+
 from __future__ import annotations
 
 import math
@@ -64,16 +65,28 @@ from .selection import silverman_width
 
 Tensor = torch.Tensor
 
-__all__ = ["truncation_radius", "banded_nadaraya_watson", "loo_cv_score", "LooWidth",
-           "select_width_loo"]
+__all__ = [
+    "truncation_radius",
+    "banded_nadaraya_watson",
+    "loo_cv_score",
+    "LooWidth",
+    "select_width_loo",
+]
 
 
-def banded_nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLike,
-                           width: float, kernel: str | Kernel = "gaussian", *,
-                           exclude_self: bool = False, on_empty: str = "nan",
-                           dtype: torch.dtype | str | None = None,
-                           block_size: int | None = None,
-                           memory_budget: int | None = None) -> Tensor:
+def banded_nadaraya_watson(
+    queries: ArrayLike,
+    keys: ArrayLike,
+    values: ArrayLike,
+    width: float,
+    kernel: str | Kernel = "gaussian",
+    *,
+    exclude_self: bool = False,
+    on_empty: str = "nan",
+    dtype: torch.dtype | str | None = None,
+    block_size: int | None = None,
+    memory_budget: int | None = None,
+) -> Tensor:
     r"""1-D Nadaraya-Watson visiting only the keys that matter, shape (n_q,) or (n_q, m).
 
     Keys are sorted once; each block of sorted queries visits the contiguous slab
@@ -103,24 +116,45 @@ def banded_nadaraya_watson(queries: ArrayLike, keys: ArrayLike, values: ArrayLik
     k = as_points(keys, "keys").detach()
     v = as_float_tensor(values, "values").detach()
     if q.shape[1] != 1 or k.shape[1] != 1:
-        raise ValueError(f"banded_nadaraya_watson is for 1-D inputs, got queries with d={q.shape[1]} "
-                         f"and keys with d={k.shape[1]}")
+        raise ValueError(
+            f"banded_nadaraya_watson is for 1-D inputs, got queries with d={q.shape[1]} "
+            f"and keys with d={k.shape[1]}"
+        )
     hw = as_width(width)
     if hw.numel() != 1:
         raise ValueError(f"width must be a scalar here, got shape {tuple(hw.shape)}")
     if v.ndim not in (1, 2) or v.shape[0] != k.shape[0]:
-        raise ValueError(f"values must have shape (n_keys,) or (n_keys, m) with n_keys={k.shape[0]}, "
-                         f"got shape {tuple(v.shape)}")
+        raise ValueError(
+            f"values must have shape (n_keys,) or (n_keys, m) with n_keys={k.shape[0]}, "
+            f"got shape {tuple(v.shape)}"
+        )
     if exclude_self:
         check_exclude_self(q, k)
-    return banded_estimate(q, k, v, hw, kern, exclude_self=exclude_self, on_empty=on_empty,
-                           dtype=dtype, block_size=block_size, memory_budget=memory_budget,
-                           stacklevel=4)
+    return banded_estimate(
+        q,
+        k,
+        v,
+        hw,
+        kern,
+        exclude_self=exclude_self,
+        on_empty=on_empty,
+        dtype=dtype,
+        block_size=block_size,
+        memory_budget=memory_budget,
+        stacklevel=4,
+    )
 
 
-def loo_cv_score(x: ArrayLike, y: ArrayLike, width: ArrayLike, kernel: str | Kernel = "gaussian",
-                 *, dtype: torch.dtype | str | None = None, truncate: bool = True,
-                 memory_budget: int | None = None) -> float:
+def loo_cv_score(
+    x: ArrayLike,
+    y: ArrayLike,
+    width: ArrayLike,
+    kernel: str | Kernel = "gaussian",
+    *,
+    dtype: torch.dtype | str | None = None,
+    truncate: bool = True,
+    memory_budget: int | None = None,
+) -> float:
     r"""Leave-one-out score :math:`\mathrm{CV}(h) = \frac1n \sum_i (y_i - f_{-i}(x_i))^2`.
 
     One pass over the (n, n) score matrix in blocks, the diagonal masked. For 1-D
@@ -149,19 +183,39 @@ def loo_cv_score(x: ArrayLike, y: ArrayLike, width: ArrayLike, kernel: str | Ker
     xt = as_points(x, "x")
     yt = as_float_tensor(y, "y")
     if yt.ndim not in (1, 2) or yt.shape[0] != xt.shape[0]:
-        raise ValueError(f"y must have shape (n,) or (n, m) with n={xt.shape[0]}, got {tuple(yt.shape)}")
+        raise ValueError(
+            f"y must have shape (n,) or (n, m) with n={xt.shape[0]}, got {tuple(yt.shape)}"
+        )
     h = as_width(width)
     dt = work_dtype(resolve_dtype(dtype))
-    if dt is not None and dt != torch.float64:  # a shift of y leaves CV unchanged: keep its digits
+    if (
+        dt is not None and dt != torch.float64
+    ):  # a shift of y leaves CV unchanged: keep its digits
         c = offset(yt)
         yt = yt if c is None else yt - c
     with torch.no_grad():
         if truncate and xt.shape[1] == 1 and h.numel() == 1:
-            pred = banded_nadaraya_watson(xt, xt, yt, float(h), kernel, exclude_self=True,
-                                          dtype=dtype, memory_budget=memory_budget)
+            pred = banded_nadaraya_watson(
+                xt,
+                xt,
+                yt,
+                float(h),
+                kernel,
+                exclude_self=True,
+                dtype=dtype,
+                memory_budget=memory_budget,
+            )
         else:
-            pred = nadaraya_watson(xt, xt, yt, h, kernel, exclude_self=True, dtype=dtype,
-                                   memory_budget=memory_budget)
+            pred = nadaraya_watson(
+                xt,
+                xt,
+                yt,
+                h,
+                kernel,
+                exclude_self=True,
+                dtype=dtype,
+                memory_budget=memory_budget,
+            )
         return float(((yt.double() - pred.double()) ** 2).mean())
 
 
@@ -174,10 +228,17 @@ class LooWidth(NamedTuple):
     bounds: tuple[float, float]
 
 
-def select_width_loo(x: ArrayLike, y: ArrayLike, kernel: str | Kernel = "gaussian", *,
-                     width: float | None = None, span: float = 10.0, xatol: float = 1e-3,
-                     dtype: torch.dtype | str | None = torch.float32,
-                     truncate: bool = True) -> LooWidth:
+def select_width_loo(
+    x: ArrayLike,
+    y: ArrayLike,
+    kernel: str | Kernel = "gaussian",
+    *,
+    width: float | None = None,
+    span: float = 10.0,
+    xatol: float = 1e-3,
+    dtype: torch.dtype | str | None = torch.float32,
+    truncate: bool = True,
+) -> LooWidth:
     r"""The width minimizing :func:`loo_cv_score`, searched on :math:`\log h`.
 
     1. Start at ``width`` (default Silverman's :math:`0.9\min(\hat\sigma, \mathrm{IQR}/1.34)
@@ -220,7 +281,9 @@ def select_width_loo(x: ArrayLike, y: ArrayLike, kernel: str | Kernel = "gaussia
     sy = float(yt.std()) if yt.numel() > 1 and float(yt.std()) > 0 else 1.0
     xt, yt = (xt - xt.mean(0)) / sx, (yt - yt.mean(0)) / sy
     if not (math.isfinite(c) and c > 0):
-        raise ValueError(f"width must be a starting width > 0 (x needs some spread), got {c!r}")
+        raise ValueError(
+            f"width must be a starting width > 0 (x needs some spread), got {c!r}"
+        )
     lo, hi = math.log(c / span), math.log(c * span)
     cache: dict[float, float] = {}
 
@@ -228,8 +291,17 @@ def select_width_loo(x: ArrayLike, y: ArrayLike, kernel: str | Kernel = "gaussia
         if log_h not in cache:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                s = loo_cv_score(xt, yt, math.exp(log_h) / sx, kernel, dtype=dtype,
-                                 truncate=truncate) * sy ** 2
+                s = (
+                    loo_cv_score(
+                        xt,
+                        yt,
+                        math.exp(log_h) / sx,
+                        kernel,
+                        dtype=dtype,
+                        truncate=truncate,
+                    )
+                    * sy**2
+                )
             cache[log_h] = s if math.isfinite(s) else math.inf
         return cache[log_h]
 
@@ -237,10 +309,15 @@ def select_width_loo(x: ArrayLike, y: ArrayLike, kernel: str | Kernel = "gaussia
     minimize_scalar(score, bounds=(a, b), method="bounded", options={"xatol": xatol})
     best = min(cache, key=cache.get)
     if min(best - lo, hi - best) < 10 * xatol:
-        warnings.warn(f"the LOO minimum lies at the edge of the search interval "
-                      f"[{math.exp(lo):.4g}, {math.exp(hi):.4g}]: increase span", RuntimeWarning,
-                      stacklevel=2)
-    return LooWidth(math.exp(best), cache[best], len(cache), (math.exp(lo), math.exp(hi)))
+        warnings.warn(
+            f"the LOO minimum lies at the edge of the search interval "
+            f"[{math.exp(lo):.4g}, {math.exp(hi):.4g}]: increase span",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return LooWidth(
+        math.exp(best), cache[best], len(cache), (math.exp(lo), math.exp(hi))
+    )
 
 
 def _bracket(f, x0: float, step: float, lo: float, hi: float) -> tuple[float, float]:

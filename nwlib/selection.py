@@ -17,6 +17,7 @@ Three ways to minimize it over the width (:func:`select_width_grid`,
 rules of thumb that need no fitting (:func:`silverman_width`, :func:`scott_width`).
 Shapes: ``x`` (n,) or (n, d), ``y`` (n,) or (n, m).
 """
+
 from __future__ import annotations
 
 import math
@@ -34,26 +35,47 @@ from .pooling import nadaraya_watson
 
 Tensor = torch.Tensor
 
-__all__ = ["loo_predictions", "loo_error", "in_sample_error", "error_curve",
-           "silverman_width", "scott_width", "WidthChoice", "select_width_grid",
-           "select_width_minimize", "select_width_gd"]
+__all__ = [
+    "loo_predictions",
+    "loo_error",
+    "in_sample_error",
+    "error_curve",
+    "silverman_width",
+    "scott_width",
+    "WidthChoice",
+    "select_width_grid",
+    "select_width_minimize",
+    "select_width_gd",
+]
 
 
 def _pairs(x: ArrayLike, y: ArrayLike, need: int = 2) -> tuple[Tensor, Tensor]:
     xt = as_points(x, "x")
     yt = as_float_tensor(y, "y")
     if yt.ndim not in (1, 2):
-        raise ValueError(f"y must have shape (n,) or (n, m), got shape {tuple(yt.shape)}")
+        raise ValueError(
+            f"y must have shape (n,) or (n, m), got shape {tuple(yt.shape)}"
+        )
     if yt.shape[0] != xt.shape[0]:
-        raise ValueError(f"x and y must have the same number of points, got {xt.shape[0]} and {yt.shape[0]}")
+        raise ValueError(
+            f"x and y must have the same number of points, got {xt.shape[0]} and {yt.shape[0]}"
+        )
     if xt.shape[0] < need:
-        raise ValueError(f"leave-one-out needs at least {need} points: with n = {xt.shape[0]} "
-                         f"no other key is left to predict a point from")
+        raise ValueError(
+            f"leave-one-out needs at least {need} points: with n = {xt.shape[0]} "
+            f"no other key is left to predict a point from"
+        )
     return xt, yt
 
 
-def loo_predictions(x: ArrayLike, y: ArrayLike, width: ArrayLike,
-                    kernel: str | Kernel = "gaussian", *, p: float = 2.0) -> Tensor:
+def loo_predictions(
+    x: ArrayLike,
+    y: ArrayLike,
+    width: ArrayLike,
+    kernel: str | Kernel = "gaussian",
+    *,
+    p: float = 2.0,
+) -> Tensor:
     r"""Leave-one-out predictions :math:`f_{-i}(x_i)`, shape (n,) or (n, m).
 
     The diagonal of the score matrix is masked, so pair :math:`i` gets weight 0 in
@@ -76,8 +98,14 @@ def _mse(pred: Tensor, y: Tensor) -> Tensor:
     return ((pred - y.to(pred.dtype)) ** 2).mean()
 
 
-def loo_error(x: ArrayLike, y: ArrayLike, width: ArrayLike,
-              kernel: str | Kernel = "gaussian", *, p: float = 2.0) -> Tensor:
+def loo_error(
+    x: ArrayLike,
+    y: ArrayLike,
+    width: ArrayLike,
+    kernel: str | Kernel = "gaussian",
+    *,
+    p: float = 2.0,
+) -> Tensor:
     r""":math:`\mathrm{CV}(h) = \frac1n\sum_i (y_i - f_{-i}(x_i))^2`, a 0-d tensor (differentiable).
 
     Dtype: as :func:`loo_predictions`; ``p`` the Minkowski order of the distance.
@@ -94,8 +122,9 @@ def loo_error(x: ArrayLike, y: ArrayLike, width: ArrayLike,
     return _mse(loo_predictions(x, y, width, kernel, p=p), yt)
 
 
-def in_sample_error(x: ArrayLike, y: ArrayLike, width: ArrayLike,
-                    kernel: str | Kernel = "gaussian") -> Tensor:
+def in_sample_error(
+    x: ArrayLike, y: ArrayLike, width: ArrayLike, kernel: str | Kernel = "gaussian"
+) -> Tensor:
     r"""Training error with each pair *included* in its own prediction, a 0-d tensor.
 
     :math:`\frac1n\sum_i (y_i - f(x_i))^2`: it tends to 0 as :math:`h \to 0` (for
@@ -107,8 +136,14 @@ def in_sample_error(x: ArrayLike, y: ArrayLike, width: ArrayLike,
     return _mse(nadaraya_watson(xt, xt, yt, width, kernel), yt)
 
 
-def error_curve(x: ArrayLike, y: ArrayLike, widths: Sequence[float] | ArrayLike,
-                kernel: str | Kernel = "gaussian", *, exclude_self: bool = True) -> np.ndarray:
+def error_curve(
+    x: ArrayLike,
+    y: ArrayLike,
+    widths: Sequence[float] | ArrayLike,
+    kernel: str | Kernel = "gaussian",
+    *,
+    exclude_self: bool = True,
+) -> np.ndarray:
     """The LOO error (or, with ``exclude_self=False``, the in-sample error) at each width.
 
     Returns a float64 array of ``len(widths)``; NaN where a compact kernel leaves some
@@ -131,12 +166,16 @@ def _spread(x: ArrayLike) -> tuple[np.ndarray, np.ndarray, int]:
     xt = as_points(x, "x")
     n = xt.shape[0]
     if n < 2:
-        raise ValueError(f"a rule of thumb needs at least 2 points to measure the spread, got {n}")
+        raise ValueError(
+            f"a rule of thumb needs at least 2 points to measure the spread, got {n}"
+        )
     a = xt.detach().cpu().double().numpy()
     sd = a.std(axis=0, ddof=1)
     q75, q25 = np.percentile(a, [75, 25], axis=0)
     if np.any(sd == 0):
-        raise ValueError("x has zero spread in some coordinate: every value is the same")
+        raise ValueError(
+            "x has zero spread in some coordinate: every value is the same"
+        )
     return sd, q75 - q25, n
 
 
@@ -257,9 +296,15 @@ def _start_width(x: ArrayLike, width: float | None) -> float:
     return c
 
 
-def select_width_grid(x: ArrayLike, y: ArrayLike, widths: ArrayLike | None = None,
-                      kernel: str | Kernel = "gaussian", *, num: int = 41,
-                      span: float = 20.0) -> WidthChoice:
+def select_width_grid(
+    x: ArrayLike,
+    y: ArrayLike,
+    widths: ArrayLike | None = None,
+    kernel: str | Kernel = "gaussian",
+    *,
+    num: int = 41,
+    span: float = 20.0,
+) -> WidthChoice:
     """The width with the smallest LOO error on a grid.
 
     By default the grid has ``num`` log-spaced widths from Silverman's width / ``span``
@@ -275,15 +320,25 @@ def select_width_grid(x: ArrayLike, y: ArrayLike, widths: ArrayLike | None = Non
     as_width(hs, "widths")
     errs = error_curve(xt, yt, hs, kernel)
     if np.all(np.isnan(errs)):
-        raise ValueError("the LOO error is undefined (NaN) at every width of the grid: "
-                         "with a compact kernel, use wider widths")
+        raise ValueError(
+            "the LOO error is undefined (NaN) at every width of the grid: "
+            "with a compact kernel, use wider widths"
+        )
     i = int(np.nanargmin(errs))
-    return WidthChoice(float(hs[i]), float(errs[i]), "grid", len(hs), {"widths": hs, "errors": errs})
+    return WidthChoice(
+        float(hs[i]), float(errs[i]), "grid", len(hs), {"widths": hs, "errors": errs}
+    )
 
 
-def select_width_minimize(x: ArrayLike, y: ArrayLike, kernel: str | Kernel = "gaussian", *,
-                          width: float | None = None, span: float = 20.0,
-                          xatol: float = 1e-3) -> WidthChoice:
+def select_width_minimize(
+    x: ArrayLike,
+    y: ArrayLike,
+    kernel: str | Kernel = "gaussian",
+    *,
+    width: float | None = None,
+    span: float = 20.0,
+    xatol: float = 1e-3,
+) -> WidthChoice:
     r"""Minimize :math:`\mathrm{CV}(h)` over :math:`\log h` with a bounded 1-D minimizer.
 
     ``scipy.optimize.minimize_scalar(method="bounded")`` (Brent's method) searches
@@ -309,19 +364,38 @@ def select_width_minimize(x: ArrayLike, y: ArrayLike, kernel: str | Kernel = "ga
             e = float(loo_error(xt, yt, math.exp(log_h), kernel))
         return e if math.isfinite(e) else math.inf
 
-    res = minimize_scalar(objective, bounds=(lo, hi), method="bounded", options={"xatol": xatol})
+    res = minimize_scalar(
+        objective, bounds=(lo, hi), method="bounded", options={"xatol": xatol}
+    )
     if min(res.x - lo, hi - res.x) < 10 * xatol:
-        warnings.warn(f"the LOO minimum lies at the edge of the search interval "
-                      f"[{math.exp(lo):.4g}, {math.exp(hi):.4g}]: increase span", RuntimeWarning,
-                      stacklevel=2)
-    return WidthChoice(math.exp(res.x), float(res.fun), "minimize", int(res.nfev),
-                       {"result": res, "bounds": (math.exp(lo), math.exp(hi))})
+        warnings.warn(
+            f"the LOO minimum lies at the edge of the search interval "
+            f"[{math.exp(lo):.4g}, {math.exp(hi):.4g}]: increase span",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return WidthChoice(
+        math.exp(res.x),
+        float(res.fun),
+        "minimize",
+        int(res.nfev),
+        {"result": res, "bounds": (math.exp(lo), math.exp(hi))},
+    )
 
 
-def select_width_gd(x: ArrayLike, y: ArrayLike, kernel: str | Kernel = "gaussian", *,
-                    width: ArrayLike | None = None, per: str = "scalar", steps: int = 300,
-                    lr: float = 0.05, optimizer: Any = "adam", progress: bool = False,
-                    seed: int = 0) -> WidthChoice:
+def select_width_gd(
+    x: ArrayLike,
+    y: ArrayLike,
+    kernel: str | Kernel = "gaussian",
+    *,
+    width: ArrayLike | None = None,
+    per: str = "scalar",
+    steps: int = 300,
+    lr: float = 0.05,
+    optimizer: Any = "adam",
+    progress: bool = False,
+    seed: int = 0,
+) -> WidthChoice:
     """Minimize the LOO error by gradient descent on :math:`s = \\log h`.
 
     Starts from ``width`` (default: Silverman's width) and uses
@@ -335,10 +409,21 @@ def select_width_gd(x: ArrayLike, y: ArrayLike, kernel: str | Kernel = "gaussian
     xt, yt = _pairs(x, y)
     h0 = _start_width(xt, None) if width is None else width
     model = LearnedWidthNW(xt, yt, h0, kernel=kernel, per=per)
-    hist = model.fit(steps, lr=lr, optimizer=optimizer, exclude_self=True,
-                     progress=progress, seed=seed)
+    hist = model.fit(
+        steps,
+        lr=lr,
+        optimizer=optimizer,
+        exclude_self=True,
+        progress=progress,
+        seed=seed,
+    )
     h = model.width.cpu().numpy()
     with torch.no_grad():
         err = float(model.loss(exclude_self=True))
-    return WidthChoice(float(h) if h.ndim == 0 else h, err, "gd", steps + 1,
-                       {"history": hist, "model": model})
+    return WidthChoice(
+        float(h) if h.ndim == 0 else h,
+        err,
+        "gd",
+        steps + 1,
+        {"history": hist, "model": model},
+    )

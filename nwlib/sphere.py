@@ -28,6 +28,7 @@ A 1-D input of length n is read as n points in d = 1. Inputs may be numpy
 arrays or torch tensors; outputs are torch tensors, and autograd flows through
 tensor inputs.
 """
+
 from __future__ import annotations
 
 import math
@@ -46,10 +47,20 @@ from ._validate import (
 
 Tensor = torch.Tensor
 
-__all__ = ["as_batched_points", "normalize", "random_unit_vectors", "temperature_from_width",
-           "width_from_temperature", "vaswani_temperature", "sq_distances",
-           "gaussian_weights", "dot_product_weights", "key_bias", "biased_dot_product_weights",
-           "sphere_identity_error"]
+__all__ = [
+    "as_batched_points",
+    "normalize",
+    "random_unit_vectors",
+    "temperature_from_width",
+    "width_from_temperature",
+    "vaswani_temperature",
+    "sq_distances",
+    "gaussian_weights",
+    "dot_product_weights",
+    "key_bias",
+    "biased_dot_product_weights",
+    "sphere_identity_error",
+]
 
 
 def as_batched_points(x: ArrayLike, name: str) -> Tensor:
@@ -71,8 +82,10 @@ def as_batched_points(x: ArrayLike, name: str) -> Tensor:
     elif t.ndim == 1:
         t = t.unsqueeze(1)
     elif t.ndim > 3:
-        raise ValueError(f"{name} must have shape (n,), (n, d) or (b, n, d), "
-                         f"got shape {tuple(t.shape)}")
+        raise ValueError(
+            f"{name} must have shape (n,), (n, d) or (b, n, d), "
+            f"got shape {tuple(t.shape)}"
+        )
     return t
 
 
@@ -81,14 +94,20 @@ def _pair(queries: ArrayLike, keys: ArrayLike) -> tuple[Tensor, Tensor]:
     q = as_batched_points(queries, "queries")
     k = as_batched_points(keys, "keys")
     if q.ndim != k.ndim:
-        raise ValueError(f"queries and keys must both be batched (b, n, d) or both not, "
-                         f"got queries of shape {tuple(q.shape)} and keys of shape {tuple(k.shape)}")
+        raise ValueError(
+            f"queries and keys must both be batched (b, n, d) or both not, "
+            f"got queries of shape {tuple(q.shape)} and keys of shape {tuple(k.shape)}"
+        )
     if q.shape[-1] != k.shape[-1]:
-        raise ValueError(f"queries and keys must have the same number of coordinates d, "
-                         f"got queries with d={q.shape[-1]} and keys with d={k.shape[-1]}")
+        raise ValueError(
+            f"queries and keys must have the same number of coordinates d, "
+            f"got queries with d={q.shape[-1]} and keys with d={k.shape[-1]}"
+        )
     if q.ndim == 3 and q.shape[0] != k.shape[0]:
-        raise ValueError(f"queries and keys must have the same batch size, "
-                         f"got {q.shape[0]} and {k.shape[0]}")
+        raise ValueError(
+            f"queries and keys must have the same batch size, "
+            f"got {q.shape[0]} and {k.shape[0]}"
+        )
     same_device(queries=q, keys=k)
     dt = common_dtype(q, k)
     return q.to(dt), k.to(dt)
@@ -98,14 +117,18 @@ def _scalar_positive(x: ArrayLike, name: str, like: Tensor) -> Tensor:
     """A single positive number as a 0-d tensor in ``like``'s dtype (graph kept)."""
     t = as_width(x, name)
     if t.numel() != 1:
-        raise ValueError(f"{name} must be a single positive number, got shape {tuple(t.shape)}")
+        raise ValueError(
+            f"{name} must be a single positive number, got shape {tuple(t.shape)}"
+        )
     out = t.reshape(()).to(dtype=like.dtype, device=like.device)
     low = out.detach()
     if not bool(torch.isfinite(low)) or float(low) < torch.finfo(low.dtype).tiny:
-        raise ValueError(f"{name} = {float(t.detach().reshape(())):g} is not representable in "
-                         f"{low.dtype}, the dtype of the points (it becomes {float(low):g}); "
-                         f"rescale the points (the weights are scale equivariant) or pass "
-                         f"them in float64")
+        raise ValueError(
+            f"{name} = {float(t.detach().reshape(())):g} is not representable in "
+            f"{low.dtype}, the dtype of the points (it becomes {float(low):g}); "
+            f"rescale the points (the weights are scale equivariant) or pass "
+            f"them in float64"
+        )
     return out
 
 
@@ -144,14 +167,22 @@ def normalize(x: ArrayLike, *, name: str = "x", eps: float = 0.0) -> Tensor:
     zero = (unorm * big <= eps).squeeze(-1)
     if zero.any():
         first = tuple(int(i) for i in torch.nonzero(zero)[0])
-        raise ValueError(f"{name} has {int(zero.sum())} zero vector(s) (first at index {first}); "
-                         f"a zero vector has no direction and cannot be projected onto the "
-                         f"unit sphere")
+        raise ValueError(
+            f"{name} has {int(zero.sum())} zero vector(s) (first at index {first}); "
+            f"a zero vector has no direction and cannot be projected onto the "
+            f"unit sphere"
+        )
     return u / unorm
 
 
-def random_unit_vectors(n: int, d: int, *, batch: int | None = None, seed: int = 0,
-                        dtype: torch.dtype = torch.float64) -> Tensor:
+def random_unit_vectors(
+    n: int,
+    d: int,
+    *,
+    batch: int | None = None,
+    seed: int = 0,
+    dtype: torch.dtype = torch.float64,
+) -> Tensor:
     """Points uniform on the unit sphere in d dimensions: normalized standard normals.
 
     Returns shape (n, d), or (batch, n, d) when ``batch`` is given. Seeded.
@@ -188,14 +219,16 @@ def temperature_from_width(width: ArrayLike) -> Tensor:
     0.25
     """
     h = as_width(width)
-    t = h ** 2
+    t = h**2
     td = t.detach()
     bad = ~torch.isfinite(td) | (td < torch.finfo(td.dtype).tiny)
     if bool(bad.any()):
         w = float(h.detach()[bad].reshape(-1)[0])
-        raise ValueError(f"width = {w:g} has no temperature t = width**2 in {td.dtype}: it "
-                         f"{'overflows' if w > 1 else 'underflows'} there; rescale the points "
-                         f"and the width together (the weights are scale equivariant)")
+        raise ValueError(
+            f"width = {w:g} has no temperature t = width**2 in {td.dtype}: it "
+            f"{'overflows' if w > 1 else 'underflows'} there; rescale the points "
+            f"and the width together (the weights are scale equivariant)"
+        )
     return t
 
 
@@ -306,8 +339,9 @@ def _shifted_sq_norms(r: Tensor) -> Tensor:
     return (n - m) * (n + m)
 
 
-def dot_product_weights(queries: ArrayLike, keys: ArrayLike,
-                        temperature: ArrayLike | None = None) -> Tensor:
+def dot_product_weights(
+    queries: ArrayLike, keys: ArrayLike, temperature: ArrayLike | None = None
+) -> Tensor:
     r"""Scaled dot-product attention weights :math:`\operatorname{softmax}_i(q\cdot k_i / t)`.
 
     Dtype: computes in the inputs' floating dtype, promoted (float64 wins);
@@ -328,8 +362,11 @@ def dot_product_weights(queries: ArrayLike, keys: ArrayLike,
     Tensor, (n_q, n_k) or (b, n_q, n_k); each row sums to 1.
     """
     q, k = _pair(queries, keys)
-    t = _scalar_positive(vaswani_temperature(q.shape[-1]) if temperature is None else temperature,
-                         "temperature", q)
+    t = _scalar_positive(
+        vaswani_temperature(q.shape[-1]) if temperature is None else temperature,
+        "temperature",
+        q,
+    )
     scores = q @ k.transpose(-1, -2)  # (..., n_q, n_k)
     return torch.softmax(scores / t, dim=-1)
 
@@ -352,7 +389,9 @@ def key_bias(keys: ArrayLike, width: ArrayLike) -> Tensor:
     return -0.5 * (kh * kh).sum(-1)
 
 
-def biased_dot_product_weights(queries: ArrayLike, keys: ArrayLike, width: ArrayLike) -> Tensor:
+def biased_dot_product_weights(
+    queries: ArrayLike, keys: ArrayLike, width: ArrayLike
+) -> Tensor:
     r"""Gaussian weights written as attention: :math:`\operatorname{softmax}_i(q\cdot k_i/h^2 - \lVert k_i\rVert^2/2h^2)`.
 
     Equal to :func:`gaussian_weights` for any points, on the sphere or not:
@@ -375,13 +414,17 @@ def biased_dot_product_weights(queries: ArrayLike, keys: ArrayLike, width: Array
     """
     q, k = _pair(queries, keys)
     h = _scalar_positive(width, "width", q)
-    c = k.detach().mean(-2, keepdim=True)  # the keys' centre; shifting both by it changes a
-    qc, kc = (q - c) / h, (k - c) / h      # query's scores by one constant, which cancels
+    c = k.detach().mean(
+        -2, keepdim=True
+    )  # the keys' centre; shifting both by it changes a
+    qc, kc = (q - c) / h, (k - c) / h  # query's scores by one constant, which cancels
     scores = qc @ kc.transpose(-1, -2) + key_bias(kc, 1.0).unsqueeze(-2)
     return torch.softmax(scores, dim=-1)
 
 
-def sphere_identity_error(queries: ArrayLike, keys: ArrayLike, width: ArrayLike) -> float:
+def sphere_identity_error(
+    queries: ArrayLike, keys: ArrayLike, width: ArrayLike
+) -> float:
     r"""Largest gap between Gaussian weights and :math:`\operatorname{softmax}(q\cdot k/h^2)`.
 
     Both sides are computed from the points projected onto the unit sphere

@@ -4,7 +4,9 @@ from pathlib import Path
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))  # lets test modules share reference helpers
+sys.path.insert(
+    0, str(Path(__file__).parent)
+)  # lets test modules share reference helpers
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
 """Every exercise self-check survives garbage answers: one friendly line, never a traceback."""
+
 import importlib
 import inspect
 import math
@@ -52,8 +53,13 @@ def test_every_chapter_has_checks():
 @pytest.mark.parametrize("garbage", sorted(GARBAGE))
 @pytest.mark.parametrize("name,check", CHECKS, ids=[n for n, _ in CHECKS])
 def test_check_never_raises_and_prints_one_verdict(name, check, garbage, capsys):
-    n_args = len([p for p in inspect.signature(check).parameters.values()
-                  if p.default is inspect.Parameter.empty])
+    n_args = len(
+        [
+            p
+            for p in inspect.signature(check).parameters.values()
+            if p.default is inspect.Parameter.empty
+        ]
+    )
     check(*[GARBAGE[garbage]] * n_args)
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1, out

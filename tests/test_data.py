@@ -27,17 +27,24 @@ def test_shapes_sorting_range_and_noise_level():
 
 def test_variants_follow_the_course_facts():
     x = torch.tensor([0.0, 1.0, 4.0], dtype=torch.float64)
-    np.testing.assert_allclose(true_function(x, "linear"), 2 * np.sin(x.numpy()) + x.numpy())
-    np.testing.assert_allclose(true_function(x, "power"), 2 * np.sin(x.numpy()) + x.numpy() ** 0.8)
+    np.testing.assert_allclose(
+        true_function(x, "linear"), 2 * np.sin(x.numpy()) + x.numpy()
+    )
+    np.testing.assert_allclose(
+        true_function(x, "power"), 2 * np.sin(x.numpy()) + x.numpy() ** 0.8
+    )
 
 
-@pytest.mark.parametrize("kw,exc,msg", [
-    (dict(n_train=0), ValueError, "n_train must be >= 1"),
-    (dict(n_train=2.5), TypeError, "n_train must be an int"),
-    (dict(n_val=-1), ValueError, "n_val must be >= 0"),
-    (dict(noise=-0.1), ValueError, "noise must be"),
-    (dict(variant="cubic"), ValueError, "variant must be one of"),
-])
+@pytest.mark.parametrize(
+    "kw,exc,msg",
+    [
+        (dict(n_train=0), ValueError, "n_train must be >= 1"),
+        (dict(n_train=2.5), TypeError, "n_train must be an int"),
+        (dict(n_val=-1), ValueError, "n_val must be >= 0"),
+        (dict(noise=-0.1), ValueError, "noise must be"),
+        (dict(variant="cubic"), ValueError, "variant must be one of"),
+    ],
+)
 def test_bad_arguments(kw, exc, msg):
     with pytest.raises(exc, match=msg):
         running_example(**kw)

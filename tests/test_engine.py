@@ -8,6 +8,7 @@
   underscore names (the engine package exposes its internal API without them);
 * ``exclude_self`` checks that the queries are the keys (reviewer's R7).
 """
+
 from __future__ import annotations
 
 import ast
@@ -43,16 +44,29 @@ def test_engine_equals_dense_definition(kernel, d, exclude_self, width_shape):
     g = torch.Generator().manual_seed(d * 7 + len(kernel))
     n = 300
     keys = torch.rand(n, d, generator=g, dtype=torch.float64) * 4
-    queries = keys if exclude_self else torch.rand(250, d, generator=g, dtype=torch.float64) * 4
+    queries = (
+        keys
+        if exclude_self
+        else torch.rand(250, d, generator=g, dtype=torch.float64) * 4
+    )
     values = torch.randn(n, 2, generator=g, dtype=torch.float64)
-    width = {"scalar": torch.tensor(0.9, dtype=torch.float64),
-             "coordinate": torch.linspace(0.7, 1.1, d, dtype=torch.float64),
-             "key": 0.7 + 0.4 * torch.rand(n, 1, generator=g, dtype=torch.float64)}[width_shape]
+    width = {
+        "scalar": torch.tensor(0.9, dtype=torch.float64),
+        "coordinate": torch.linspace(0.7, 1.1, d, dtype=torch.float64),
+        "key": 0.7 + 0.4 * torch.rand(n, 1, generator=g, dtype=torch.float64),
+    }[width_shape]
     ref = dense(queries, keys, values, width, kernel, exclude_self)
     # several blocks (block_size=64) and the automatic choice
     for block_size in (None, 64):
-        got = nadaraya_watson(queries, keys, values, width, kernel, exclude_self=exclude_self,
-                              block_size=block_size)
+        got = nadaraya_watson(
+            queries,
+            keys,
+            values,
+            width,
+            kernel,
+            exclude_self=exclude_self,
+            block_size=block_size,
+        )
         torch.testing.assert_close(got, ref, rtol=1e-12, atol=1e-12, equal_nan=True)
     w = attention_weights(queries, keys, width, kernel, exclude_self=exclude_self)
     torch.testing.assert_close(w @ values, ref, rtol=1e-12, atol=1e-12, equal_nan=True)
@@ -85,6 +99,7 @@ def test_banded_path_equals_dense_definition(kernel):
 
 # --------------------------------------------------------------------------- imports
 
+
 def _imports() -> dict[str, list[tuple[str, list[str]]]]:
     """For every nwlib module: (imported nwlib module, names) pairs, relative imports resolved."""
     out = {}
@@ -97,7 +112,7 @@ def _imports() -> dict[str, list[tuple[str, list[str]]]]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom):
                 if node.level:
-                    base = pkg[:len(pkg) - node.level + 1]
+                    base = pkg[: len(pkg) - node.level + 1]
                     target = ".".join(base + ([node.module] if node.module else []))
                 else:
                     target = node.module or ""
@@ -109,15 +124,21 @@ def _imports() -> dict[str, list[tuple[str, list[str]]]]:
                 else:
                     found.append((target, names))
             elif isinstance(node, ast.Import):
-                found += [(a.name, []) for a in node.names if a.name.split(".")[0] == "nwlib"]
+                found += [
+                    (a.name, []) for a in node.names if a.name.split(".")[0] == "nwlib"
+                ]
         out[mod] = found
     return out
 
 
 def test_import_graph_has_no_cycle():
     graph = {m: {t for t, _ in deps if t != m} for m, deps in _imports().items()}
-    graph = {m: {t for t in deps if t in graph and not m.startswith(t + ".")
-                 and t != "nwlib"} for m, deps in graph.items()}
+    graph = {
+        m: {
+            t for t in deps if t in graph and not m.startswith(t + ".") and t != "nwlib"
+        }
+        for m, deps in graph.items()
+    }
     state: dict[str, int] = {}
     cycles = []
 
@@ -125,7 +146,7 @@ def test_import_graph_has_no_cycle():
         state[m] = 1
         for t in graph[m]:
             if state.get(t) == 1:
-                cycles.append(path[path.index(t):] + [t] if t in path else [m, t])
+                cycles.append(path[path.index(t) :] + [t] if t in path else [m, t])
             elif t not in state:
                 visit(t, path + [t])
         state[m] = 2
@@ -164,20 +185,30 @@ def test_engine_is_below_the_definitions():
     """The engine imports only _validate, kernels and itself."""
     for mod, deps in _imports().items():
         if mod.startswith("nwlib._engine"):
-            bad = [t for t, _ in deps if not t.startswith(("nwlib._engine", "nwlib._validate",
-                                                           "nwlib.kernels"))]
+            bad = [
+                t
+                for t, _ in deps
+                if not t.startswith(
+                    ("nwlib._engine", "nwlib._validate", "nwlib.kernels")
+                )
+            ]
             assert not bad, f"{mod} imports {bad} from above the engine"
 
 
 # --------------------------------------------------------------------------- R7
 
+
 def test_exclude_self_needs_the_queries_to_be_the_keys():
     x = torch.tensor([0.0, 1.0, 2.0, 3.0])
     y = torch.tensor([1.0, 2.0, 3.0, 4.0])
-    other = x + 0.5  # same count, different points: the diagonal mask would be meaningless
-    for call in (lambda: nadaraya_watson(other, x, y, 1.0, exclude_self=True),
-                 lambda: attention_weights(other, x, 1.0, exclude_self=True),
-                 lambda: nadaraya_watson(x.flip(0), x, y, 1.0, exclude_self=True)):
+    other = (
+        x + 0.5
+    )  # same count, different points: the diagonal mask would be meaningless
+    for call in (
+        lambda: nadaraya_watson(other, x, y, 1.0, exclude_self=True),
+        lambda: attention_weights(other, x, 1.0, exclude_self=True),
+        lambda: nadaraya_watson(x.flip(0), x, y, 1.0, exclude_self=True),
+    ):
         with pytest.raises(ValueError, match="queries to be the keys"):
             call()
     # equal values in a different tensor are the same points
@@ -187,6 +218,7 @@ def test_exclude_self_needs_the_queries_to_be_the_keys():
 
 # --------------------------------------------------------------------------- R18
 
+
 def test_per_key_width_shapes_message_and_agreement_with_learned_width():
     from nwlib.learn import LearnedWidthNW
 
@@ -194,7 +226,9 @@ def test_per_key_width_shapes_message_and_agreement_with_learned_width():
     y = torch.sin(x)
     with pytest.raises(ValueError) as err:
         nadaraya_watson(x, x, y, torch.ones(5, 2))
-    assert str(err.value).count("(6, 1)") == 1  # d = 1: (n_k, 1) and (n_k, d) are one shape
+    assert (
+        str(err.value).count("(6, 1)") == 1
+    )  # d = 1: (n_k, 1) and (n_k, d) are one shape
     # LearnedWidthNW(per="key") stores (n_k, 1), a per-key shape pooling accepts, and
     # gives the same predictions as pooling with that width
     h = torch.linspace(0.3, 0.8, 6, dtype=torch.float64)
@@ -212,8 +246,11 @@ def test_per_key_width_shapes_message_and_agreement_with_learned_width():
 
 # --------------------------------------------------------------------------- R1
 
-@pytest.mark.parametrize("dtype,width", [(torch.float64, 1e-160), (torch.float64, 1e-200),
-                                         (torch.float32, 1e-20)])
+
+@pytest.mark.parametrize(
+    "dtype,width",
+    [(torch.float64, 1e-160), (torch.float64, 1e-200), (torch.float32, 1e-20)],
+)
 def test_tiny_gaussian_width_gives_the_nearest_neighbour(dtype, width):
     """Reviewer's R1: the Gaussian's limit h -> 0 is the nearest key's value.
 

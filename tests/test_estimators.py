@@ -1,5 +1,6 @@
 """The scikit-learn estimators of nwlib.estimators: API checks, agreement with the
 functional core, model selection tools, and errors."""
+
 import math
 import warnings
 
@@ -39,8 +40,10 @@ def expected_failed_checks(estimator):
     if getattr(estimator, "degree", 0) == 1 and estimator.bandwidth == "loo":
         # 11 samples in 10 features: each leave-one-out local plane has 10 points for
         # 11 coefficients, so no width has a defined score; fit says so (ValueError)
-        return {"check_regressor_multioutput": "local-linear leave-one-out needs "
-                "n_samples >= n_features + 3; the check gives 11 samples, 10 features"}
+        return {
+            "check_regressor_multioutput": "local-linear leave-one-out needs "
+            "n_samples >= n_features + 3; the check gives 11 samples, 10 features"
+        }
     return {}
 
 
@@ -48,8 +51,9 @@ def expected_failed_checks(estimator):
 def test_sklearn_compatible(estimator, check):
     with warnings.catch_warnings():
         # "loo" on the checks' random data: the minimum often lies at the widest width
-        warnings.filterwarnings("ignore", "the LOO minimum lies at the edge",
-                                RuntimeWarning)
+        warnings.filterwarnings(
+            "ignore", "the LOO minimum lies at the edge", RuntimeWarning
+        )
         check(estimator)
 
 
@@ -62,8 +66,10 @@ def _data(n=60, d=3, seed=0):
 
 # ---------------------------------------------------------------- agreement with nwlib
 
-@pytest.mark.parametrize("bandwidth", [0.7, np.array(0.7), [0.5, 1.0, 2.0], "silverman",
-                                       "scott"])
+
+@pytest.mark.parametrize(
+    "bandwidth", [0.7, np.array(0.7), [0.5, 1.0, 2.0], "silverman", "scott"]
+)
 @pytest.mark.parametrize("kernel", ["gaussian", "epanechnikov"])
 def test_regressor_equals_functional_core(bandwidth, kernel):
     X, y = _data()
@@ -99,8 +105,9 @@ def test_classifier_equals_functional_core():
     labels = np.array(["setosa", "versicolor", "virginica"])[y]
     clf = NadarayaWatsonClassifier(bandwidth=0.4).fit(X, labels)
     proba = clf.predict_proba(X)
-    ref = nw_class_probabilities(torch.from_numpy(X), torch.from_numpy(X),
-                                 torch.from_numpy(y.astype(float)), 0.4).numpy()
+    ref = nw_class_probabilities(
+        torch.from_numpy(X), torch.from_numpy(X), torch.from_numpy(y.astype(float)), 0.4
+    ).numpy()
     np.testing.assert_allclose(proba, ref, rtol=0, atol=1e-12)
     np.testing.assert_allclose(proba.sum(1), 1.0, rtol=0, atol=1e-12)
     assert list(clf.classes_) == ["setosa", "versicolor", "virginica"]
@@ -110,6 +117,7 @@ def test_classifier_equals_functional_core():
 
 
 # ---------------------------------------------------------------- bandwidth rules
+
 
 def test_rules_resolve_to_their_definitions():
     X, y = _data(n=80, d=2)
@@ -134,8 +142,12 @@ def test_loo_bandwidth_is_the_leave_one_out_minimum():
     reg = NadarayaWatsonRegressor(bandwidth="loo").fit(X, y)
     h = reg.bandwidth_[0]
     assert reg.bandwidth_.shape == (1,)
-    ref = select_width_loo(torch.from_numpy(X), torch.from_numpy(y),
-                           width=silverman_width(X), dtype=torch.float64)
+    ref = select_width_loo(
+        torch.from_numpy(X),
+        torch.from_numpy(y),
+        width=silverman_width(X),
+        dtype=torch.float64,
+    )
     assert h == ref.width
     around = error_curve(X, y, h * np.array([0.8, 0.95, 1.0, 1.05, 1.25]))
     assert around.argmin() == 2
@@ -144,15 +156,21 @@ def test_loo_bandwidth_is_the_leave_one_out_minimum():
 def test_grid_search_over_leave_one_out_equals_masked_diagonal():
     X, y = _data(n=30, d=1)
     widths = np.geomspace(0.05, 2.0, 8)
-    search = GridSearchCV(NadarayaWatsonRegressor(), {"bandwidth": widths},
-                          cv=LeaveOneOut(), scoring="neg_mean_squared_error").fit(X, y)
+    search = GridSearchCV(
+        NadarayaWatsonRegressor(),
+        {"bandwidth": widths},
+        cv=LeaveOneOut(),
+        scoring="neg_mean_squared_error",
+    ).fit(X, y)
     masked = error_curve(X, y, widths)
-    np.testing.assert_allclose(-search.cv_results_["mean_test_score"], masked,
-                               rtol=1e-12, atol=0)
+    np.testing.assert_allclose(
+        -search.cv_results_["mean_test_score"], masked, rtol=1e-12, atol=0
+    )
     assert search.best_params_["bandwidth"] == widths[masked.argmin()]
 
 
 # ---------------------------------------------------------------- model selection tools
+
 
 def test_pipeline_scaling_equals_scaling_by_hand():
     X, y = _data(d=3)
@@ -161,12 +179,14 @@ def test_pipeline_scaling_equals_scaling_by_hand():
     pipe.fit(X, y)
     mean, sd = X.mean(0), X.std(0)
     ref = NadarayaWatsonRegressor(bandwidth=0.5).fit((X - mean) / sd, y)
-    np.testing.assert_allclose(pipe.predict(X[:10]), ref.predict((X[:10] - mean) / sd),
-                               rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        pipe.predict(X[:10]), ref.predict((X[:10] - mean) / sd), rtol=0, atol=1e-12
+    )
     # one width per feature in raw units is the same model
     raw = NadarayaWatsonRegressor(bandwidth=0.5 * sd).fit(X, y)
-    np.testing.assert_allclose(pipe.predict(X[:10]), raw.predict(X[:10]),
-                               rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        pipe.predict(X[:10]), raw.predict(X[:10]), rtol=0, atol=1e-12
+    )
 
 
 def test_cross_val_score_and_grid_search_run():
@@ -189,7 +209,11 @@ def test_hyperparameters_stored_unchanged_and_cloned():
     h = np.array([0.5, 1.0, 2.0])
     reg = NadarayaWatsonRegressor(bandwidth=h, kernel="epanechnikov", on_empty="raise")
     assert reg.bandwidth is h and reg.get_params() == {
-        "bandwidth": h, "kernel": "epanechnikov", "on_empty": "raise", "degree": 0}
+        "bandwidth": h,
+        "kernel": "epanechnikov",
+        "on_empty": "raise",
+        "degree": 0,
+    }
     X, y = _data()
     reg.fit(X, y)
     assert reg.bandwidth is h and np.array_equal(h, [0.5, 1.0, 2.0])
@@ -199,6 +223,7 @@ def test_hyperparameters_stored_unchanged_and_cloned():
 
 
 # ------------------------------------------------------------ compact kernels, errors
+
 
 def test_compact_kernel_with_no_key_in_range():
     X = np.array([[0.0], [1.0], [2.0]])
@@ -221,20 +246,31 @@ def test_compact_kernel_with_no_key_in_range():
     np.testing.assert_array_equal(clf.predict(queries[:1]), ["b"])
 
 
-@pytest.mark.parametrize("params, error, match", [
-    ({"bandwidth": -1.0}, ValueError, "bandwidth must be finite and > 0"),
-    ({"bandwidth": 0}, ValueError, "bandwidth must be finite and > 0"),
-    ({"bandwidth": math.nan}, ValueError, "bandwidth must be finite and > 0"),
-    ({"bandwidth": [1.0, 0.0]}, ValueError, "bandwidth must be finite and > 0"),
-    ({"bandwidth": [1.0, 2.0, 3.0]}, ValueError, r"one width per feature, shape \(2"),
-    ({"bandwidth": "silvermann"}, ValueError, "one of .'silverman', 'scott', 'loo'."),
-    ({"bandwidth": True}, TypeError, "bandwidth must be a number"),
-    ({"bandwidth": None}, TypeError, "bandwidth must be a number"),
-    ({"bandwidth": {"a": 1}}, TypeError, "bandwidth must be a number"),
-    ({"kernel": "gauss"}, ValueError, "kernel 'gauss' is unknown"),
-    ({"kernel": 3}, TypeError, "kernel must be a kernel name"),
-    ({"on_empty": "zero"}, ValueError, "on_empty must be 'nan' or 'raise'"),
-])
+@pytest.mark.parametrize(
+    "params, error, match",
+    [
+        ({"bandwidth": -1.0}, ValueError, "bandwidth must be finite and > 0"),
+        ({"bandwidth": 0}, ValueError, "bandwidth must be finite and > 0"),
+        ({"bandwidth": math.nan}, ValueError, "bandwidth must be finite and > 0"),
+        ({"bandwidth": [1.0, 0.0]}, ValueError, "bandwidth must be finite and > 0"),
+        (
+            {"bandwidth": [1.0, 2.0, 3.0]},
+            ValueError,
+            r"one width per feature, shape \(2",
+        ),
+        (
+            {"bandwidth": "silvermann"},
+            ValueError,
+            "one of .'silverman', 'scott', 'loo'.",
+        ),
+        ({"bandwidth": True}, TypeError, "bandwidth must be a number"),
+        ({"bandwidth": None}, TypeError, "bandwidth must be a number"),
+        ({"bandwidth": {"a": 1}}, TypeError, "bandwidth must be a number"),
+        ({"kernel": "gauss"}, ValueError, "kernel 'gauss' is unknown"),
+        ({"kernel": 3}, TypeError, "kernel must be a kernel name"),
+        ({"on_empty": "zero"}, ValueError, "on_empty must be 'nan' or 'raise'"),
+    ],
+)
 @pytest.mark.parametrize("cls", [NadarayaWatsonRegressor, NadarayaWatsonClassifier])
 def test_bad_hyperparameters_raise_in_fit(cls, params, error, match):
     X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 1.0]])
@@ -275,10 +311,12 @@ def test_exported_lazily_from_the_package():
     import subprocess
     import sys
 
-    code = ("import sys, nwlib; assert 'sklearn' not in sys.modules; "
-            "from nwlib import NadarayaWatsonRegressor as R; "
-            "from nwlib.estimators import NadarayaWatsonRegressor; "
-            "assert R is NadarayaWatsonRegressor and 'sklearn' in sys.modules")
+    code = (
+        "import sys, nwlib; assert 'sklearn' not in sys.modules; "
+        "from nwlib import NadarayaWatsonRegressor as R; "
+        "from nwlib.estimators import NadarayaWatsonRegressor; "
+        "assert R is NadarayaWatsonRegressor and 'sklearn' in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -291,8 +329,12 @@ def test_degree_one_is_nwlib_local_linear_and_keeps_lines():
     y = 2.0 * X[:, 0] - X[:, 1] + 1.0
     Q = rng.uniform(-1, 6, (15, 2))
     reg = NadarayaWatsonRegressor(bandwidth=[0.7, 0.9], degree=1).fit(X, y)
-    ref = local_linear(torch.from_numpy(Q), torch.from_numpy(X), torch.from_numpy(y),
-                       torch.tensor([0.7, 0.9], dtype=torch.float64))
+    ref = local_linear(
+        torch.from_numpy(Q),
+        torch.from_numpy(X),
+        torch.from_numpy(y),
+        torch.tensor([0.7, 0.9], dtype=torch.float64),
+    )
     np.testing.assert_allclose(reg.predict(Q), ref.numpy(), rtol=0, atol=1e-12)
     # a plane is reproduced exactly, inside and outside the data (NW is not)
     np.testing.assert_allclose(reg.predict(Q), 2.0 * Q[:, 0] - Q[:, 1] + 1.0, atol=1e-9)
@@ -318,4 +360,6 @@ def test_degree_one_loo_bandwidth_is_the_local_linear_selector():
 @pytest.mark.parametrize("degree", [2, -1, True, 0.5, "1"])
 def test_degree_must_be_zero_or_one(degree):
     with pytest.raises(ValueError, match="degree"):
-        NadarayaWatsonRegressor(degree=degree).fit([[0.0], [1.0], [2.0]], [0.0, 1.0, 2.0])
+        NadarayaWatsonRegressor(degree=degree).fit(
+            [[0.0], [1.0], [2.0]], [0.0, 1.0, 2.0]
+        )

@@ -1,4 +1,5 @@
 """The width explorer and animation: right curves, right artists, small output."""
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -17,14 +18,16 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny tensors
 @pytest.fixture(scope="module")
 def sweep():
     s = running_example(n_train=30, seed=4)
-    return WidthSweep(s.x_train, s.y_train, widths=np.geomspace(0.02, 5, 12), truth=true_function)
+    return WidthSweep(
+        s.x_train, s.y_train, widths=np.geomspace(0.02, 5, 12), truth=true_function
+    )
 
 
 def test_curves_are_in_sample_and_leave_one_out(sweep):
     ins, loo = sweep.curves("gaussian")
     x, y = sweep.x.numpy(), sweep.y.numpy()
     for k, h in enumerate(sweep.widths):
-        w = np.exp(-((x[:, None] - x[None]) / h) ** 2 / 2)
+        w = np.exp(-(((x[:, None] - x[None]) / h) ** 2) / 2)
         assert ins[k] == pytest.approx(np.mean((w @ y / w.sum(1) - y) ** 2), rel=1e-10)
         np.fill_diagonal(w, 0)
         assert loo[k] == pytest.approx(np.mean((w @ y / w.sum(1) - y) ** 2), rel=1e-10)
@@ -35,8 +38,9 @@ def test_draw_shows_the_chosen_predictions(sweep, include_self):
     fig, axes = plt.subplots(1, 2)
     sweep.draw(axes, 0.8, "epanechnikov", include_self)
     crosses = [ln for ln in axes[0].lines if ln.get_marker() == "x"][0]
-    expected = nadaraya_watson(sweep.x, sweep.x, sweep.y, 0.8, "epanechnikov",
-                               exclude_self=not include_self).numpy()
+    expected = nadaraya_watson(
+        sweep.x, sweep.x, sweep.y, 0.8, "epanechnikov", exclude_self=not include_self
+    ).numpy()
     np.testing.assert_allclose(crosses.get_ydata(), expected)
     assert axes[1].get_xscale() == "log" and len(axes[1].lines) == 3
     plt.close(fig)
@@ -47,7 +51,11 @@ def test_animation_and_widget(sweep):
     html = anim.to_jshtml()
     assert html.count("data:image/png;base64") == 3
     w = width_explorer(sweep, width=0.5)
-    assert [c.description for c in w.children[:3]] == ["width h", "kernel", "include self"]
+    assert [c.description for c in w.children[:3]] == [
+        "width h",
+        "kernel",
+        "include self",
+    ]
     plt.close("all")
 
 

@@ -1,4 +1,5 @@
 """Autograding with nbgrader: solutions get full marks, untouched exercises zero, partial work its points."""
+
 import csv
 import doctest
 import os
@@ -21,7 +22,10 @@ slow = pytest.mark.slow  # each grading run starts kernels: `make unit` skips th
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 PARTIAL = "01_kernels.ipynb"
-SOLVED = {"ex1_epanechnikov_answer", "ex3_half_height_width_answer"}  # exercises 1 and 3
+SOLVED = {
+    "ex1_epanechnikov_answer",
+    "ex3_half_height_width_answer",
+}  # exercises 1 and 3
 DELETED = "ex1_epanechnikov"
 
 
@@ -40,17 +44,28 @@ def graded(tmp_path_factory):
     for s in SOLUTIONS:
         shutil.copyfile(s, sub / "full" / s.name)
         shutil.copyfile(ROOT / "exercises" / s.name, sub / "untouched" / s.name)
-    nbformat.write(fill_answers(ROOT / "exercises" / PARTIAL, ROOT / "solutions" / PARTIAL, SOLVED),
-                   sub / "partial" / PARTIAL)
+    nbformat.write(
+        fill_answers(
+            ROOT / "exercises" / PARTIAL, ROOT / "solutions" / PARTIAL, SOLVED
+        ),
+        sub / "partial" / PARTIAL,
+    )
     # a learner whose solved 01 lost its first check cell (only possible outside Jupyter)
     (sub / "deleted").mkdir()
     nb = fill_answers(ROOT / "exercises" / PARTIAL, ROOT / "solutions" / PARTIAL)
-    nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != DELETED]
+    nb.cells = [
+        c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != DELETED
+    ]
     nbformat.write(nb, sub / "deleted" / PARTIAL)
     out = sub.parent / "grades.csv"
     # the documented command, as an instructor runs it: its terminal output is checked too
-    run = subprocess.run([sys.executable, "-m", "nwlib.grading", str(sub), "--csv", str(out)],
-                         capture_output=True, text=True, cwd=ROOT, env=dict(os.environ))
+    run = subprocess.run(
+        [sys.executable, "-m", "nwlib.grading", str(sub), "--csv", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=dict(os.environ),
+    )
     assert run.returncode == 0, run.stderr
     with open(out, newline="") as f:
         rows = Rows(csv.DictReader(f))
@@ -59,8 +74,14 @@ def graded(tmp_path_factory):
 
 
 def _points(rows, learner):
-    return {(r["notebook"], int(r["exercise"])): (float(r["points"]), float(r["max_points"]))
-            for r in rows if r["learner"] == learner}
+    return {
+        (r["notebook"], int(r["exercise"])): (
+            float(r["points"]),
+            float(r["max_points"]),
+        )
+        for r in rows
+        if r["learner"] == learner
+    }
 
 
 @slow
@@ -126,7 +147,9 @@ def test_no_learner_folder_is_an_error(tmp_path):
     assert not (tmp_path / "g.csv").exists()
 
 
-@pytest.mark.parametrize("module", [nwlib.grading, nwlib.explore], ids=["grading", "explore"])
+@pytest.mark.parametrize(
+    "module", [nwlib.grading, nwlib.explore], ids=["grading", "explore"]
+)
 def test_docstring_examples(module):
     result = doctest.testmod(module)
     assert result.attempted >= 2 and result.failed == 0

@@ -1,5 +1,6 @@
 """Packaging: pyproject.toml declares what nwlib imports, and `pip install .` in an
 empty virtual environment gives a package whose every module imports."""
+
 import ast
 import functools
 import importlib.metadata
@@ -83,23 +84,36 @@ def test_pip_install_in_an_empty_venv_imports_every_module(tmp_path):
     src.mkdir()
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(ROOT / name, src / name)
-    shutil.copytree(ROOT / "nwlib", src / "nwlib",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(
+        ROOT / "nwlib",
+        src / "nwlib",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
     venv.create(tmp_path / "venv", with_pip=True, system_site_packages=False)
     python = tmp_path / "venv" / "bin" / "python"
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
-    pip = subprocess.run([python, "-m", "pip", "install", "--quiet", str(src)],
-                         cwd=tmp_path, env=env, capture_output=True, text=True)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")
+    }
+    pip = subprocess.run(
+        [python, "-m", "pip", "install", "--quiet", str(src)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert pip.returncode == 0, pip.stdout[-3000:] + pip.stderr[-3000:]
     script = (
         "import importlib, importlib.metadata, pkgutil, nwlib\n"
         "names = [m.name for m in pkgutil.walk_packages(nwlib.__path__, 'nwlib.')]\n"
         "for name in names: importlib.import_module(name)\n"
         "assert importlib.metadata.version('nwlib') == nwlib.__version__\n"
-        "print(nwlib.__file__); print(len(names))\n")
-    run = subprocess.run([python, "-c", script], cwd=tmp_path, env=env,
-                         capture_output=True, text=True)
+        "print(nwlib.__file__); print(len(names))\n"
+    )
+    run = subprocess.run(
+        [python, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     where, count = run.stdout.split()
     assert "site-packages" in where and str(ROOT) not in where

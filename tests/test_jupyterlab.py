@@ -51,33 +51,49 @@ import pytest
 pytestmark = pytest.mark.browser  # a Jupyter server and chromium: `make unit` skips it
 
 ROOT = Path(__file__).resolve().parents[1]
-EXERCISES = sorted(p for p in (ROOT / "exercises").glob("*.ipynb")
-                   if not p.name.endswith(".bak.ipynb"))
-SOLUTIONS = sorted(p for p in (ROOT / "solutions").glob("*.ipynb")
-                   if not p.name.endswith(".bak.ipynb"))
+EXERCISES = sorted(
+    p for p in (ROOT / "exercises").glob("*.ipynb") if not p.name.endswith(".bak.ipynb")
+)
+SOLUTIONS = sorted(
+    p for p in (ROOT / "solutions").glob("*.ipynb") if not p.name.endswith(".bak.ipynb")
+)
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [  # see ../shared/TOOLCHAIN.md
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 VERDICT = re.compile(r"^(Correct|Not quite|Not done yet):", re.M)
 # A cell that runs a self-check: ``ch01.epanechnikov(epanechnikov)``, ``checks.ch02.x(...)``.
 CHECK_CALL = re.compile(r"\bch\d\d\.[A-Za-z_]\w*\s*\(")
 NOTEBOOK_TIMEOUT_S = 150
-PARALLEL = 2  # notebooks running at once (tabs, each with its own kernel): 2 cores in CI
+PARALLEL = (
+    2  # notebooks running at once (tabs, each with its own kernel): 2 cores in CI
+)
 SERVER_START_TIMEOUT_S = 90
 
 # Settings a fresh learner's JupyterLab would be asked about, answered once for the test:
 # no news or update check (they fetch from the internet), the default kernel starts without
 # a dialog, every cell stays in the DOM (no windowing), closing a notebook ends its kernel.
 USER_SETTINGS = {
-    "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+    "@jupyterlab/apputils-extension/notification": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
     "@jupyterlab/notebook-extension/tracker": {
-        "windowingMode": "none", "autoStartDefaultKernel": True, "kernelShutdown": True},
+        "windowingMode": "none",
+        "autoStartDefaultKernel": True,
+        "kernelShutdown": True,
+    },
 }
 
 
 # --------------------------------------------------------------------------- the server
+
 
 @dataclass
 class Server:
@@ -88,12 +104,21 @@ class Server:
     log: Path
     pids: set[int] = field(default_factory=set)  # every process the server started
 
-    def api(self, method: str, path: str, body: dict | None = None, timeout: float = 10):
+    def api(
+        self, method: str, path: str, body: dict | None = None, timeout: float = 10
+    ):
         req = urllib.request.Request(
-            self.base + path, method=method,
+            self.base + path,
+            method=method,
             data=None if body is None else json.dumps(body).encode(),
-            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"})
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never a proxy
+            headers={
+                "Authorization": f"token {self.token}",
+                "Content-Type": "application/json",
+            },
+        )
+        opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({})
+        )  # never a proxy
         with opener.open(req, timeout=timeout) as resp:
             data = resp.read()
         return json.loads(data) if data else None
@@ -102,7 +127,9 @@ class Server:
         import psutil
 
         try:
-            self.pids.update(p.pid for p in psutil.Process(self.proc.pid).children(recursive=True))
+            self.pids.update(
+                p.pid for p in psutil.Process(self.proc.pid).children(recursive=True)
+            )
         except psutil.NoSuchProcess:
             pass
 
@@ -144,13 +171,21 @@ def _cleared(src: Path, dest: Path) -> None:
 def _explorer_notebook(dest: Path) -> None:
     from nbformat.v4 import new_code_cell, new_notebook
 
-    nb = new_notebook(cells=[new_code_cell(
-        "from nwlib.data import running_example\n"
-        "from nwlib.explorer import WidthSweep, width_explorer\n\n"
-        "data = running_example()\n"
-        "width_explorer(WidthSweep(data.x_train, data.y_train))")])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
+    nb = new_notebook(
+        cells=[
+            new_code_cell(
+                "from nwlib.data import running_example\n"
+                "from nwlib.explorer import WidthSweep, width_explorer\n\n"
+                "data = running_example()\n"
+                "width_explorer(WidthSweep(data.x_train, data.y_train))"
+            )
+        ]
+    )
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(nb, dest)
 
 
@@ -174,42 +209,71 @@ def server(tmp_path_factory):
     token = secrets.token_hex(16)
     port = _free_port()
     env = dict(os.environ)
-    env.update({
-        "JUPYTER_CONFIG_DIR": str(config), "JUPYTER_DATA_DIR": str(tmp / "data"),
-        "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"), "IPYTHONDIR": str(tmp / "ipython"),
-        "PYTHONPATH": os.pathsep.join([str(ROOT)] + ([os.environ["PYTHONPATH"]]
-                                                     if os.environ.get("PYTHONPATH") else [])),
-        # Anything in the server or a kernel that honours a proxy finds none that works.
-        "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
-        "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
-        "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
-    })
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
-           f"--port={port}", "--port-retries=0", f"--IdentityProvider.token={token}",
-           f"--ServerApp.root_dir={root}", "--ServerApp.terminals_enabled=False",
-           "--LabApp.news_url=None",
-           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-           "--LabApp.extension_manager=readonly"]
+    env.update(
+        {
+            "JUPYTER_CONFIG_DIR": str(config),
+            "JUPYTER_DATA_DIR": str(tmp / "data"),
+            "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
+            "IPYTHONDIR": str(tmp / "ipython"),
+            "PYTHONPATH": os.pathsep.join(
+                [str(ROOT)]
+                + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])
+            ),
+            # Anything in the server or a kernel that honours a proxy finds none that works.
+            "HTTP_PROXY": "http://127.0.0.1:9",
+            "HTTPS_PROXY": "http://127.0.0.1:9",
+            "http_proxy": "http://127.0.0.1:9",
+            "https_proxy": "http://127.0.0.1:9",
+            "NO_PROXY": "127.0.0.1,localhost",
+            "no_proxy": "127.0.0.1,localhost",
+        }
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--port-retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--ServerApp.terminals_enabled=False",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.extension_manager=readonly",
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     log = tmp / "server.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            cwd=root,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     srv = Server(f"http://127.0.0.1:{port}", token, root, proc, log)
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"jupyter lab exited with {proc.returncode}:\n"
-                            f"{log.read_text()[-3000:]}")
+                pytest.fail(
+                    f"jupyter lab exited with {proc.returncode}:\n"
+                    f"{log.read_text()[-3000:]}"
+                )
             try:
                 srv.api("GET", "/api/status", timeout=2)
                 break
             except (urllib.error.URLError, OSError):
                 if time.monotonic() > deadline:
-                    pytest.fail(f"jupyter lab did not answer in {SERVER_START_TIMEOUT_S} s:\n"
-                                f"{log.read_text()[-3000:]}")
+                    pytest.fail(
+                        f"jupyter lab did not answer in {SERVER_START_TIMEOUT_S} s:\n"
+                        f"{log.read_text()[-3000:]}"
+                    )
                 time.sleep(0.3)
         yield srv
     finally:
@@ -237,7 +301,9 @@ def _stop(srv: Server) -> None:
         if srv.proc.poll() is not None:
             break
         try:
-            os.killpg(srv.proc.pid, sig)  # the group we started (start_new_session=True)
+            os.killpg(
+                srv.proc.pid, sig
+            )  # the group we started (start_new_session=True)
         except ProcessLookupError:
             break
         try:
@@ -254,10 +320,13 @@ def _stop(srv: Server) -> None:
             p.kill()  # a kernel this server started and did not end
         except psutil.NoSuchProcess:
             pass
-    assert not left, "processes the Jupyter server started were still running:\n" + "\n".join(left)
+    assert not left, (
+        "processes the Jupyter server started were still running:\n" + "\n".join(left)
+    )
 
 
 # --------------------------------------------------------------------------- the browser
+
 
 @dataclass
 class Browser:
@@ -271,16 +340,22 @@ class Browser:
 @pytest.fixture(scope="module")
 def browser(server, tmp_path_factory):
     if not CHROMIUM.is_file():
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium). "
-                    "Never `playwright install`.")
+        pytest.fail(
+            f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium). "
+            "Never `playwright install`."
+        )
     from playwright.sync_api import sync_playwright
 
     profile = tmp_path_factory.mktemp("chromium-profile")
     local = (server.base + "/", "data:", "blob:")
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
-            str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS,
-            viewport={"width": 1280, "height": 900})
+            str(profile),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1280, "height": 900},
+        )
         b = Browser(context, server.base)
         context.set_default_timeout(30_000)
 
@@ -294,7 +369,9 @@ def browser(server, tmp_path_factory):
 
         context.on("request", on_request)
         context.on("response", on_response)
-        context.route(lambda url: not url.startswith(local), lambda route: route.abort())
+        context.route(
+            lambda url: not url.startswith(local), lambda route: route.abort()
+        )
         try:
             yield b
         finally:
@@ -302,6 +379,7 @@ def browser(server, tmp_path_factory):
 
 
 # --------------------------------------------------------------------------- a learner's session
+
 
 @dataclass
 class Run:
@@ -313,8 +391,12 @@ class Run:
     problems: list[str] = field(default_factory=list)  # could not open, run, or save
     tracebacks: list[str] = field(default_factory=list)
     not_run: list[int] = field(default_factory=list)
-    verdicts: list[tuple[int, str]] = field(default_factory=list)  # (cell, verdict line)
-    silent_checks: list[int] = field(default_factory=list)  # a check cell with no verdict
+    verdicts: list[tuple[int, str]] = field(
+        default_factory=list
+    )  # (cell, verdict line)
+    silent_checks: list[int] = field(
+        default_factory=list
+    )  # a check cell with no verdict
     warnings_in_checks: list[str] = field(default_factory=list)
     explorers: int = 0
     explorer_result: str | None = None  # None: not tried; "" ok; else the problem
@@ -344,17 +426,29 @@ def _wait_idle(page, server: Server, path: str, timeout: float) -> None:
         page.wait_for_timeout(400)
         busy = page.evaluate(
             f"() => Array.from(document.querySelectorAll('{ACTIVE} .jp-InputPrompt'))"
-            ".some(p => p.textContent.includes('*'))")
-        states = [s["kernel"]["execution_state"] for s in server.api("GET", "/api/sessions")
-                  if s.get("path") == path and s.get("kernel")]
-        calm = calm + 1 if (not busy and states and all(s == "idle" for s in states)) else 0
+            ".some(p => p.textContent.includes('*'))"
+        )
+        states = [
+            s["kernel"]["execution_state"]
+            for s in server.api("GET", "/api/sessions")
+            if s.get("path") == path and s.get("kernel")
+        ]
+        calm = (
+            calm + 1
+            if (not busy and states and all(s == "idle" for s in states))
+            else 0
+        )
 
 
 def _menu(page, top: str, item: str) -> None:
     """Click a menu bar entry, then the item whose label starts with ``item``."""
-    page.locator(".lm-MenuBar-item", has_text=re.compile(f"^{re.escape(top)}$")).first.click()
-    page.locator(".lm-Menu-item:visible .lm-Menu-itemLabel",
-                 has_text=re.compile(f"^{re.escape(item)}")).first.click()
+    page.locator(
+        ".lm-MenuBar-item", has_text=re.compile(f"^{re.escape(top)}$")
+    ).first.click()
+    page.locator(
+        ".lm-Menu-item:visible .lm-Menu-itemLabel",
+        has_text=re.compile(f"^{re.escape(item)}"),
+    ).first.click()
 
 
 def _accept_dialogs(page, wait_ms: int = 300) -> None:
@@ -382,8 +476,11 @@ def _open(page, server: Server, url: str | None, path: str) -> None:
         dialog = page.locator(".jp-Dialog .jp-mod-accept")
         if dialog.count():
             dialog.first.click()
-        sessions = [s for s in server.api("GET", "/api/sessions")
-                    if s.get("path") == path and s.get("kernel")]
+        sessions = [
+            s
+            for s in server.api("GET", "/api/sessions")
+            if s.get("path") == path and s.get("kernel")
+        ]
         if sessions and sessions[0]["kernel"]["execution_state"] == "idle":
             return
         if time.monotonic() > deadline:
@@ -398,12 +495,16 @@ def _run_all(page) -> None:
 
 def _save(page, server: Server, path: str) -> dict:
     """Ctrl+S, then the notebook as the front end wrote it."""
-    page.locator(f"{ACTIVE} .jp-Notebook").first.click(position={"x": 2, "y": 2})  # focus
+    page.locator(f"{ACTIVE} .jp-Notebook").first.click(
+        position={"x": 2, "y": 2}
+    )  # focus
     page.keyboard.press("Escape")
     before = server.api("GET", f"/api/contents/{path}?content=0")["last_modified"]
     page.keyboard.press("Control+s")
     deadline = time.monotonic() + 20
-    while server.api("GET", f"/api/contents/{path}?content=0")["last_modified"] == before:
+    while (
+        server.api("GET", f"/api/contents/{path}?content=0")["last_modified"] == before
+    ):
         if time.monotonic() > deadline:
             raise TimeoutError("Ctrl+S did not save the notebook")
         page.wait_for_timeout(200)
@@ -430,10 +531,18 @@ def _judge(run: Run, nb: dict, dom: list[dict]) -> None:
         for out in cell.get("outputs", []):
             text = ansi.sub("", _text(out))
             if out.get("output_type") == "error" or "Traceback" in text:
-                last = text.strip().splitlines()[-1] if text.strip() else out.get("ename", "")
+                last = (
+                    text.strip().splitlines()[-1]
+                    if text.strip()
+                    else out.get("ename", "")
+                )
                 run.tracebacks.append(f"cell {i}: {out.get('ename', '')}: {last[:200]}")
-            if out.get("output_type") == "stream" and out.get("name") == "stderr" \
-                    and CHECK_CALL.search(source) and text.strip():
+            if (
+                out.get("output_type") == "stream"
+                and out.get("name") == "stderr"
+                and CHECK_CALL.search(source)
+                and text.strip()
+            ):
                 run.warnings_in_checks.append(f"cell {i}: {text.strip()[:200]}")
             for line in text.splitlines():
                 if VERDICT.match(line):
@@ -443,7 +552,9 @@ def _judge(run: Run, nb: dict, dom: list[dict]) -> None:
             run.silent_checks.append(i)
     for j, cell in enumerate(dom):  # what the page shows, as well as what it saved
         for text in cell["outputs"]:
-            if "Traceback" in text and not any(t.startswith(f"cell {j}:") for t in run.tracebacks):
+            if "Traceback" in text and not any(
+                t.startswith(f"cell {j}:") for t in run.tracebacks
+            ):
                 run.tracebacks.append(f"cell {j} (on the page): {text.strip()[-200:]}")
 
 
@@ -482,8 +593,10 @@ def _drag_explorer(page, front_end: str) -> str:
     if value_after == value_before:
         return f"{front_end}: dragging did not move the slider ({value_before})"
     if after == before:
-        return (f"{front_end}: the slider moved ({value_before} -> {value_after}) but the "
-                f"figure did not change within 30 s")
+        return (
+            f"{front_end}: the slider moved ({value_before} -> {value_after}) but the "
+            f"figure did not change within 30 s"
+        )
     return ""
 
 
@@ -499,10 +612,17 @@ class Lane:
         if self.page is not None:
             self.page.close()
         self.page = self.browser.context.new_page()
-        self.page.on("pageerror",
-                     lambda exc: self.browser.page_errors.append(f"JupyterLab {self.name}: {exc}"))
-        self.page.goto(f"{self.server.base}/lab/workspaces/{self.name}?reset"
-                       f"&token={self.server.token}", wait_until="domcontentloaded")
+        self.page.on(
+            "pageerror",
+            lambda exc: self.browser.page_errors.append(
+                f"JupyterLab {self.name}: {exc}"
+            ),
+        )
+        self.page.goto(
+            f"{self.server.base}/lab/workspaces/{self.name}?reset"
+            f"&token={self.server.token}",
+            wait_until="domcontentloaded",
+        )
         self.page.wait_for_selector(".lm-MenuBar-item", timeout=60_000)
 
 
@@ -512,14 +632,28 @@ class Session:
     In JupyterLab it opens in a :class:`Lane` (File > Open from Path..., closed with
     File > Close and Shut Down Notebook); in Notebook 7 in a page of its own."""
 
-    def __init__(self, browser: Browser, server: Server, path: str,
-                 lane: Lane | None = None, drag: bool = True) -> None:
-        self.browser, self.server, self.path, self.lane, self.drag = browser, server, path, lane, drag
+    def __init__(
+        self,
+        browser: Browser,
+        server: Server,
+        path: str,
+        lane: Lane | None = None,
+        drag: bool = True,
+    ) -> None:
+        self.browser, self.server, self.path, self.lane, self.drag = (
+            browser,
+            server,
+            path,
+            lane,
+            drag,
+        )
         self.run = Run(path, "JupyterLab" if lane else "Notebook 7")
         self.start = time.perf_counter()
         if lane is None:
             self.page = browser.context.new_page()
-            self.page.on("pageerror", lambda exc: browser.page_errors.append(f"{path}: {exc}"))
+            self.page.on(
+                "pageerror", lambda exc: browser.page_errors.append(f"{path}: {exc}")
+            )
             url = f"{server.base}/notebooks/{path}?token={server.token}"
         else:
             self.page, url = lane.page, None
@@ -539,7 +673,9 @@ class Session:
         self._last = now
 
     def _problem(self, exc: Exception) -> None:
-        self.run.problems.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
+        self.run.problems.append(
+            f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+        )
 
     def finish(self) -> Run:
         run, page = self.run, self.page
@@ -573,15 +709,20 @@ class Session:
                 _menu(self.page, "File", "Close and Shut Down Notebook")
                 _accept_dialogs(self.page)
                 self.page.wait_for_function(
-                    "() => !document.querySelector('.jp-NotebookPanel')", timeout=10_000)
+                    "() => !document.querySelector('.jp-NotebookPanel')", timeout=10_000
+                )
             except Exception:
                 self.lane.load()  # a fresh JupyterLab for the next notebook
         self.server.stop_kernels(self.path)
 
 
-def _run_notebooks(browser: Browser, server: Server, paths: list[str]) -> dict[str, Run]:
+def _run_notebooks(
+    browser: Browser, server: Server, paths: list[str]
+) -> dict[str, Run]:
     """Run the notebooks in JupyterLab, PARALLEL at a time (one lane each), in order."""
-    lanes = [Lane(browser, server, f"lane-{i}") for i in range(min(PARALLEL, len(paths)))]
+    lanes = [
+        Lane(browser, server, f"lane-{i}") for i in range(min(PARALLEL, len(paths)))
+    ]
     out: dict[str, Run] = {}
     flying: list[Session] = []
     try:
@@ -612,11 +753,17 @@ def _cpu_report(server: Server) -> str:
         srv = psutil.Process(server.proc.pid)
         server_cpu = total(srv)
         server_tree = {srv.pid} | {c.pid for c in srv.children(recursive=True)}
-        others = [c for c in psutil.Process().children(recursive=True) if c.pid not in server_tree]
+        others = [
+            c
+            for c in psutil.Process().children(recursive=True)
+            if c.pid not in server_tree
+        ]
         browser_cpu = sum(total(c) for c in others)
         own = os.times()
-        return (f"server and kernels {server_cpu:.0f}, browser {browser_cpu:.0f}, "
-                f"pytest {own.user + own.system:.0f}; load average {os.getloadavg()[0]:.1f}")
+        return (
+            f"server and kernels {server_cpu:.0f}, browser {browser_cpu:.0f}, "
+            f"pytest {own.user + own.system:.0f}; load average {os.getloadavg()[0]:.1f}"
+        )
     except Exception as exc:  # only a diagnostic
         return f"not measured ({exc})"
 
@@ -625,7 +772,9 @@ def _cpu_report(server: Server) -> str:
 def runs(server, browser):
     """Every notebook once, in one server and one browser; timings printed."""
     start = time.perf_counter()
-    paths = [f"exercises/{p.name}" for p in EXERCISES] + [f"filled/{p.name}" for p in SOLUTIONS]
+    paths = [f"exercises/{p.name}" for p in EXERCISES] + [
+        f"filled/{p.name}" for p in SOLUTIONS
+    ]
     out = _run_notebooks(browser, server, paths)
     if not any(r.explorers for r in out.values()):
         out.update(_run_notebooks(browser, server, ["scratch/explorer.ipynb"]))
@@ -635,13 +784,17 @@ def runs(server, browser):
         page.goto(f"{server.base}/tree/exercises?token={server.token}")
         page.wait_for_selector(".jp-DirListing-item", timeout=60_000)
         page.wait_for_timeout(500)
-        listed = page.evaluate("() => Array.from(document.querySelectorAll("
-                               "'.jp-DirListing-itemText')).map(e => e.textContent.trim())")
+        listed = page.evaluate(
+            "() => Array.from(document.querySelectorAll("
+            "'.jp-DirListing-itemText')).map(e => e.textContent.trim())"
+        )
     except Exception as exc:
         listed = [f"could not open /tree: {exc}"]
     finally:
         page.close()
-    with_explorer = [n for n, r in out.items() if n.startswith("exercises/") and r.explorers]
+    with_explorer = [
+        n for n, r in out.items() if n.startswith("exercises/") and r.explorers
+    ]
     nb7_path = with_explorer[0] if with_explorer else f"exercises/{EXERCISES[0].name}"
     nb7 = Session(browser, server, nb7_path).finish()
     if not nb7.explorers:
@@ -650,23 +803,35 @@ def runs(server, browser):
         nb7.name += " (explorer: scratch/explorer.ipynb)"
         nb7.problems += [f"scratch explorer: {p}" for p in scratch.problems]
     elapsed = time.perf_counter() - start
-    print(f"\nJupyterLab/Notebook 7 test: {len(out) + 1} notebooks in {elapsed:.1f} s "
-          f"(CPU seconds: {_cpu_report(server)})")
+    print(
+        f"\nJupyterLab/Notebook 7 test: {len(out) + 1} notebooks in {elapsed:.1f} s "
+        f"(CPU seconds: {_cpu_report(server)})"
+    )
     for r in list(out.values()) + [nb7]:
-        print(f"  {r.front_end:10s} {r.name}: {r.seconds:.1f} s, {len(r.verdicts)} verdicts, "
-              f"{len(r.tracebacks)} tracebacks, {r.explorers} explorers"
-              + (f", slider: {r.explorer_result or 'redraws'}"
-                 if r.explorer_result is not None else "")
-              + (f", problems: {r.problems}" if r.problems else "")
-              + " (" + ", ".join(f"{k} {v:.1f}" for k, v in r.phases.items()) + ")")
+        print(
+            f"  {r.front_end:10s} {r.name}: {r.seconds:.1f} s, {len(r.verdicts)} verdicts, "
+            f"{len(r.tracebacks)} tracebacks, {r.explorers} explorers"
+            + (
+                f", slider: {r.explorer_result or 'redraws'}"
+                if r.explorer_result is not None
+                else ""
+            )
+            + (f", problems: {r.problems}" if r.problems else "")
+            + " ("
+            + ", ".join(f"{k} {v:.1f}" for k, v in r.phases.items())
+            + ")"
+        )
     if browser.failed_local:
-        print(f"  local requests that failed (not counted as errors): {browser.failed_local[:6]}")
+        print(
+            f"  local requests that failed (not counted as errors): {browser.failed_local[:6]}"
+        )
     if browser.page_errors:
         print(f"  page errors: {browser.page_errors[:6]}")
     return {"runs": out, "nb7": nb7, "listed": listed, "seconds": elapsed}
 
 
 # --------------------------------------------------------------------------- tests
+
 
 def _report(bad: dict[str, list[str]]) -> str:
     return "\n".join(f"{n}:\n    " + "\n    ".join(v) for n, v in bad.items())
@@ -676,7 +841,9 @@ def _basic(run: Run) -> list[str]:
     items = list(run.problems)
     items += [f"traceback: {t}" for t in run.tracebacks]
     items += [f"cell {i} did not run (Run All stopped?)" for i in run.not_run]
-    items += [f"cell {i} calls a check but printed no verdict" for i in run.silent_checks]
+    items += [
+        f"cell {i} calls a check but printed no verdict" for i in run.silent_checks
+    ]
     return items
 
 
@@ -684,7 +851,9 @@ def _basic(run: Run) -> list[str]:
 def test_untouched_exercise_runs_and_every_check_says_not_done(runs, name):
     run = runs["runs"][f"exercises/{name}"]
     items = _basic(run)
-    items += [f"cell {i}: {v}" for i, v in run.verdicts if not v.startswith("Not done yet:")]
+    items += [
+        f"cell {i}: {v}" for i, v in run.verdicts if not v.startswith("Not done yet:")
+    ]
     if not run.verdicts and not run.problems:
         items.append("no self-check verdict at all")
     assert not items, _report({f"exercises/{name} in JupyterLab": items})
@@ -711,8 +880,11 @@ def test_width_explorer_slider_redraws_the_figure(runs):
 def test_notebook7_lists_runs_and_checks_one_notebook(runs):
     nb7 = runs["nb7"]
     missing = [p.name for p in EXERCISES if p.name not in runs["listed"]]
-    items = [f"/tree/exercises does not list {missing} (it shows {runs['listed'][:10]})"] \
-        if missing else []
+    items = (
+        [f"/tree/exercises does not list {missing} (it shows {runs['listed'][:10]})"]
+        if missing
+        else []
+    )
     items += _basic(nb7)
     want = "Correct:" if nb7.name.startswith("filled/") else "Not done yet:"
     items += [f"cell {i}: {v}" for i, v in nb7.verdicts if not v.startswith(want)]
@@ -724,6 +896,7 @@ def test_notebook7_lists_runs_and_checks_one_notebook(runs):
 
 
 def test_nothing_leaves_the_machine(runs, browser):
-    assert not browser.external, ("requests outside the local Jupyter server (refused):\n"
-                                  + "\n".join(sorted(set(browser.external))[:20]))
-
+    assert not browser.external, (
+        "requests outside the local Jupyter server (refused):\n"
+        + "\n".join(sorted(set(browser.external))[:20])
+    )

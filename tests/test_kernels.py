@@ -1,4 +1,3 @@
-
 import numpy as np
 import pytest
 import torch
@@ -9,10 +8,10 @@ U = torch.linspace(-3, 3, 601, dtype=torch.float64)
 
 # Independent numpy definitions of each profile (COURSE-FACTS, "Kernels").
 REFERENCE = {
-    "gaussian": lambda u: np.exp(-u ** 2 / 2),
+    "gaussian": lambda u: np.exp(-(u**2) / 2),
     "boxcar": lambda u: (np.abs(u) < 1).astype(float),
     "constant": lambda u: np.ones_like(u),
-    "epanechnikov": lambda u: np.where(np.abs(u) <= 1, 0.75 * (1 - u ** 2), 0.0),
+    "epanechnikov": lambda u: np.where(np.abs(u) <= 1, 0.75 * (1 - u**2), 0.0),
     "triangular": lambda u: np.maximum(0.0, 1 - np.abs(u)),
 }
 
@@ -64,7 +63,9 @@ def test_lookup_is_case_insensitive_and_passes_kernels_through():
 
 
 def test_unknown_name_lists_valid_kernels():
-    with pytest.raises(ValueError, match="valid kernels are: boxcar, constant, epanechnikov"):
+    with pytest.raises(
+        ValueError, match="valid kernels are: boxcar, constant, epanechnikov"
+    ):
         get_kernel("cosine")
 
 

@@ -1,4 +1,5 @@
 """Local-linear pooling: statsmodels, exact lines, weights, leave-one-out, errors."""
+
 import doctest
 import warnings
 
@@ -54,7 +55,7 @@ def test_statsmodels_gaussian_is_our_profile_up_to_a_constant():
     from statsmodels.nonparametric.kernels import gaussian
 
     u = np.linspace(-4, 4, 17)
-    ratio = gaussian(1.0, u, 0.0) / np.exp(-u ** 2 / 2)
+    ratio = gaussian(1.0, u, 0.0) / np.exp(-(u**2) / 2)
     assert np.allclose(ratio, 1 / np.sqrt(2 * np.pi), rtol=1e-14)
 
 
@@ -75,8 +76,9 @@ def test_lines_are_reproduced_exactly(kernel, d):
 def test_local_constant_is_nadaraya_watson():
     x, y = _data()
     q = np.linspace(0, 5, 30)
-    assert torch.allclose(local_constant(q, x, y, 0.3), nadaraya_watson(q, x, y, 0.3),
-                          atol=1e-12)
+    assert torch.allclose(
+        local_constant(q, x, y, 0.3), nadaraya_watson(q, x, y, 0.3), atol=1e-12
+    )
 
 
 def test_weights_sum_to_one_negative_at_the_edges_and_give_the_fit():
@@ -98,9 +100,18 @@ def test_leave_one_out_equals_refit_without_the_point(degree, d):
     x, y = torch.as_tensor(x), torch.as_tensor(y)
     h = 0.7
     fast = loo_predictions(x, y, h, degree=degree)
-    slow = torch.stack([local_linear(x[i:i + 1], torch.cat([x[:i], x[i + 1:]]),
-                                     torch.cat([y[:i], y[i + 1:]]), h, degree=degree)[0]
-                        for i in range(len(x))])
+    slow = torch.stack(
+        [
+            local_linear(
+                x[i : i + 1],
+                torch.cat([x[:i], x[i + 1 :]]),
+                torch.cat([y[:i], y[i + 1 :]]),
+                h,
+                degree=degree,
+            )[0]
+            for i in range(len(x))
+        ]
+    )
     assert torch.allclose(fast, slow, atol=1e-10)
     score = loo_error(x, y, h, degree=degree)
     assert abs(score - float(((y - slow) ** 2).mean())) < 1e-10
@@ -167,18 +178,26 @@ def test_leave_one_out_without_enough_other_keys_is_nan():
         loo_predictions(x, y, 1.5, "epanechnikov", on_empty="raise")
 
 
-@pytest.mark.parametrize("args,kwargs,error,match", [
-    (("abc", [0.0, 1.0], [0.0, 1.0], 1.0), {}, TypeError, "queries"),
-    (([0.0], [0.0, 1.0], [0.0, 1.0, 2.0], 1.0), {}, ValueError, "values"),
-    (([0.0], [[0.0, 1.0]], [0.0], 1.0), {}, ValueError, "same d"),
-    (([0.0], [0.0, 1.0], [0.0, 1.0], -1.0), {}, ValueError, "width"),
-    (([0.0], [0.0, 1.0], [0.0, 1.0], [1.0, 2.0, 3.0]), {}, ValueError, "width"),
-    (([0.0], [0.0, np.nan], [0.0, 1.0], 1.0), {}, ValueError, "finite"),
-    (([0.0], [], [], 1.0), {}, ValueError, "non-empty"),
-    (([0.0], [0.0, 1.0], [0.0, 1.0], 1.0), {"degree": 2}, ValueError, "degree"),
-    (([0.0], [0.0, 1.0], [0.0, 1.0], 1.0), {"on_empty": "x"}, ValueError, "on_empty"),
-    (([0.0], [0.0, 1.0], [1j, 1.0], 1.0), {}, TypeError, "values"),
-])
+@pytest.mark.parametrize(
+    "args,kwargs,error,match",
+    [
+        (("abc", [0.0, 1.0], [0.0, 1.0], 1.0), {}, TypeError, "queries"),
+        (([0.0], [0.0, 1.0], [0.0, 1.0, 2.0], 1.0), {}, ValueError, "values"),
+        (([0.0], [[0.0, 1.0]], [0.0], 1.0), {}, ValueError, "same d"),
+        (([0.0], [0.0, 1.0], [0.0, 1.0], -1.0), {}, ValueError, "width"),
+        (([0.0], [0.0, 1.0], [0.0, 1.0], [1.0, 2.0, 3.0]), {}, ValueError, "width"),
+        (([0.0], [0.0, np.nan], [0.0, 1.0], 1.0), {}, ValueError, "finite"),
+        (([0.0], [], [], 1.0), {}, ValueError, "non-empty"),
+        (([0.0], [0.0, 1.0], [0.0, 1.0], 1.0), {"degree": 2}, ValueError, "degree"),
+        (
+            ([0.0], [0.0, 1.0], [0.0, 1.0], 1.0),
+            {"on_empty": "x"},
+            ValueError,
+            "on_empty",
+        ),
+        (([0.0], [0.0, 1.0], [1j, 1.0], 1.0), {}, TypeError, "values"),
+    ],
+)
 def test_bad_input(args, kwargs, error, match):
     with pytest.raises(error, match=match):
         local_linear(*args, **kwargs)

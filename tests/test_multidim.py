@@ -1,4 +1,5 @@
 """Minkowski distances and NW on them, against numpy loops and nwlib.pooling; per-coordinate widths."""
+
 import math
 
 import numpy as np
@@ -26,14 +27,17 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny tensors
 def naive_distances(q, k, h, p):
     """Two Python loops over (query, key), numpy only."""
     q, k = np.asarray(q, float), np.asarray(k, float)
-    h = np.broadcast_to(np.asarray(h, float), (k.shape[0], k.shape[1])) if np.ndim(h) == 2 else \
-        np.broadcast_to(np.asarray(h, float), (k.shape[1],))
+    h = (
+        np.broadcast_to(np.asarray(h, float), (k.shape[0], k.shape[1]))
+        if np.ndim(h) == 2
+        else np.broadcast_to(np.asarray(h, float), (k.shape[1],))
+    )
     out = np.empty((len(q), len(k)))
     for j in range(len(q)):
         for i in range(len(k)):
             hi = h[i] if h.ndim == 2 else h
             u = np.abs((q[j] - k[i]) / hi)
-            out[j, i] = u.max() if math.isinf(p) else (u ** p).sum() ** (1 / p)
+            out[j, i] = u.max() if math.isinf(p) else (u**p).sum() ** (1 / p)
     return out
 
 
@@ -41,7 +45,7 @@ def naive_nw(q, k, v, h, p, exclude_self=False):
     r = naive_distances(q, k, h, p)
     w = np.exp(-0.5 * (r - r.min(1, keepdims=True)) * (r + r.min(1, keepdims=True)))
     if exclude_self:
-        r2 = r ** 2 + np.diag(np.full(len(k), np.inf))
+        r2 = r**2 + np.diag(np.full(len(k), np.inf))
         w = np.exp(-0.5 * (r2 - r2.min(1, keepdims=True)))
     return (w @ np.asarray(v, float)) / w.sum(1)
 
@@ -49,14 +53,19 @@ def naive_nw(q, k, v, h, p, exclude_self=False):
 @pytest.fixture(scope="module")
 def pts():
     g = torch.Generator().manual_seed(0)
-    return (torch.rand(7, 3, generator=g, dtype=torch.float64),
-            torch.rand(11, 3, generator=g, dtype=torch.float64),
-            torch.randn(11, generator=g, dtype=torch.float64))
+    return (
+        torch.rand(7, 3, generator=g, dtype=torch.float64),
+        torch.rand(11, 3, generator=g, dtype=torch.float64),
+        torch.randn(11, generator=g, dtype=torch.float64),
+    )
 
 
-WIDTHS = {"scalar": 0.4, "per coordinate": [0.2, 0.5, 1.5],
-          "per key": np.linspace(0.2, 0.8, 11).reshape(11, 1),
-          "per key and coordinate": np.linspace(0.2, 0.9, 33).reshape(11, 3)}
+WIDTHS = {
+    "scalar": 0.4,
+    "per coordinate": [0.2, 0.5, 1.5],
+    "per key": np.linspace(0.2, 0.8, 11).reshape(11, 1),
+    "per key and coordinate": np.linspace(0.2, 0.9, 33).reshape(11, 3),
+}
 
 
 @pytest.mark.parametrize("p", P_VALUES)
@@ -65,7 +74,9 @@ def test_distances_match_a_loop(pts, p, wname):
     q, k, _ = pts
     h = WIDTHS[wname]
     got = minkowski_distances(q, k, torch.as_tensor(h, dtype=torch.float64), p)
-    np.testing.assert_allclose(got.numpy(), naive_distances(q, k, h, p), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        got.numpy(), naive_distances(q, k, h, p), rtol=1e-12, atol=1e-14
+    )
 
 
 def test_large_p_approaches_the_max_norm_without_overflow(pts):
@@ -73,16 +84,25 @@ def test_large_p_approaches_the_max_norm_without_overflow(pts):
     big = minkowski_distances(q * 1e3, k * 1e3, 1.0, 400.0)
     inf = minkowski_distances(q * 1e3, k * 1e3, 1.0, math.inf)
     assert torch.isfinite(big).all()
-    np.testing.assert_allclose(big.numpy(), inf.numpy(), rtol=3 ** (1 / 400) - 1 + 1e-12)
+    np.testing.assert_allclose(
+        big.numpy(), inf.numpy(), rtol=3 ** (1 / 400) - 1 + 1e-12
+    )
 
 
 def test_p2_equals_pooling(pts):
     q, k, v = pts
     h = torch.tensor([0.3, 0.6, 0.9], dtype=torch.float64)
-    np.testing.assert_allclose(minkowski_nadaraya_watson(q, k, v, h, 2.0).numpy(),
-                               nadaraya_watson(q, k, v, h).numpy(), rtol=1e-12)
-    np.testing.assert_allclose(minkowski_attention_weights(q, k, h).numpy(),
-                               attention_weights(q, k, h).numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(
+        minkowski_nadaraya_watson(q, k, v, h, 2.0).numpy(),
+        nadaraya_watson(q, k, v, h).numpy(),
+        rtol=1e-12,
+    )
+    np.testing.assert_allclose(
+        minkowski_attention_weights(q, k, h).numpy(),
+        attention_weights(q, k, h).numpy(),
+        rtol=1e-12,
+        atol=1e-15,
+    )
 
 
 @pytest.mark.parametrize("p", P_VALUES)
@@ -93,8 +113,15 @@ def test_nw_matches_a_loop_blocked_or_not(pts, p, exclude_self):
     h = [0.2, 0.5, 1.5]
     ref = naive_nw(q, k, v, h, p, exclude_self)
     for bs in (1, 4, None):
-        got = minkowski_nadaraya_watson(q, k, v, torch.tensor(h, dtype=torch.float64), p,
-                                        exclude_self=exclude_self, block_size=bs)
+        got = minkowski_nadaraya_watson(
+            q,
+            k,
+            v,
+            torch.tensor(h, dtype=torch.float64),
+            p,
+            exclude_self=exclude_self,
+            block_size=bs,
+        )
         np.testing.assert_allclose(got.numpy(), ref, rtol=1e-11)
 
 
@@ -112,7 +139,11 @@ def test_vector_values_and_memory_budget(pts):
 def test_gradient_with_respect_to_widths(pts, p):
     q, k, v = pts
     h = torch.tensor([0.3, 0.6, 0.9], dtype=torch.float64, requires_grad=True)
-    assert torch.autograd.gradcheck(lambda w: minkowski_nadaraya_watson(q, k, v, w, p, block_size=3), (h,), fast_mode=True)
+    assert torch.autograd.gradcheck(
+        lambda w: minkowski_nadaraya_watson(q, k, v, w, p, block_size=3),
+        (h,),
+        fast_mode=True,
+    )
 
 
 def test_gradient_is_finite_at_zero_distance():
@@ -128,8 +159,11 @@ def test_width_per_coordinate_is_feature_scaling(pts):
     q, k, v = pts
     h = torch.tensor([0.2, 0.5, 1.5], dtype=torch.float64)
     for p in (1.0, 3.0, math.inf):
-        np.testing.assert_allclose(minkowski_nadaraya_watson(q, k, v, h, p).numpy(),
-                                   minkowski_nadaraya_watson(q / h, k / h, v, 1.0, p).numpy(), rtol=1e-12)
+        np.testing.assert_allclose(
+            minkowski_nadaraya_watson(q, k, v, h, p).numpy(),
+            minkowski_nadaraya_watson(q / h, k / h, v, 1.0, p).numpy(),
+            rtol=1e-12,
+        )
 
 
 def test_compact_kernel_empty_rows_are_nan_with_a_warning(pts):
@@ -143,8 +177,16 @@ def test_compact_kernel_empty_rows_are_nan_with_a_warning(pts):
     assert torch.isneginf(torch.diagonal(s)).all()
 
 
-@pytest.mark.parametrize("bad,err", [(0.5, ValueError), (math.nan, ValueError), ("2", TypeError),
-                                     (True, TypeError), (None, TypeError)])
+@pytest.mark.parametrize(
+    "bad,err",
+    [
+        (0.5, ValueError),
+        (math.nan, ValueError),
+        ("2", TypeError),
+        (True, TypeError),
+        (None, TypeError),
+    ],
+)
 def test_bad_p(pts, bad, err):
     q, k, v = pts
     with pytest.raises(err, match="p must"):
@@ -169,11 +211,17 @@ def test_bad_inputs(pts):
 
 def test_standardize():
     g = torch.Generator().manual_seed(1)
-    x = torch.randn(50, 3, generator=g, dtype=torch.float64) * torch.tensor([1.0, 10.0, 100.0]) + 5
+    x = (
+        torch.randn(50, 3, generator=g, dtype=torch.float64)
+        * torch.tensor([1.0, 10.0, 100.0])
+        + 5
+    )
     z, m, s = standardize(x)
     np.testing.assert_allclose(z.mean(0).numpy(), 0, atol=1e-12)
     np.testing.assert_allclose(z.std(0).numpy(), 1, rtol=1e-12)
-    np.testing.assert_allclose(z.numpy(), ((x.numpy() - x.numpy().mean(0)) / x.numpy().std(0, ddof=1)))
+    np.testing.assert_allclose(
+        z.numpy(), ((x.numpy() - x.numpy().mean(0)) / x.numpy().std(0, ddof=1))
+    )
     z2, _, _ = standardize(x[:5], like=x)
     np.testing.assert_allclose(z2.numpy(), z[:5].numpy())
     with pytest.raises(ValueError, match="zero spread"):
@@ -183,7 +231,11 @@ def test_standardize():
 def _noise_feature_data(n=150, seed=0):
     g = torch.Generator().manual_seed(seed)
     x = torch.rand(n, 3, generator=g, dtype=torch.float64)
-    y = torch.sin(2 * math.pi * x[:, 0]) + 2 * x[:, 1] + 0.2 * torch.randn(n, generator=g, dtype=torch.float64)
+    y = (
+        torch.sin(2 * math.pi * x[:, 0])
+        + 2 * x[:, 1]
+        + 0.2 * torch.randn(n, generator=g, dtype=torch.float64)
+    )
     return x, y
 
 
@@ -228,14 +280,28 @@ def test_minkowski_family_is_deprecated_in_favour_of_p(pts):
     from nwlib.selection import loo_error
 
     q, k, v = pts
-    pairs = [(lambda: minkowski_nadaraya_watson(q, k, v, 0.5, 3.0),
-              nadaraya_watson(q, k, v, 0.5, p=3.0), "nadaraya_watson"),
-             (lambda: minkowski_attention_weights(q, k, 0.5, 3.0),
-              attention_weights(q, k, 0.5, p=3.0), "attention_weights"),
-             (lambda: minkowski_log_scores(q, k, 0.5, 3.0), log_scores(q, k, 0.5, p=3.0),
-              "log_scores"),
-             (lambda: minkowski_loo_error(k, v, 0.5, 3.0), loo_error(k, v, 0.5, p=3.0),
-              "loo_error")]
+    pairs = [
+        (
+            lambda: minkowski_nadaraya_watson(q, k, v, 0.5, 3.0),
+            nadaraya_watson(q, k, v, 0.5, p=3.0),
+            "nadaraya_watson",
+        ),
+        (
+            lambda: minkowski_attention_weights(q, k, 0.5, 3.0),
+            attention_weights(q, k, 0.5, p=3.0),
+            "attention_weights",
+        ),
+        (
+            lambda: minkowski_log_scores(q, k, 0.5, 3.0),
+            log_scores(q, k, 0.5, p=3.0),
+            "log_scores",
+        ),
+        (
+            lambda: minkowski_loo_error(k, v, 0.5, 3.0),
+            loo_error(k, v, 0.5, p=3.0),
+            "loo_error",
+        ),
+    ]
     for old, new, name in pairs:
         with pytest.warns(DeprecationWarning, match=name):
             got = old()

@@ -1,6 +1,7 @@
 """Tests for nwlib.parzen: normalization by numerical integration, scikit-learn's
 KernelDensity as an independent reference, naive loops for the classifiers, and the
 Parzen/NW relation on a grid for every integrable kernel."""
+
 import math
 import warnings
 
@@ -16,8 +17,12 @@ from nwlib.kernels import KERNELS, Kernel
 
 INTEGRABLE = [name for name in KERNELS if name != "constant"]
 COMPACT = [name for name in INTEGRABLE if KERNELS[name].compact]
-SKLEARN_NAME = {"gaussian": "gaussian", "boxcar": "tophat", "epanechnikov": "epanechnikov",
-                "triangular": "linear"}
+SKLEARN_NAME = {
+    "gaussian": "gaussian",
+    "boxcar": "tophat",
+    "epanechnikov": "epanechnikov",
+    "triangular": "linear",
+}
 
 
 def test_every_kernel_is_covered():
@@ -47,11 +52,23 @@ def test_density_integrates_to_one(kernel, d):
     center = np.linspace(-0.3, 0.5, d)
     h = np.linspace(0.6, 1.0, d)
     if KERNELS[kernel].compact:  # integrate over the (ellipsoidal) support of one point
+
         def f(s):
             u, jac = _ball_map(s)
-            return parzen.parzen_density(center + h * u, center[None], h, kernel).numpy() * jac * h.prod()
-        res = cubature(f, -np.full(d, np.pi / 2), np.full(d, np.pi / 2), rtol=1e-6, atol=0,
-                       max_subdivisions=2000)
+            return (
+                parzen.parzen_density(center + h * u, center[None], h, kernel).numpy()
+                * jac
+                * h.prod()
+            )
+
+        res = cubature(
+            f,
+            -np.full(d, np.pi / 2),
+            np.full(d, np.pi / 2),
+            rtol=1e-6,
+            atol=0,
+            max_subdivisions=2000,
+        )
         assert res.status == "converged"
         total = res.estimate
     else:  # two points; tensor Gauss-Legendre rule on a box 9 widths past them
@@ -63,7 +80,9 @@ def test_density_integrates_to_one(kernel, d):
         wts = np.ones(1)
         for k in range(d):
             wts = np.multiply.outer(wts, (hi[k] - lo[k]) / 2 * w)
-        total = float(parzen.parzen_density(z, pts, h, kernel).numpy() @ wts.reshape(-1))
+        total = float(
+            parzen.parzen_density(z, pts, h, kernel).numpy() @ wts.reshape(-1)
+        )
     assert abs(total - 1) < 1e-6
 
 
@@ -86,11 +105,18 @@ def test_constant_kernel_has_no_density():
 
 
 def test_custom_kernel_integrated_numerically():
-    cosine = Kernel("cosine", lambda u: torch.cos(0.5 * math.pi * u) * (u.abs() < 1),
-                    lambda r2: torch.log(torch.clamp(torch.cos(0.5 * math.pi * torch.sqrt(r2)), min=1e-300))
-                    .masked_fill(r2 >= 1, -math.inf), 1.0)
+    cosine = Kernel(
+        "cosine",
+        lambda u: torch.cos(0.5 * math.pi * u) * (u.abs() < 1),
+        lambda r2: torch.log(
+            torch.clamp(torch.cos(0.5 * math.pi * torch.sqrt(r2)), min=1e-300)
+        ).masked_fill(r2 >= 1, -math.inf),
+        1.0,
+    )
     assert parzen.kernel_integral(cosine, 1) == pytest.approx(4 / math.pi, rel=1e-9)
-    flat = Kernel("flat", lambda u: torch.ones_like(u), lambda r2: torch.zeros_like(r2), math.inf)
+    flat = Kernel(
+        "flat", lambda u: torch.ones_like(u), lambda r2: torch.zeros_like(r2), math.inf
+    )
     with pytest.raises(ValueError, match="finite"):
         parzen.kernel_integral(flat, 1)
 
@@ -102,7 +128,11 @@ def test_density_matches_sklearn_kernel_density(kernel, d):
     data = rng.normal(size=(60, d))
     x = rng.normal(size=(80, d))
     h = 0.9
-    ref = KernelDensity(bandwidth=h, kernel=SKLEARN_NAME[kernel]).fit(data).score_samples(x)
+    ref = (
+        KernelDensity(bandwidth=h, kernel=SKLEARN_NAME[kernel])
+        .fit(data)
+        .score_samples(x)
+    )
     ours = parzen.log_parzen_density(x, data, h, kernel).numpy()
     finite = np.isfinite(ref)
     assert np.array_equal(finite, np.isfinite(ours))
@@ -111,9 +141,12 @@ def test_density_matches_sklearn_kernel_density(kernel, d):
 
 def _naive_kh(x, data, h, kernel, d):
     """K_h(x - x_i) in plain numpy: profiles applied to Euclidean norms (reference)."""
-    prof = {"gaussian": lambda r: np.exp(-r * r / 2), "boxcar": lambda r: (r < 1) * 1.0,
-            "epanechnikov": lambda r: 0.75 * np.maximum(0.0, 1 - r * r),
-            "triangular": lambda r: np.maximum(0.0, 1 - r)}[kernel]
+    prof = {
+        "gaussian": lambda r: np.exp(-r * r / 2),
+        "boxcar": lambda r: (r < 1) * 1.0,
+        "epanechnikov": lambda r: 0.75 * np.maximum(0.0, 1 - r * r),
+        "triangular": lambda r: np.maximum(0.0, 1 - r),
+    }[kernel]
     c = parzen.kernel_integral(kernel, d)
     r = np.linalg.norm((x[:, None, :] - data[None, :, :]) / h, axis=-1)
     return prof(r) / (c * np.prod(np.broadcast_to(h, (d,))))
@@ -143,7 +176,12 @@ def test_parzen_nw_relation_on_a_grid(kernel):
     np.testing.assert_allclose(rel.difference.numpy(), ref_diff, rtol=0, atol=1e-12)
     np.testing.assert_allclose(rel.density.numpy(), ref_dens, rtol=0, atol=1e-12)
     assert rel.max_error < 1e-10
-    assert np.abs(rel.difference.numpy() - rel.nw.numpy() * rel.density.numpy())[~rel.empty.numpy()].max() < 1e-10
+    assert (
+        np.abs(rel.difference.numpy() - rel.nw.numpy() * rel.density.numpy())[
+            ~rel.empty.numpy()
+        ].max()
+        < 1e-10
+    )
     # where p(x) = 0: NW is 0/0 (NaN), the Parzen difference is exactly 0
     empty = rel.empty.numpy()
     assert np.array_equal(empty, ref_dens == 0)
@@ -154,18 +192,27 @@ def test_parzen_nw_relation_on_a_grid(kernel):
         assert empty.any()
     # same sign, not the same number
     pos = ~empty & (np.abs(ref_diff) > 1e-12)
-    assert np.array_equal(np.sign(rel.difference.numpy()[pos]), np.sign(rel.nw.numpy()[pos]))
+    assert np.array_equal(
+        np.sign(rel.difference.numpy()[pos]), np.sign(rel.nw.numpy()[pos])
+    )
     assert np.nanmax(np.abs(rel.difference.numpy() - rel.nw.numpy())) > 0.1
 
 
 def test_nw_binary_output_warns_and_raises_where_empty():
     data, y = _two_class_data()
     with pytest.warns(RuntimeWarning, match="no training point|no key"):
-        out = parzen.nw_binary_output([[10.0, 10.0], [0.0, 0.0]], data, y, 0.5, "boxcar").numpy()
+        out = parzen.nw_binary_output(
+            [[10.0, 10.0], [0.0, 0.0]], data, y, 0.5, "boxcar"
+        ).numpy()
     assert np.isnan(out[0]) and np.isfinite(out[1])
     with pytest.raises(ValueError):
-        parzen.nw_binary_output([[10.0, 10.0]], data, y, 0.5, "boxcar", on_empty="raise")
-    assert float(parzen.parzen_difference([[10.0, 10.0]], data, y, 0.5, "boxcar")[0]) == 0.0
+        parzen.nw_binary_output(
+            [[10.0, 10.0]], data, y, 0.5, "boxcar", on_empty="raise"
+        )
+    assert (
+        float(parzen.parzen_difference([[10.0, 10.0]], data, y, 0.5, "boxcar")[0])
+        == 0.0
+    )
 
 
 def test_binary_labels_are_validated():
@@ -183,11 +230,15 @@ def test_class_densities_add_up_and_condition():
     grid = _grid(m=25)
     joint = parzen.joint_class_densities(grid, data, labels, 0.6, "epanechnikov")
     total = parzen.parzen_density(grid, data, 0.6, "epanechnikov")
-    np.testing.assert_allclose(joint.sum(1).numpy(), total.numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(
+        joint.sum(1).numpy(), total.numpy(), rtol=1e-12, atol=1e-15
+    )
     cond = parzen.class_conditional_densities(grid, data, labels, 0.6, "epanechnikov")
     for j, c in enumerate(parzen.class_labels(labels).numpy()):
         own = parzen.parzen_density(grid, data[labels == c], 0.6, "epanechnikov")
-        np.testing.assert_allclose(cond[:, j].numpy(), own.numpy(), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(
+            cond[:, j].numpy(), own.numpy(), rtol=1e-12, atol=1e-15
+        )
 
 
 @pytest.mark.parametrize("kernel", INTEGRABLE)
@@ -195,7 +246,9 @@ def test_many_classes_parzen_and_nw_agree_on_iris(kernel):
     iris = load_iris()
     data = iris.data[:, 2:]
     labels = iris.target
-    grid = np.stack(np.meshgrid(np.linspace(0, 8, 50), np.linspace(-0.5, 3.5, 40)), -1).reshape(-1, 2)
+    grid = np.stack(
+        np.meshgrid(np.linspace(0, 8, 50), np.linspace(-0.5, 3.5, 40)), -1
+    ).reshape(-1, 2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         parz = parzen.parzen_classify(grid, data, labels, 0.3, kernel).numpy()
@@ -218,16 +271,22 @@ def test_nw_class_probabilities_are_joint_over_density():
     probs = parzen.nw_class_probabilities(x, data, labels, 0.4)
     joint = parzen.joint_class_densities(x, data, labels, 0.4)
     dens = parzen.parzen_density(x, data, 0.4)
-    np.testing.assert_allclose(probs.numpy(), (joint / dens[:, None]).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(
+        probs.numpy(), (joint / dens[:, None]).numpy(), rtol=1e-12
+    )
 
 
 def test_parzen_classify_on_empty():
     data, y = _two_class_data()
     with pytest.warns(RuntimeWarning, match="p\\(x\\) = 0"):
-        pred = parzen.parzen_classify([[20.0, 0.0], [0.0, 0.0]], data, y, 0.5, "triangular").numpy()
+        pred = parzen.parzen_classify(
+            [[20.0, 0.0], [0.0, 0.0]], data, y, 0.5, "triangular"
+        ).numpy()
     assert np.isnan(pred[0]) and pred[1] in (-1.0, 1.0)
     with pytest.raises(ValueError, match="p\\(x\\) = 0"):
-        parzen.parzen_classify([[20.0, 0.0]], data, y, 0.5, "triangular", on_empty="raise")
+        parzen.parzen_classify(
+            [[20.0, 0.0]], data, y, 0.5, "triangular", on_empty="raise"
+        )
 
 
 def test_leave_one_out_density_matches_naive():
@@ -245,8 +304,14 @@ def test_per_point_widths():
     h = rng.uniform(0.3, 1.0, size=(20, 1))
     x = rng.normal(size=(15, 2))
     ours = parzen.parzen_density(x, data, h).numpy()
-    ref = np.mean([np.exp(-np.sum((x - data[i]) ** 2, 1) / (2 * h[i, 0] ** 2))
-                   / (2 * np.pi * h[i, 0] ** 2) for i in range(20)], axis=0)
+    ref = np.mean(
+        [
+            np.exp(-np.sum((x - data[i]) ** 2, 1) / (2 * h[i, 0] ** 2))
+            / (2 * np.pi * h[i, 0] ** 2)
+            for i in range(20)
+        ],
+        axis=0,
+    )
     np.testing.assert_allclose(ours, ref, rtol=1e-12)
 
 
@@ -260,7 +325,9 @@ def _per_point_problem():
 @pytest.mark.parametrize("shape", [(40, 1), (40, 2)])
 def test_relation_refuses_per_point_widths(shape):
     data, y = _two_class_data()
-    with pytest.raises(ValueError, match="width: the Parzen/NW relation holds for one width"):
+    with pytest.raises(
+        ValueError, match="width: the Parzen/NW relation holds for one width"
+    ):
         parzen.parzen_nw_relation(data[:5], data, y, np.full(shape, 0.5))
 
 
@@ -273,8 +340,12 @@ def test_per_point_widths_break_the_relation_and_normalizing_restores_it():
     nw = parzen.nw_binary_output(grid, x, y, h).numpy()  # unnormalized per-key kernels
     assert np.abs(diff - nw * dens).max() > 0.05
     assert (np.sign(diff) != np.sign(nw)).sum() > 10
-    kern = np.array([[np.exp(-((g - x[i]) / h[i, 0]) ** 2 / 2) / h[i, 0] for i in range(40)]
-                     for g in grid])
+    kern = np.array(
+        [
+            [np.exp(-(((g - x[i]) / h[i, 0]) ** 2) / 2) / h[i, 0] for i in range(40)]
+            for g in grid
+        ]
+    )
     normalized = (kern @ y) / kern.sum(1)
     np.testing.assert_allclose(normalized * dens, diff, rtol=0, atol=1e-14)
     assert np.array_equal(np.sign(normalized), np.sign(diff))
@@ -311,7 +382,9 @@ def _verdict(capsys, check, *args):
 
 
 def _gauss_parzen(x, data, h):
-    return torch.exp(-((x[:, None] - data[None, :]) / h) ** 2 / 2).mean(1) / (math.sqrt(2 * math.pi) * h)
+    return torch.exp(-(((x[:, None] - data[None, :]) / h) ** 2) / 2).mean(1) / (
+        math.sqrt(2 * math.pi) * h
+    )
 
 
 def _gauss_difference(x, data, y, h):
@@ -323,13 +396,19 @@ def test_ch06_checks_accept_right_answers(capsys):
     assert _verdict(capsys, ch06.gaussian_parzen, _gauss_parzen) == "Correct"
     assert _verdict(capsys, ch06.epanechnikov_constant, 3 * math.pi / 8) == "Correct"
     assert _verdict(capsys, ch06.difference, _gauss_difference) == "Correct"
-    ratio = lambda x, d, y, h: _gauss_difference(x, d, y, h) / parzen.nw_binary_output(x, d, y, h)  # noqa: E731
+    ratio = lambda x, d, y, h: (
+        _gauss_difference(x, d, y, h) / parzen.nw_binary_output(x, d, y, h)
+    )  # noqa: E731
     assert _verdict(capsys, ch06.ratio, ratio) == "Correct"
     iris = load_iris()
     x = torch.tensor(iris.data)
     x = (x - x.mean(0)) / x.std(0)
     lab = torch.tensor(iris.target, dtype=torch.float64)
-    acc = float((parzen.parzen_classify(x, x, lab, 0.7, exclude_self=True) == lab).double().mean())
+    acc = float(
+        (parzen.parzen_classify(x, x, lab, 0.7, exclude_self=True) == lab)
+        .double()
+        .mean()
+    )
     assert _verdict(capsys, ch06.iris_loo, acc, 0.7) == "Correct"
     assert _verdict(capsys, ch06.empty_region, 0.0, True) == "Correct"
 
@@ -348,7 +427,9 @@ def test_ch06_checks_reject_wrong_answers(capsys):
     x = torch.tensor(iris.data)
     x = (x - x.mean(0)) / x.std(0)
     lab = torch.tensor(iris.target, dtype=torch.float64)
-    with_self = float((parzen.parzen_classify(x, x, lab, 0.1) == lab).double().mean())  # self included
+    with_self = float(
+        (parzen.parzen_classify(x, x, lab, 0.1) == lab).double().mean()
+    )  # self included
     assert _verdict(capsys, ch06.iris_loo, with_self, 0.1) == "Not quite"
     assert _verdict(capsys, ch06.empty_region, 0.0, False) == "Not quite"
     assert _verdict(capsys, ch06.empty_region, 0.5, True) == "Not quite"

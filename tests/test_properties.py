@@ -1,4 +1,5 @@
 """Property-based tests (hypothesis) of attention pooling: invariances the math guarantees."""
+
 import numpy as np
 import torch
 from hypothesis import HealthCheck, given, settings
@@ -7,7 +8,13 @@ from hypothesis.extra.numpy import arrays
 
 from nwlib import KERNELS, attention_weights, nadaraya_watson
 
-SETTINGS = settings(max_examples=60, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 coords = st.floats(-50, 50, allow_nan=False, allow_infinity=False)
 widths = st.floats(1e-3, 1e3, allow_nan=False)
 
@@ -75,7 +82,9 @@ def test_shifting_queries_and_keys_together_changes_nothing(p, shift):
     with _quiet():
         a = attention_weights(q, k, h, kern)
         b = attention_weights(q + shift, k + shift, h, kern)
-    rows = _clear_rows(q, k, h)  # away from a compact kernel's edge, rounding cannot flip a key
+    rows = _clear_rows(
+        q, k, h
+    )  # away from a compact kernel's edge, rounding cannot flip a key
     assert torch.equal(_defined(a)[rows], _defined(b)[rows])
     same = rows & _defined(a)
     assert torch.allclose(a[same], b[same], atol=1e-6)
@@ -100,7 +109,9 @@ def test_gaussian_shift_and_scale_invariance_is_tight(p):
     q, k, v, h, _ = p
     a = nadaraya_watson(q, k, v, h)
     b = nadaraya_watson(3 * q + 7, 3 * k + 7, v, 3 * h)
-    np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-7, atol=1e-7 * max(1.0, np.abs(v).max()))
+    np.testing.assert_allclose(
+        a.numpy(), b.numpy(), rtol=1e-7, atol=1e-7 * max(1.0, np.abs(v).max())
+    )
 
 
 @SETTINGS
@@ -111,8 +122,12 @@ def test_estimate_is_affine_equivariant_in_the_values(p, a, b):
         f = nadaraya_watson(q, k, v, h, kern)
         g = nadaraya_watson(q, k, a + b * v, h, kern)
     ok = ~torch.isnan(f)
-    np.testing.assert_allclose(g[ok].numpy(), a + b * f[ok].numpy(), rtol=1e-7,
-                               atol=1e-7 * (abs(a) + b * max(1.0, np.abs(v).max())))
+    np.testing.assert_allclose(
+        g[ok].numpy(),
+        a + b * f[ok].numpy(),
+        rtol=1e-7,
+        atol=1e-7 * (abs(a) + b * max(1.0, np.abs(v).max())),
+    )
 
 
 @SETTINGS
@@ -135,6 +150,7 @@ class _quiet:
 
     def __enter__(self):
         import warnings
+
         self._cm = warnings.catch_warnings()
         self._cm.__enter__()
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -159,6 +175,7 @@ def point_sets(draw, max_d=6):
 @given(point_sets())
 def test_sphere_identity_on_random_points(p):
     from nwlib.sphere import dot_product_weights, gaussian_weights, normalize
+
     q, k, h = p
     qs, ks = normalize(q), normalize(k)
     gauss, dot = gaussian_weights(qs, ks, h), dot_product_weights(qs, ks, h * h)
@@ -169,6 +186,7 @@ def test_sphere_identity_on_random_points(p):
 @given(point_sets())
 def test_off_sphere_key_bias_restores_the_gaussian(p):
     from nwlib.sphere import biased_dot_product_weights, gaussian_weights
+
     q, k, h = p
     h = h * 4  # keep exp arguments moderate for raw points of norm up to ~25
     gauss, biased = gaussian_weights(q, k, h), biased_dot_product_weights(q, k, h)
@@ -179,6 +197,7 @@ def test_off_sphere_key_bias_restores_the_gaussian(p):
 @given(problems(max_d=2), st.randoms(use_true_random=False))
 def test_parzen_difference_is_nw_times_density(p, rnd):
     from nwlib.parzen import nw_binary_output, parzen_density, parzen_difference
+
     q, k, _, h, kern = p
     if kern == "constant":  # not integrable: no Parzen density exists
         return
@@ -191,7 +210,9 @@ def test_parzen_difference_is_nw_times_density(p, rnd):
     scale = float(dens.abs().max()) if pos.any() else 1.0
     assert torch.allclose(diff[pos], (nw * dens)[pos], rtol=1e-9, atol=1e-12 * scale)
     assert torch.equal(torch.sign(diff[pos]), torch.sign(nw[pos]))
-    assert torch.all(diff[~pos] == 0)  # no mass (or a Gaussian density below float range)
+    assert torch.all(
+        diff[~pos] == 0
+    )  # no mass (or a Gaussian density below float range)
     if KERNELS[kern].compact:  # NW is 0/0 exactly where no key lies inside the support
         r2 = (((q[:, None, :] - k[None]) / h) ** 2).sum(-1)
         clear = _clear_rows(q, k, h)

@@ -1,4 +1,5 @@
 """nwlib.rates: periodic NW against numpy loops, the width search, power-law fits, the d=1 rate."""
+
 import math
 
 import numpy as np
@@ -39,7 +40,9 @@ def von_mises_nw(q, k, v, h, exclude_self=False):
     """Product of von Mises kernels exp((cos 2 pi D - 1) / (4 pi^2 h^2)) over coordinates."""
     out = np.empty(len(q))
     for j in range(len(q)):
-        w = np.exp(((np.cos(2 * np.pi * (q[j] - k)) - 1) / (4 * np.pi ** 2 * h ** 2)).sum(1))
+        w = np.exp(
+            ((np.cos(2 * np.pi * (q[j] - k)) - 1) / (4 * np.pi**2 * h**2)).sum(1)
+        )
         if exclude_self:
             w[j] = 0.0
         out[j] = (w * v).sum() / w.sum()
@@ -49,24 +52,33 @@ def von_mises_nw(q, k, v, h, exclude_self=False):
 @pytest.fixture(scope="module")
 def circle():
     x, y = draw_sample(200, 1, seed=3)
-    q = torch.rand(50, 1, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    q = torch.rand(
+        50, 1, generator=torch.Generator().manual_seed(4), dtype=torch.float64
+    )
     return x, y, q
 
 
-@pytest.mark.parametrize("h,images", [(0.01, range(-2, 3)), (0.08, range(-2, 3)), (0.3, range(-4, 5))])
+@pytest.mark.parametrize(
+    "h,images", [(0.01, range(-2, 3)), (0.08, range(-2, 3)), (0.3, range(-4, 5))]
+)
 def test_images_equal_the_wrapped_gaussian(circle, h, images):
     # h = 0.3: images two periods away still weigh ~1e-5 (A0c): the reference sums 9 periods
     x, y, q = circle
     got = torus_nadaraya_watson(q, x, y, h, dtype=torch.float64)
     ref = wrapped_gaussian_nw(q.numpy()[:, 0], x.numpy()[:, 0], y.numpy(), h, images)
     np.testing.assert_allclose(got.numpy(), ref, rtol=1e-10, atol=1e-12)
-    if h > 0.15:  # leave-one-out keeps the point's own images at distance 1 (documented)
+    if (
+        h > 0.15
+    ):  # leave-one-out keeps the point's own images at distance 1 (documented)
         return
     loo = torus_nadaraya_watson(x, x, y, h, exclude_self=True, dtype=torch.float64)
-    ref_loo = wrapped_gaussian_nw(x.numpy()[:, 0], x.numpy()[:, 0], y.numpy(), h, images, True)
+    ref_loo = wrapped_gaussian_nw(
+        x.numpy()[:, 0], x.numpy()[:, 0], y.numpy(), h, images, True
+    )
     np.testing.assert_allclose(loo.numpy(), ref_loo, rtol=1e-10, atol=1e-12)
     assert torus_loo_score(x, y, h, dtype=torch.float64) == pytest.approx(
-        float(((y.numpy() - ref_loo) ** 2).mean()), rel=1e-10)
+        float(((y.numpy() - ref_loo) ** 2).mean()), rel=1e-10
+    )
 
 
 def test_float32_images_agree_with_float64(circle):
@@ -79,32 +91,49 @@ def test_float32_images_agree_with_float64(circle):
 
 def test_inputs_are_read_modulo_one(circle):
     x, y, q = circle
-    np.testing.assert_allclose(torus_nadaraya_watson(q + 3, x - 1, y, 0.05, dtype=torch.float64).numpy(),
-                               torus_nadaraya_watson(q, x, y, 0.05, dtype=torch.float64).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(
+        torus_nadaraya_watson(q + 3, x - 1, y, 0.05, dtype=torch.float64).numpy(),
+        torus_nadaraya_watson(q, x, y, 0.05, dtype=torch.float64).numpy(),
+        rtol=1e-12,
+    )
 
 
 @pytest.mark.parametrize("d", [1, 2, 3])
 def test_embedding_is_a_product_of_von_mises_kernels(d):
     x, y = draw_sample(80, d, seed=d)
-    q = torch.rand(30, d, generator=torch.Generator().manual_seed(9), dtype=torch.float64)
+    q = torch.rand(
+        30, d, generator=torch.Generator().manual_seed(9), dtype=torch.float64
+    )
     for h in (0.05, 0.2):
         got = torus_nadaraya_watson(q, x, y, h, method="embedding", dtype=torch.float64)
-        np.testing.assert_allclose(got.numpy(), von_mises_nw(q.numpy(), x.numpy(), y.numpy(), h), rtol=1e-10)
-        loo = torus_nadaraya_watson(x, x, y, h, exclude_self=True, method="embedding", dtype=torch.float64)
-        np.testing.assert_allclose(loo.numpy(), von_mises_nw(x.numpy(), x.numpy(), y.numpy(), h, True),
-                                   rtol=1e-10)
+        np.testing.assert_allclose(
+            got.numpy(), von_mises_nw(q.numpy(), x.numpy(), y.numpy(), h), rtol=1e-10
+        )
+        loo = torus_nadaraya_watson(
+            x, x, y, h, exclude_self=True, method="embedding", dtype=torch.float64
+        )
+        np.testing.assert_allclose(
+            loo.numpy(),
+            von_mises_nw(x.numpy(), x.numpy(), y.numpy(), h, True),
+            rtol=1e-10,
+        )
 
 
 def test_embedding_distance_identity():
     g = torch.Generator().manual_seed(0)
-    a, b = torch.rand(20, 3, generator=g, dtype=torch.float64), torch.rand(20, 3, generator=g, dtype=torch.float64)
+    a, b = (
+        torch.rand(20, 3, generator=g, dtype=torch.float64),
+        torch.rand(20, 3, generator=g, dtype=torch.float64),
+    )
     lhs = ((torus_embedding(a) - torus_embedding(b)) ** 2).sum(1)
-    rhs = (torch.sin(math.pi * (a - b)) ** 2).sum(1) / math.pi ** 2
+    rhs = (torch.sin(math.pi * (a - b)) ** 2).sum(1) / math.pi**2
     np.testing.assert_allclose(lhs.numpy(), rhs.numpy(), rtol=1e-12)
 
 
 def test_periodic_function():
-    x = torch.rand(200000, 3, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    x = torch.rand(
+        200000, 3, generator=torch.Generator().manual_seed(1), dtype=torch.float64
+    )
     f = periodic_function(x)
     np.testing.assert_allclose(periodic_function(x + 1).numpy(), f.numpy(), atol=1e-12)
     assert abs(float(f.var()) - 0.5) < 0.01 and abs(float(f.mean())) < 0.01
@@ -113,7 +142,9 @@ def test_periodic_function():
 
 
 def test_minimize_log_width_finds_a_known_minimum():
-    score = lambda h: (math.log(h) - math.log(0.3)) ** 2 + 0.1 * (math.log(h) - math.log(0.3)) ** 4
+    score = lambda h: (
+        (math.log(h) - math.log(0.3)) ** 2 + 0.1 * (math.log(h) - math.log(0.3)) ** 4
+    )
     res = minimize_log_width(score, 0.01)
     assert res.width == pytest.approx(0.3, rel=0.05)
     fine = minimize_log_width(score, 0.01, refine=2)
@@ -125,7 +156,9 @@ def test_minimize_log_width_finds_a_known_minimum():
     assert nan_left.width == pytest.approx(0.3, rel=0.05)
 
 
-@pytest.mark.parametrize("centre,factor", [(0.0, 1.5), (-1.0, 1.5), (math.nan, 1.5), (0.1, 1.0)])
+@pytest.mark.parametrize(
+    "centre,factor", [(0.0, 1.5), (-1.0, 1.5), (math.nan, 1.5), (0.1, 1.0)]
+)
 def test_minimize_log_width_bad_arguments(centre, factor):
     with pytest.raises(ValueError):
         minimize_log_width(lambda h: h, centre, factor=factor)
@@ -134,14 +167,14 @@ def test_minimize_log_width_bad_arguments(centre, factor):
 def test_fit_power_law_against_polyfit():
     rng = np.random.default_rng(0)
     n = np.repeat([100, 300, 1000, 3000, 10000], 3)
-    v = 2.5 * n ** -0.8 * np.exp(rng.normal(0, 0.1, n.size))
+    v = 2.5 * n**-0.8 * np.exp(rng.normal(0, 0.1, n.size))
     law = fit_power_law(n, v)
     sizes = np.unique(n)
     means = [np.log(v[n == s]).mean() for s in sizes]
     slope, icpt = np.polyfit(np.log(sizes), means, 1)
     assert law.exponent == pytest.approx(slope, rel=1e-12)
     assert law.prefactor == pytest.approx(math.exp(icpt), rel=1e-12)
-    exact = fit_power_law(sizes, 3.0 * sizes ** -0.5)
+    exact = fit_power_law(sizes, 3.0 * sizes**-0.5)
     assert exact.exponent == pytest.approx(-0.5) and exact.stderr < 1e-12
     assert exact.solve(float(exact(2000))) == pytest.approx(2000)
     with pytest.raises(ValueError, match="> 0"):
@@ -164,8 +197,10 @@ def test_d1_mse_exponent_is_minus_four_fifths():
 
 
 def test_cube_and_table():
-    runs = [rate_experiment(1, [100, 200, 400], geometry="cube", n_test=500, seed=1),
-            rate_experiment(2, [100, 200, 400], n_test=200, oracle=False, seed=1)]
+    runs = [
+        rate_experiment(1, [100, 200, 400], geometry="cube", n_test=500, seed=1),
+        rate_experiment(2, [100, 200, 400], n_test=200, oracle=False, seed=1),
+    ]
     rec = runs[0].records
     assert {"mse_loo_interior", "mse_loo_edge"} <= set(rec.columns)
     table = exponent_table(runs)
@@ -176,15 +211,22 @@ def test_cube_and_table():
         exponent_table(["not a run"])
 
 
-@pytest.mark.parametrize("kwargs,err", [
-    (dict(d=0, sizes=[100]), ValueError), (dict(d=1.5, sizes=[100]), TypeError),
-    (dict(d=1, sizes=[200, 100]), ValueError), (dict(d=1, sizes=[5]), ValueError),
-    (dict(d=1, sizes=[]), ValueError), (dict(d=1, sizes=["a"]), TypeError),
-    (dict(d=1, sizes=[100, 200], replicates=[1]), ValueError),
-    (dict(d=1, sizes=[100], replicates=0), ValueError),
-    (dict(d=1, sizes=[100], noise=0.0), ValueError), (dict(d=1, sizes=[100], geometry="ball"), ValueError),
-    (dict(d=1, sizes=[100], geometry="cube", edge=0.2, interior=0.1), ValueError),
-])
+@pytest.mark.parametrize(
+    "kwargs,err",
+    [
+        (dict(d=0, sizes=[100]), ValueError),
+        (dict(d=1.5, sizes=[100]), TypeError),
+        (dict(d=1, sizes=[200, 100]), ValueError),
+        (dict(d=1, sizes=[5]), ValueError),
+        (dict(d=1, sizes=[]), ValueError),
+        (dict(d=1, sizes=["a"]), TypeError),
+        (dict(d=1, sizes=[100, 200], replicates=[1]), ValueError),
+        (dict(d=1, sizes=[100], replicates=0), ValueError),
+        (dict(d=1, sizes=[100], noise=0.0), ValueError),
+        (dict(d=1, sizes=[100], geometry="ball"), ValueError),
+        (dict(d=1, sizes=[100], geometry="cube", edge=0.2, interior=0.1), ValueError),
+    ],
+)
 def test_rate_experiment_validates(kwargs, err):
     with pytest.raises(err):
         rate_experiment(**kwargs)
@@ -197,10 +239,14 @@ def test_torus_nw_validates(circle):
     with pytest.raises(ValueError, match="method"):
         torus_nadaraya_watson(q, x, y, 0.1, method="grid")
     with pytest.raises(ValueError, match="scalar width"):
-        torus_nadaraya_watson(torch.rand(3, 2), torch.rand(5, 2), torch.rand(5), 0.1, method="images")
+        torus_nadaraya_watson(
+            torch.rand(3, 2), torch.rand(5, 2), torch.rand(5), 0.1, method="images"
+        )
     with pytest.raises(ValueError, match="exclude_self"):
         torus_nadaraya_watson(q, x, y, 0.1, exclude_self=True)
     with pytest.raises(ValueError, match="width must be > 0"):
         torus_nadaraya_watson(q, x, y, 0.0)
-    assert GEOMETRIES == ("torus", "cube") and isinstance(fit_power_law([1, 2], [1, 2]), PowerLaw)
+    assert GEOMETRIES == ("torus", "cube") and isinstance(
+        fit_power_law([1, 2], [1, 2]), PowerLaw
+    )
     assert RateRun.__doc__

@@ -1,4 +1,5 @@
 """Width selection, checked against statsmodels and naive leave-one-out loops."""
+
 import math
 import statistics
 import warnings
@@ -56,7 +57,9 @@ def statsmodels_fit(data):
 def test_loo_predictions_match_rebuilding_the_key_set(data, kernel):
     x, y = data
     got = loo_predictions(x, y, 0.6, kernel).numpy()
-    np.testing.assert_allclose(got, naive_loo(x, y, 0.6, kernel), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        got, naive_loo(x, y, 0.6, kernel), rtol=1e-12, atol=1e-12
+    )
 
 
 def test_loo_error_matches_statsmodels_cv_function(data, statsmodels_fit):
@@ -98,28 +101,48 @@ def test_in_sample_error_tends_to_zero_but_loo_error_has_an_interior_minimum(dat
     assert 0 < np.argmin(loo) < len(hs) - 1
     np.testing.assert_allclose(
         float(in_sample_error(x, y, 0.3)),
-        np.mean((y - np.array([np.sum(np.exp(-((xi - x) / 0.3) ** 2 / 2) * y)
-                               / np.sum(np.exp(-((xi - x) / 0.3) ** 2 / 2)) for xi in x])) ** 2),
-        rtol=1e-12)
+        np.mean(
+            (
+                y
+                - np.array(
+                    [
+                        np.sum(np.exp(-(((xi - x) / 0.3) ** 2) / 2) * y)
+                        / np.sum(np.exp(-(((xi - x) / 0.3) ** 2) / 2))
+                        for xi in x
+                    ]
+                )
+            )
+            ** 2
+        ),
+        rtol=1e-12,
+    )
 
 
 def test_diagonal_mask_keeps_exact_duplicates():
     x = np.array([0.0, 1.0, 1.0, 2.0])
     y = np.array([0.0, 5.0, 7.0, 1.0])
     p = loo_predictions(x, y, 1e-3).numpy()
-    assert p[1] == pytest.approx(7.0) and p[2] == pytest.approx(5.0)  # its twin, not a gap
+    assert p[1] == pytest.approx(7.0) and p[2] == pytest.approx(
+        5.0
+    )  # its twin, not a gap
 
 
 def test_rules_of_thumb_match_their_formulas(data):
     x, _ = data
     n, sd, iqr = len(x), statistics.stdev(x), scipy.stats.iqr(x)
-    assert silverman_width(x) == pytest.approx(0.9 * min(sd, iqr / 1.34) * n ** -0.2, rel=1e-12)
-    assert scott_width(x) == pytest.approx(sd * n ** -0.2, rel=1e-12)  # Scott 1992
+    assert silverman_width(x) == pytest.approx(
+        0.9 * min(sd, iqr / 1.34) * n**-0.2, rel=1e-12
+    )
+    assert scott_width(x) == pytest.approx(sd * n**-0.2, rel=1e-12)  # Scott 1992
     x2 = np.c_[x, 10 * x[::-1] ** 2]
     h2 = silverman_width(x2)
     assert h2.shape == (2,)
-    assert h2[1] == pytest.approx(0.9 * min(statistics.stdev(x2[:, 1]), scipy.stats.iqr(x2[:, 1]) / 1.34)
-                                  * n ** (-1 / 6), rel=1e-12)
+    assert h2[1] == pytest.approx(
+        0.9
+        * min(statistics.stdev(x2[:, 1]), scipy.stats.iqr(x2[:, 1]) / 1.34)
+        * n ** (-1 / 6),
+        rel=1e-12,
+    )
 
 
 def test_loo_width_is_differentiable(data):
@@ -127,7 +150,10 @@ def test_loo_width_is_differentiable(data):
     h = torch.tensor(0.3, dtype=torch.float64, requires_grad=True)
     loo_error(x, y, h).backward()
     eps = 1e-6
-    fd = (np.mean((y - naive_loo(x, y, 0.3 + eps)) ** 2) - np.mean((y - naive_loo(x, y, 0.3 - eps)) ** 2)) / (2 * eps)
+    fd = (
+        np.mean((y - naive_loo(x, y, 0.3 + eps)) ** 2)
+        - np.mean((y - naive_loo(x, y, 0.3 - eps)) ** 2)
+    ) / (2 * eps)
     assert float(h.grad) == pytest.approx(fd, rel=1e-5)
 
 
@@ -150,8 +176,17 @@ def test_compact_kernel_curve_is_nan_where_undefined_and_minimizer_avoids_it(dat
     assert math.isnan(errs[0]) and math.isfinite(errs[1])
     choice = select_width_minimize(x, y, "epanechnikov")
     assert math.isfinite(choice.loo_error)
-    assert choice.loo_error == pytest.approx(np.nanmin(error_curve(
-        x, y, np.geomspace(choice.width / 1.5, choice.width * 1.5, 201), "epanechnikov")), rel=1e-3)
+    assert choice.loo_error == pytest.approx(
+        np.nanmin(
+            error_curve(
+                x,
+                y,
+                np.geomspace(choice.width / 1.5, choice.width * 1.5, 201),
+                "epanechnikov",
+            )
+        ),
+        rel=1e-3,
+    )
 
 
 @pytest.mark.parametrize("fn", [loo_predictions, loo_error])

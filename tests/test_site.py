@@ -42,8 +42,13 @@ CHROMIUM = Path("/usr/bin/chromium")
 # See ../shared/TOOLCHAIN.md: without the background-networking flags Chromium itself tries many
 # outside connections at start.
 CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 LOCAL_SCHEMES = ("file:", "data:", "blob:")
 TIMEOUT_MS = 20_000
@@ -68,6 +73,7 @@ class PageReport:
 
 
 # --------------------------------------------------------------------------- helpers
+
 
 def page_name(url: str) -> str:
     path = Path(unquote(urlsplit(url).path))
@@ -113,7 +119,8 @@ def ids_in(path: Path) -> set[str]:
 
 _META_REFRESH = re.compile(
     r"""<meta[^>]*http-equiv=["']?refresh["']?[^>]*content=["'][^"']*url=([^"'>]+)""",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 
 def start_page() -> str:
@@ -304,8 +311,10 @@ def _watch(page, rep: PageReport) -> None:
 
     page.on("console", on_console)
     page.on("pageerror", lambda exc: rep.console_errors.append(f"page error: {exc}"))
-    page.on("requestfailed",
-            lambda req: rep.failed_requests.append(f"{req.url} ({req.failure})"))
+    page.on(
+        "requestfailed",
+        lambda req: rep.failed_requests.append(f"{req.url} ({req.failure})"),
+    )
     page.on("request", on_request)
 
 
@@ -328,7 +337,8 @@ def _check_animations(page, rep: PageReport) -> None:
             after = img.get_attribute("src") or ""
         if after == before:
             rep.animation_problems.append(
-                f"{label}: clicking 'Next frame' did not change the picture")
+                f"{label}: clicking 'Next frame' did not change the picture"
+            )
         rep.animations_checked += 1
 
 
@@ -356,7 +366,8 @@ def _visit(context, url: str) -> PageReport:
             except Exception:
                 rep.widget_problems.append(
                     f"{info['widgetViews']} widget output(s) did not render from the "
-                    "static widget state (no .widget-* / .jupyter-widgets element)")
+                    "static widget state (no .widget-* / .jupyter-widgets element)"
+                )
             rep.info = info = page.evaluate(COLLECT_JS)
         page.wait_for_load_state("networkidle", timeout=TIMEOUT_MS)
         # axe-core, read from the local file and run inside the page (no request).
@@ -416,44 +427,56 @@ def legibility_summary(reports: dict[str, PageReport]) -> dict:
 
 def _write_legibility(reports: dict[str, PageReport]) -> None:
     summary = legibility_summary(reports)
-    data = {"summary": summary,
-            "pages": {n: {"measure": r.measure, "axe": r.axe}
-                      for n, r in reports.items()}}
+    data = {
+        "summary": summary,
+        "pages": {n: {"measure": r.measure, "axe": r.axe} for n, r in reports.items()},
+    }
     LEGIBILITY.parent.mkdir(parents=True, exist_ok=True)
     LEGIBILITY.write_text(json.dumps(data, indent=1), encoding="utf-8")
     print(f"\nlegibility report: {LEGIBILITY}")
     for width in VIEWPORTS:
-        print(f"  {width} px: "
-              + ", ".join(f"{k} {v}" for k, v in summary[width].items()))
+        print(
+            f"  {width} px: " + ", ".join(f"{k} {v}" for k, v in summary[width].items())
+        )
     print(f"  axe-core violations (nodes) by impact: {summary['axe_nodes_by_impact']}")
 
 
 # --------------------------------------------------------------------------- fixtures
 
+
 @pytest.fixture(scope="session")
 def site() -> Path:
     if not (SITE / "index.html").is_file():
-        pytest.fail(f"{SITE}/index.html is missing: build the website first with "
-                    "`make site` (a clean build), then run this test again.")
+        pytest.fail(
+            f"{SITE}/index.html is missing: build the website first with "
+            "`make site` (a clean build), then run this test again."
+        )
     return SITE
 
 
 @pytest.fixture(scope="session")
 def browser_context(site, tmp_path_factory):
     if not CHROMIUM.is_file():
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium). "
-                    "Never `playwright install`.")
+        pytest.fail(
+            f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium). "
+            "Never `playwright install`."
+        )
     from playwright.sync_api import sync_playwright
 
     profile = tmp_path_factory.mktemp("chromium-profile")  # fresh --user-data-dir
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
-            str(profile), executable_path=str(CHROMIUM), headless=True,
-            args=CHROMIUM_FLAGS, viewport={"width": 1280, "height": 900},
-            color_scheme="light")
+            str(profile),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1280, "height": 900},
+            color_scheme="light",
+        )
         # Nothing may leave the machine: record (via the request event) and refuse.
-        context.route(lambda url: not url.startswith(LOCAL_SCHEMES),
-                      lambda route: route.abort())
+        context.route(
+            lambda url: not url.startswith(LOCAL_SCHEMES), lambda route: route.abort()
+        )
         try:
             yield context
         finally:
@@ -494,21 +517,29 @@ def crawl(browser_context) -> dict:
     _write_legibility(reports)
     print(f"\nbrowser test: {len(reports)} pages in {elapsed:.1f} s")
     for rep in reports.values():
-        print(f"  {rep.name}: {rep.seconds:.1f} s, {len(rep.console_errors)} console errors, "
-              f"{len(rep.failed_requests)} failed requests, "
-              f"{len(rep.external_requests)} external requests, "
-              f"{rep.info.get('mjx', 0)} math elements")
+        print(
+            f"  {rep.name}: {rep.seconds:.1f} s, {len(rep.console_errors)} console errors, "
+            f"{len(rep.failed_requests)} failed requests, "
+            f"{len(rep.external_requests)} external requests, "
+            f"{rep.info.get('mjx', 0)} math elements"
+        )
     return {"reports": reports, "order": order}
 
 
 # --------------------------------------------------------------------------- tests
 
+
 def test_site_is_built():
     # Not through the fixture, so that a missing build is a plain failure here.
-    missing = [n for n in ("index.html", "search.html", "searchindex.js")
-               if not (SITE / n).is_file()]
-    assert not missing, (f"{SITE} lacks {missing}: build the website first with "
-                         "`make site` (a clean build), then run this test again.")
+    missing = [
+        n
+        for n in ("index.html", "search.html", "searchindex.js")
+        if not (SITE / n).is_file()
+    ]
+    assert not missing, (
+        f"{SITE} lacks {missing}: build the website first with "
+        "`make site` (a clean build), then run this test again."
+    )
 
 
 def test_every_page_reached(crawl):
@@ -529,7 +560,9 @@ def test_no_failed_or_external_requests(crawl):
     bad = {}
     for name, rep in crawl["reports"].items():
         items = [f"failed: {x}" for x in rep.failed_requests]
-        items += [f"external (not file:/data:/blob:): {x}" for x in rep.external_requests]
+        items += [
+            f"external (not file:/data:/blob:): {x}" for x in rep.external_requests
+        ]
         if items:
             bad[name] = items
     assert not bad, "requests that failed or left the site:\n" + report_lines(bad)
@@ -542,11 +575,15 @@ def test_math_rendered(crawl):
         if not info:
             continue
         if info["mathSources"] and info["mjx"] < info["mathSources"]:
-            items.append(f"{info['mathSources']} math elements but only {info['mjx']} "
-                         "rendered by MathJax (mjx-container)")
+            items.append(
+                f"{info['mathSources']} math elements but only {info['mjx']} "
+                "rendered by MathJax (mjx-container)"
+            )
         for m in RAW_TEX.finditer(info["text"]):
-            snippet = info["text"][max(0, m.start() - 40): m.end() + 40]
-            items.append("raw TeX in the page text: ..." + " ".join(snippet.split()) + "...")
+            snippet = info["text"][max(0, m.start() - 40) : m.end() + 40]
+            items.append(
+                "raw TeX in the page text: ..." + " ".join(snippet.split()) + "..."
+            )
         items += [f"MathJax error: {e}" for e in info["mjxErrors"]]
         if items:
             bad[name] = list(dict.fromkeys(items))
@@ -564,13 +601,17 @@ def test_images_load_and_have_alt_text(crawl):
             if not img["complete"] or img["width"] == 0:
                 items.append(f"did not load: {short}")
             alt = (img["alt"] or "").strip()
-            basename = unquote(src.rsplit("/", 1)[-1]) if not src.startswith("data:") else ""
+            basename = (
+                unquote(src.rsplit("/", 1)[-1]) if not src.startswith("data:") else ""
+            )
             if not alt:
                 items.append(f"no alt text: {short}")
             elif basename and alt in (src, basename, unquote(src)):
                 # docutils uses the file name as alt text when none was given
-                items.append(f"alt text is just the file name: {short}  (give code-cell "
-                             "images one with `mystnb: image: alt:` cell metadata)")
+                items.append(
+                    f"alt text is just the file name: {short}  (give code-cell "
+                    "images one with `mystnb: image: alt:` cell metadata)"
+                )
         if items:
             bad[name] = items
     assert not bad, "images:\n" + report_lines(bad)
@@ -600,8 +641,10 @@ def test_internal_links(crawl):
             if fragment and path.suffix == ".html":
                 ids = set(rep.info["ids"]) if target_url == page_file else ids_in(path)
                 if fragment not in ids:
-                    items.append(f"missing anchor #{fragment} in "
-                                 f"{page_name(path.as_uri())}: {link['raw']}")
+                    items.append(
+                        f"missing anchor #{fragment} in "
+                        f"{page_name(path.as_uri())}: {link['raw']}"
+                    )
         if items:
             bad[name] = sorted(set(items))
     assert not bad, "broken internal links:\n" + report_lines(bad)
@@ -621,14 +664,20 @@ def test_prev_next_follow_the_navigation(crawl):
         got_next = strip_fragment(rep.info["next"]) if rep.info["next"] else None
         items = []
         if got_prev != want_prev:
-            items.append(f"previous link goes to {got_prev and page_name(got_prev)}, "
-                         f"expected {want_prev and page_name(want_prev)}")
+            items.append(
+                f"previous link goes to {got_prev and page_name(got_prev)}, "
+                f"expected {want_prev and page_name(want_prev)}"
+            )
         if got_next != want_next:
-            items.append(f"next link goes to {got_next and page_name(got_next)}, "
-                         f"expected {want_next and page_name(want_next)}")
+            items.append(
+                f"next link goes to {got_next and page_name(got_next)}, "
+                f"expected {want_next and page_name(want_next)}"
+            )
         if items:
             bad[rep.name] = items
-    assert not bad, "prev/next links do not follow the navigation order:\n" + report_lines(bad)
+    assert not bad, (
+        "prev/next links do not follow the navigation order:\n" + report_lines(bad)
+    )
 
 
 def _no_such_content(what: str) -> None:
@@ -669,17 +718,20 @@ def test_search_finds_a_chapter_word(crawl, browser_context):
     try:
         page.goto((SITE / "search.html").as_uri() + f"?q={word}", wait_until="load")
         page.wait_for_selector("#search-results ul.search li a", timeout=TIMEOUT_MS)
-        hits = page.eval_on_selector_all("#search-results ul.search li a",
-                                         "els => els.map(a => a.href)")
+        hits = page.eval_on_selector_all(
+            "#search-results ul.search li a", "els => els.map(a => a.href)"
+        )
         page.screenshot(path=str(SHOTS / "search.png"), full_page=True)
     finally:
         page.close()
     assert any(strip_fragment(h) == strip_fragment(chapter.url) for h in hits), (
         f"searching {word!r} did not list {chapter.name}; results: "
-        f"{[page_name(h) for h in hits]}")
+        f"{[page_name(h) for h in hits]}"
+    )
     assert not rep.console_errors, f"search.html: {rep.console_errors}"
     assert not rep.failed_requests and not rep.external_requests, (
-        f"search.html: failed {rep.failed_requests}, external {rep.external_requests}")
+        f"search.html: failed {rep.failed_requests}, external {rep.external_requests}"
+    )
 
 
 def test_dark_mode(crawl, browser_context):
@@ -698,36 +750,57 @@ def test_dark_mode(crawl, browser_context):
             themes.append(page.evaluate("document.documentElement.dataset.theme"))
             if themes[-1] == "dark":
                 page.wait_for_timeout(200)
-                page.screenshot(path=str(SHOTS / ("dark__" + rep.name.replace("/", "__")
-                                                  .removesuffix(".html") + ".png")),
-                                full_page=True)
-        page.evaluate("localStorage.setItem('mode', 'light');"
-                      "localStorage.setItem('theme', 'light')")
+                page.screenshot(
+                    path=str(
+                        SHOTS
+                        / (
+                            "dark__"
+                            + rep.name.replace("/", "__").removesuffix(".html")
+                            + ".png"
+                        )
+                    ),
+                    full_page=True,
+                )
+        page.evaluate(
+            "localStorage.setItem('mode', 'light');"
+            "localStorage.setItem('theme', 'light')"
+        )
         page.wait_for_timeout(100)
     finally:
         page.close()
     assert "dark" in themes, f"{rep.name}: the theme switch never gave dark: {themes}"
-    assert not rep.console_errors, f"{rep.name} after switching theme: {rep.console_errors}"
+    assert not rep.console_errors, (
+        f"{rep.name} after switching theme: {rep.console_errors}"
+    )
     assert not rep.failed_requests and not rep.external_requests, (
         f"{rep.name} after switching theme: failed {rep.failed_requests}, "
-        f"external {rep.external_requests}")
+        f"external {rep.external_requests}"
+    )
 
 
 def test_screenshots_saved(crawl):
-    missing = [f"{r.name} at {w} px" for r in crawl["reports"].values()
-               for w in VIEWPORTS if not screenshot_path(r.name, w).is_file()]
+    missing = [
+        f"{r.name} at {w} px"
+        for r in crawl["reports"].values()
+        for w in VIEWPORTS
+        if not screenshot_path(r.name, w).is_file()
+    ]
     assert not missing, f"no screenshot in {SHOTS} for {missing}"
 
 
 # ------------------------------------------------------------------ what a reader sees
 
+
 def test_axe_no_critical_or_serious_violations(crawl):
     """axe-core 4 on every page: nothing critical or serious, theme markup included."""
     bad = {}
     for name, rep in crawl["reports"].items():
-        items = [f"{v['impact']}: {v['id']} ({v['count']} nodes: {v['help']}) "
-                 f"e.g. {v['targets']}" for v in rep.axe
-                 if v["impact"] in ("critical", "serious")]
+        items = [
+            f"{v['impact']}: {v['id']} ({v['count']} nodes: {v['help']}) "
+            f"e.g. {v['targets']}"
+            for v in rep.axe
+            if v["impact"] in ("critical", "serious")
+        ]
         if items:
             bad[name] = items
     assert not bad, "axe-core violations:\n" + report_lines(bad)
@@ -743,8 +816,9 @@ def test_equations_fit_the_column(crawl):
             for e in m["equations"]:
                 where = f"{width} px: equation {e['eqno'] or e['id']}"
                 if e["clipped"] > 1:
-                    items.append(f"{where} sticks out of the column by "
-                                 f"{e['clipped']} px")
+                    items.append(
+                        f"{where} sticks out of the column by {e['clipped']} px"
+                    )
                 elif e["excess"] > 1 and (width == "1280" or not e["scrolls"]):
                     items.append(f"{where} needs {e['need']} px, has {e['width']} px")
         if items:
@@ -755,9 +829,13 @@ def test_equations_fit_the_column(crawl):
 def test_tables_fit_or_scroll_in_their_box(crawl):
     bad = {}
     for name, rep in crawl["reports"].items():
-        items = [f"{w} px: table at {t['where']} ({t['width']} px) sticks out of the "
-                 f"column by {t['clipped']} px" for w, m in rep.measure.items()
-                 for t in m["tables"] if t["clipped"] > 1]
+        items = [
+            f"{w} px: table at {t['where']} ({t['width']} px) sticks out of the "
+            f"column by {t['clipped']} px"
+            for w, m in rep.measure.items()
+            for t in m["tables"]
+            if t["clipped"] > 1
+        ]
         if items:
             bad[name] = items
     assert not bad, "tables cut off:\n" + report_lines(bad)
@@ -780,19 +858,27 @@ def test_page_titles_distinct_and_chapters_numbered(crawl):
 
 
 def test_one_search_box(crawl):
-    bad = {r.name: r.info["searchBoxes"] for r in crawl["reports"].values()
-           if r.info and r.info["searchBoxes"] != 1}
+    bad = {
+        r.name: r.info["searchBoxes"]
+        for r in crawl["reports"].values()
+        if r.info and r.info["searchBoxes"] != 1
+    }
     assert not bad, f"visible search boxes/buttons per page at 1280 px (want 1): {bad}"
 
 
 def test_references_page_labels_and_titles(crawl):
-    rep = next((r for r in crawl["reports"].values()
-                if r.name.endswith("references.html")), None)
+    rep = next(
+        (r for r in crawl["reports"].values() if r.name.endswith("references.html")),
+        None,
+    )
     assert rep is not None, "no references page"
     path = SITE / rep.name
     page = path.read_text(encoding="utf-8")
-    labels = re.findall(r'<span class="label"><span class="fn-bracket">\[</span>(.*?)'
-                        r'<span class="fn-bracket">\]</span>', page)
+    labels = re.findall(
+        r'<span class="label"><span class="fn-bracket">\[</span>(.*?)'
+        r'<span class="fn-bracket">\]</span>',
+        page,
+    )
     assert len(labels) >= 10, f"{rep.name}: found only {labels} as bibliography labels"
     author_year = re.compile(r"^[^\W\d_][^,\[\]]*, (\d{4}|n\.d\.)[a-z]?$")
     bad = [lab for lab in labels if not author_year.match(html_unescape(lab))]
@@ -807,16 +893,21 @@ def test_pdf_linked_from_the_landing_page(crawl):
     pdf = SITE / PDF_NAME
     assert pdf.is_file() and pdf.stat().st_size > 100_000, (
         f"{pdf} is missing or tiny: `make pdf` builds the book's PDF and copies it "
-        "there")
+        "there"
+    )
     assert pdf.read_bytes()[:5] == b"%PDF-"
     landing = crawl["reports"][page_name(strip_fragment(start_page()))]
     links = [link["href"] for link in landing.info["links"]]
     assert any(unquote(h).endswith("/" + PDF_NAME) for h in links), (
-        f"{landing.name} does not link to {PDF_NAME}")
+        f"{landing.name} does not link to {PDF_NAME}"
+    )
 
 
-@pytest.mark.xfail(strict=True, reason="chapters' figures and code cells are "
-                   "redesigned in the next step of issue 15")
+@pytest.mark.xfail(
+    strict=True,
+    reason="chapters' figures and code cells are "
+    "redesigned in the next step of issue 15",
+)
 def test_figures_and_code_legible(crawl):
     """Figures at >= 75 % of their width at 1280 px; no code line cut off at either
     width. Measured now (_build/legibility.json), asserted after the chapter pass."""
@@ -825,14 +916,18 @@ def test_figures_and_code_legible(crawl):
         items = []
         for f in rep.measure.get("1280", {}).get("figures", []):
             if f["scale"] < MIN_FIGURE_SCALE:
-                items.append(f"1280 px: figure {f['src']} shown at {f['scale']:.2f} "
-                             f"of its {f['natural']} px")
+                items.append(
+                    f"1280 px: figure {f['src']} shown at {f['scale']:.2f} "
+                    f"of its {f['natural']} px"
+                )
         for width, m in rep.measure.items():
             for c in m["code"]:
                 if c["kind"] == "input" and c["longLines"]:
-                    items.append(f"{width} px: code cell at {c['where']}: "
-                                 f"{c['longLines']} line(s) longer than the "
-                                 f"{c['columns']} columns shown")
+                    items.append(
+                        f"{width} px: code cell at {c['where']}: "
+                        f"{c['longLines']} line(s) longer than the "
+                        f"{c['columns']} columns shown"
+                    )
         if items:
             bad[name] = items
     assert not bad, "figures squeezed / code cut off:\n" + report_lines(bad, limit=4)

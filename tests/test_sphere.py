@@ -1,5 +1,6 @@
 """Tests for nwlib.sphere: the sphere identity against naive numpy references,
 batched shapes, the per-key bias off the sphere, and input validation."""
+
 import math
 
 import numpy as np
@@ -30,7 +31,7 @@ def test_sphere_identity_on_1000_pairs(d):
     """Gaussian weights on the sphere equal softmax(q.k / h^2) to within 1e-6 (float64)."""
     rng = np.random.default_rng(d)
     q, k = _unit(rng, 40, d), _unit(rng, 25, d)  # 40 x 25 = 1000 query-key pairs
-    for h in (0.1, 0.5, 1.0, d ** 0.25, 3.0):
+    for h in (0.1, 0.5, 1.0, d**0.25, 3.0):
         ref = _naive_gaussian(q, k, h)
         dot = sphere.dot_product_weights(q, k, temperature=h * h).numpy()
         assert np.abs(dot - ref).max() < 1e-6
@@ -51,9 +52,13 @@ def test_identity_fails_off_the_sphere_and_the_key_bias_repairs_it():
     assert np.abs(plain - ref).max() > 0.1
     biased = sphere.biased_dot_product_weights(q, k, h).numpy()
     np.testing.assert_allclose(biased, ref, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(sphere.key_bias(k, h).numpy(), -np.sum(k * k, 1) / (2 * h * h))
+    np.testing.assert_allclose(
+        sphere.key_bias(k, h).numpy(), -np.sum(k * k, 1) / (2 * h * h)
+    )
     # the distance form agrees with the reference too
-    np.testing.assert_allclose(sphere.gaussian_weights(q, k, h).numpy(), ref, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        sphere.gaussian_weights(q, k, h).numpy(), ref, rtol=0, atol=1e-12
+    )
 
 
 def test_on_the_sphere_the_key_bias_is_constant():
@@ -68,23 +73,31 @@ def test_default_temperature_is_sqrt_d():
     s = q @ k.T / 8.0
     ref = np.exp(s - s.max(1, keepdims=True))
     ref /= ref.sum(1, keepdims=True)
-    np.testing.assert_allclose(sphere.dot_product_weights(q, k).numpy(), ref, rtol=1e-12)
+    np.testing.assert_allclose(
+        sphere.dot_product_weights(q, k).numpy(), ref, rtol=1e-12
+    )
     assert sphere.vaswani_temperature(64) == 8.0
-    assert float(sphere.width_from_temperature(8.0)) == pytest.approx(64 ** 0.25)
-    assert float(sphere.temperature_from_width(64 ** 0.25)) == pytest.approx(8.0)
+    assert float(sphere.width_from_temperature(8.0)) == pytest.approx(64**0.25)
+    assert float(sphere.temperature_from_width(64**0.25)) == pytest.approx(8.0)
 
 
 def test_batched_equals_per_batch():
     q = sphere.random_unit_vectors(6, 3, batch=4, seed=5)
     k = sphere.random_unit_vectors(8, 3, batch=4, seed=6)
-    for fn, arg in ((sphere.dot_product_weights, 0.3), (sphere.gaussian_weights, 0.6),
-                    (sphere.biased_dot_product_weights, 0.6)):
+    for fn, arg in (
+        (sphere.dot_product_weights, 0.3),
+        (sphere.gaussian_weights, 0.6),
+        (sphere.biased_dot_product_weights, 0.6),
+    ):
         out = fn(q, k, arg)
         assert out.shape == (4, 6, 8)
         for b in range(4):
             torch.testing.assert_close(out[b], fn(q[b], k[b], arg), rtol=0, atol=1e-15)
     assert sphere.key_bias(k, 1.0).shape == (4, 8)
-    assert torch.allclose(sphere.gaussian_weights(q, k, 0.6).sum(-1), torch.ones(4, 6, dtype=torch.float64))
+    assert torch.allclose(
+        sphere.gaussian_weights(q, k, 0.6).sum(-1),
+        torch.ones(4, 6, dtype=torch.float64),
+    )
 
 
 def test_normalize():
@@ -92,9 +105,13 @@ def test_normalize():
     np.testing.assert_allclose(sphere.normalize(x).numpy(), [[0.6, 0.8], [0.0, -1.0]])
     xb = np.random.default_rng(0).normal(size=(2, 5, 3))
     nb = sphere.normalize(xb)
-    np.testing.assert_allclose(torch.linalg.vector_norm(nb, dim=-1).numpy(), 1.0, rtol=1e-14)
+    np.testing.assert_allclose(
+        torch.linalg.vector_norm(nb, dim=-1).numpy(), 1.0, rtol=1e-14
+    )
     # same direction: the normalized vector is a positive multiple of the input
-    np.testing.assert_allclose((nb.numpy() * xb).sum(-1), np.linalg.norm(xb, axis=-1), rtol=1e-12)
+    np.testing.assert_allclose(
+        (nb.numpy() * xb).sum(-1), np.linalg.norm(xb, axis=-1), rtol=1e-12
+    )
 
 
 def test_zero_vector_cannot_be_normalized():
@@ -155,22 +172,58 @@ def _verdict(capsys, check, *args):
 
 
 def test_ch05_checks_accept_right_answers(capsys):
-    assert _verdict(capsys, ch05.project, lambda x: x / x.norm(dim=-1, keepdim=True)) == "Correct"
-    assert _verdict(capsys, ch05.dot_attention, lambda q, k, t: torch.softmax(q @ k.T / t, 1)) == "Correct"
+    assert (
+        _verdict(capsys, ch05.project, lambda x: x / x.norm(dim=-1, keepdim=True))
+        == "Correct"
+    )
+    assert (
+        _verdict(
+            capsys, ch05.dot_attention, lambda q, k, t: torch.softmax(q @ k.T / t, 1)
+        )
+        == "Correct"
+    )
     assert _verdict(capsys, ch05.temperature, 0.16) == "Correct"
-    assert _verdict(capsys, ch05.key_bias, lambda k, h: -(k * k).sum(-1) / (2 * h * h)) == "Correct"
-    assert _verdict(capsys, ch05.key_bias, lambda k, h: -(k * k).sum(-1) / (2 * h * h) + 3.0) == "Correct"
+    assert (
+        _verdict(capsys, ch05.key_bias, lambda k, h: -(k * k).sum(-1) / (2 * h * h))
+        == "Correct"
+    )
+    assert (
+        _verdict(
+            capsys, ch05.key_bias, lambda k, h: -(k * k).sum(-1) / (2 * h * h) + 3.0
+        )
+        == "Correct"
+    )
     assert _verdict(capsys, ch05.scale, 1 / 16) == "Correct"
 
 
 def test_ch05_checks_reject_wrong_answers(capsys):
-    assert _verdict(capsys, ch05.project, lambda x: x / x.norm()) == "Not quite"          # one global norm
-    assert _verdict(capsys, ch05.project, lambda x: x / x.norm(dim=0, keepdim=True)) == "Not quite"
-    assert _verdict(capsys, ch05.dot_attention, lambda q, k, t: torch.softmax(q @ k.T / t, 0)) == "Not quite"
-    assert _verdict(capsys, ch05.dot_attention, lambda q, k, t: torch.softmax(q @ k.T * t, 1)) == "Not quite"
-    assert _verdict(capsys, ch05.temperature, 0.4) == "Not quite"                        # h, not h^2
+    assert (
+        _verdict(capsys, ch05.project, lambda x: x / x.norm()) == "Not quite"
+    )  # one global norm
+    assert (
+        _verdict(capsys, ch05.project, lambda x: x / x.norm(dim=0, keepdim=True))
+        == "Not quite"
+    )
+    assert (
+        _verdict(
+            capsys, ch05.dot_attention, lambda q, k, t: torch.softmax(q @ k.T / t, 0)
+        )
+        == "Not quite"
+    )
+    assert (
+        _verdict(
+            capsys, ch05.dot_attention, lambda q, k, t: torch.softmax(q @ k.T * t, 1)
+        )
+        == "Not quite"
+    )
+    assert _verdict(capsys, ch05.temperature, 0.4) == "Not quite"  # h, not h^2
     assert _verdict(capsys, ch05.temperature, 2 * 0.16) == "Not quite"
-    assert _verdict(capsys, ch05.key_bias, lambda k, h: -(k * k).sum(-1) / h) == "Not quite"
-    assert _verdict(capsys, ch05.key_bias, lambda k, h: torch.zeros(len(k))) == "Not quite"
+    assert (
+        _verdict(capsys, ch05.key_bias, lambda k, h: -(k * k).sum(-1) / h)
+        == "Not quite"
+    )
+    assert (
+        _verdict(capsys, ch05.key_bias, lambda k, h: torch.zeros(len(k))) == "Not quite"
+    )
     assert _verdict(capsys, ch05.scale, 1 / 256) == "Not quite"
     assert _verdict(capsys, ch05.scale, -1 / 16) == "Not quite"

@@ -10,6 +10,7 @@ autograd a block is computed in place (:func:`fast_block`); with autograd a
 scalar Gaussian width uses the custom Function ``_GaussianWidthSums`` and
 anything else a checkpointed out-of-place block.
 """
+
 from __future__ import annotations
 
 import functools
@@ -26,11 +27,11 @@ from .threads import run_blocks
 Tensor = torch.Tensor
 
 #: Bytes the temporaries of one block may take by default.
-DEFAULT_MEMORY_BUDGET = 256 * 2 ** 20
+DEFAULT_MEMORY_BUDGET = 256 * 2**20
 
 
 #: Upper bound on block_size x n_k for speed: blocks that stay in the CPU's caches.
-BLOCK_ELEMENTS = 2 ** 20
+BLOCK_ELEMENTS = 2**20
 
 
 #: Keys per float32 partial sum (the partial sums are added in float64).
@@ -38,23 +39,37 @@ _CHUNK = 4096
 
 
 #: From this many (query, key) pairs on, 1-D problems take the banded path by default.
-BANDED_MIN = 2 ** 22
+BANDED_MIN = 2**22
 
 
-def _buffers_per_row(kernel: Kernel, d: int, requires_grad: bool, p: float = 2.0) -> int:
+def _buffers_per_row(
+    kernel: Kernel, d: int, requires_grad: bool, p: float = 2.0
+) -> int:
     """How many (n_k,)-rows of temporaries one query needs inside a block (an upper bound)."""
-    if p != 2.0 and d > 1:  # out of place: |differences| (n_k, d), ratios, powers, scores
+    if (
+        p != 2.0 and d > 1
+    ):  # out of place: |differences| (n_k, d), ratios, powers, scores
         return 8 + 3 * d
-    if requires_grad:  # out-of-place graph of one block: distances, scores, weights, masks
+    if (
+        requires_grad
+    ):  # out-of-place graph of one block: distances, scores, weights, masks
         return 8 + 2 * d
     base = 1 if d == 1 else 2  # the score buffer (+ one coordinate's differences)
     return base if is_gaussian(kernel) else base + 5  # log_profile allocates its own
 
 
-def choose_block_size(n_queries: int, n_keys: int, *, dtype: torch.dtype = torch.float32,
-                      d: int = 1, kernel: str | Kernel = "gaussian",
-                      memory_budget: int | None = None, requires_grad: bool = False,
-                      workers: int = 1, p: float = 2.0) -> int:
+def choose_block_size(
+    n_queries: int,
+    n_keys: int,
+    *,
+    dtype: torch.dtype = torch.float32,
+    d: int = 1,
+    kernel: str | Kernel = "gaussian",
+    memory_budget: int | None = None,
+    requires_grad: bool = False,
+    workers: int = 1,
+    p: float = 2.0,
+) -> int:
     r"""Queries per block so that one block's temporaries fit in ``memory_budget`` bytes.
 
     A block of :math:`B` queries needs :math:`c \cdot B \cdot n_k` numbers of
@@ -76,18 +91,30 @@ def choose_block_size(n_queries: int, n_keys: int, *, dtype: torch.dtype = torch
         If the budget cannot hold even one query row.
     """
     budget = DEFAULT_MEMORY_BUDGET if memory_budget is None else memory_budget
-    if isinstance(budget, bool) or not isinstance(budget, (int, float)) or not budget > 0:
-        raise ValueError(f"memory_budget must be a positive number of bytes, got {memory_budget!r}")
+    if (
+        isinstance(budget, bool)
+        or not isinstance(budget, (int, float))
+        or not budget > 0
+    ):
+        raise ValueError(
+            f"memory_budget must be a positive number of bytes, got {memory_budget!r}"
+        )
     itemsize = torch.empty((), dtype=dtype).element_size()
     requires_grad = requires_grad or (p != 2.0 and d > 1)  # the out-of-place path
-    per_row = _buffers_per_row(get_kernel(kernel), d, requires_grad, p) * n_keys * itemsize
+    per_row = (
+        _buffers_per_row(get_kernel(kernel), d, requires_grad, p) * n_keys * itemsize
+    )
     rows = int(budget // (per_row * (1 if requires_grad else workers)))
     if rows < 1:
-        raise ValueError(f"memory_budget={budget:.4g} bytes cannot hold one query row of "
-                         f"{n_keys} keys ({per_row} bytes): raise memory_budget")
+        raise ValueError(
+            f"memory_budget={budget:.4g} bytes cannot hold one query row of "
+            f"{n_keys} keys ({per_row} bytes): raise memory_budget"
+        )
     if not requires_grad:
         rows = min(rows, max(1, BLOCK_ELEMENTS // max(n_keys, 1)))
-        if workers > 1 and n_queries * n_keys > BLOCK_ELEMENTS // 4:  # give every worker a share
+        if (
+            workers > 1 and n_queries * n_keys > BLOCK_ELEMENTS // 4
+        ):  # give every worker a share
             rows = min(rows, -(-n_queries // workers))
     return max(1, min(n_queries, rows))
 
@@ -127,7 +154,9 @@ def exp_floored_(t: Tensor) -> Tensor:
 def exp_floored(t: Tensor) -> Tensor:
     """Out-of-place :func:`exp_floored_` (autograd flows; 0 gradient below the floor)."""
     floor, e_floor = _floor_pair(t.dtype)
-    return torch.nn.functional.threshold(torch.exp(torch.clamp(t, min=floor)), e_floor, 0.0)
+    return torch.nn.functional.threshold(
+        torch.exp(torch.clamp(t, min=floor)), e_floor, 0.0
+    )
 
 
 def pow2_scaled(q: Tensor, k: Tensor, h: Tensor) -> tuple[Tensor, Tensor, Tensor]:
@@ -149,13 +178,17 @@ def pow2_scaled(q: Tensor, k: Tensor, h: Tensor) -> tuple[Tensor, Tensor, Tensor
     e = torch.round(torch.log2(h.detach().double())).clamp(-1000, 1000)
     s = torch.exp2(-e).to(q.dtype)
     smax = float(s.max())
-    if not (smax > 0 and math.isfinite(smax)) or not smax * big < torch.finfo(q.dtype).max / 4:
+    if (
+        not (smax > 0 and math.isfinite(smax))
+        or not smax * big < torch.finfo(q.dtype).max / 4
+    ):
         return q, k, h
     return q * s, k * s, h * s
 
 
-def _sq_dist_into(buf: Tensor, tmp: Tensor | None, qb: Tensor, k: Tensor, h: Tensor,
-                  scale: float) -> tuple[Tensor, float]:
+def _sq_dist_into(
+    buf: Tensor, tmp: Tensor | None, qb: Tensor, k: Tensor, h: Tensor, scale: float
+) -> tuple[Tensor, float]:
     """``scale * r^2`` of a query block, in place in ``buf`` (no autograd).
 
     Returns ``(buf, coef)``: the wanted quantity is ``coef * buf`` (``coef`` is
@@ -168,7 +201,7 @@ def _sq_dist_into(buf: Tensor, tmp: Tensor | None, qb: Tensor, k: Tensor, h: Ten
     coefs = [scale if per_key else scale / float(hs[c]) ** 2 for c in range(d)]
     for c in range(d):
         out = buf if c == 0 else tmp
-        torch.sub(qb[:, c:c + 1], k[:, c], out=out)
+        torch.sub(qb[:, c : c + 1], k[:, c], out=out)
         if per_key:
             out.mul_(inv[:, min(c, inv.shape[1] - 1)])
         if c == 0:
@@ -181,9 +214,17 @@ def _sq_dist_into(buf: Tensor, tmp: Tensor | None, qb: Tensor, k: Tensor, h: Ten
     return buf, 1.0
 
 
-def fast_block(qb: Tensor, k: Tensor, h: Tensor, vt1: Tensor, kernel: Kernel,
-                diag: int | None, buf: Tensor, tmp: Tensor | None,
-                k_range: tuple[float, float] | None = None) -> Tensor:
+def fast_block(
+    qb: Tensor,
+    k: Tensor,
+    h: Tensor,
+    vt1: Tensor,
+    kernel: Kernel,
+    diag: int | None,
+    buf: Tensor,
+    tmp: Tensor | None,
+    k_range: tuple[float, float] | None = None,
+) -> Tensor:
     """Unnormalized sums ``[sum_i e_ji v_i ; sum_i e_ji]`` of a block, shape (m + 1, B).
 
     In-place and without autograd. ``diag`` is the block's first row index when
@@ -253,7 +294,9 @@ class _GaussianWidthSums(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, h: Tensor, qb: Tensor, k: Tensor, vt1: Tensor, diag: int | None) -> Tensor:
+    def forward(
+        ctx, h: Tensor, qb: Tensor, k: Tensor, vt1: Tensor, diag: int | None
+    ) -> Tensor:
         r2 = sq_dist(qb, k, h.reshape(()))
         t = -0.5 * r2
         if diag is not None:
@@ -279,8 +322,15 @@ class _GaussianWidthSums(torch.autograd.Function):
         return grad_h.reshape(h.shape), None, None, None, None
 
 
-def _grad_block(qb: Tensor, k: Tensor, h: Tensor, vt1: Tensor, kernel: Kernel,
-                diag: int | None, p: float = 2.0) -> Tensor:
+def _grad_block(
+    qb: Tensor,
+    k: Tensor,
+    h: Tensor,
+    vt1: Tensor,
+    kernel: Kernel,
+    diag: int | None,
+    p: float = 2.0,
+) -> Tensor:
     """Same sums as :func:`fast_block`, out of place so autograd can flow (any ``p``)."""
     s = kernel.log_profile(sq_dist(qb, k, h, p))
     mask = None
@@ -290,7 +340,9 @@ def _grad_block(qb: Tensor, k: Tensor, h: Tensor, vt1: Tensor, kernel: Kernel,
         mask[rows, rows + diag] = True
         s = s.masked_fill(mask, -torch.inf)
     m = s.detach().amax(1, keepdim=True)
-    t = s - m.masked_fill(torch.isneginf(m), 0.0)  # the shift cancels: no gradient needed
+    t = s - m.masked_fill(
+        torch.isneginf(m), 0.0
+    )  # the shift cancels: no gradient needed
     if is_gaussian(kernel):  # far keys: weight exactly 0 (see exp_floor), no subnormals
         e = exp_floored(t)
     else:
@@ -298,8 +350,17 @@ def _grad_block(qb: Tensor, k: Tensor, h: Tensor, vt1: Tensor, kernel: Kernel,
     return vt1 @ e.T
 
 
-def blocked_sums(q: Tensor, k: Tensor, h: Tensor, vt1: Tensor, kernel: Kernel,
-                  exclude_self: bool, block_size: int, grad: bool, p: float = 2.0) -> Tensor:
+def blocked_sums(
+    q: Tensor,
+    k: Tensor,
+    h: Tensor,
+    vt1: Tensor,
+    kernel: Kernel,
+    exclude_self: bool,
+    block_size: int,
+    grad: bool,
+    p: float = 2.0,
+) -> Tensor:
     """Sums ``[sum_i e_ji v_i ; sum_i e_ji]`` (m + 1, n_q) over blocks of queries.
 
     Without autograd and with the Euclidean distance (``p = 2``) the blocks are
@@ -309,37 +370,71 @@ def blocked_sums(q: Tensor, k: Tensor, h: Tensor, vt1: Tensor, kernel: Kernel,
     n_q, n_k = q.shape[0], k.shape[0]
     starts = range(0, n_q, block_size)
     if grad or p != 2.0:
-        width_only = (grad and p == 2.0 and is_gaussian(kernel) and h.numel() == 1
-                      and not (q.requires_grad or k.requires_grad or vt1.requires_grad))
+        width_only = (
+            grad
+            and p == 2.0
+            and is_gaussian(kernel)
+            and h.numel() == 1
+            and not (q.requires_grad or k.requires_grad or vt1.requires_grad)
+        )
         parts = []
         for i in starts:
             diag = i if exclude_self else None
-            if width_only:  # the common case of learning one width: an exact, lean backward
-                parts.append(_GaussianWidthSums.apply(h, q[i:i + block_size], k, vt1, diag))
+            if (
+                width_only
+            ):  # the common case of learning one width: an exact, lean backward
+                parts.append(
+                    _GaussianWidthSums.apply(h, q[i : i + block_size], k, vt1, diag)
+                )
                 continue
-            args = (q[i:i + block_size], k, h, vt1, kernel, diag, p)
-            parts.append(checkpoint(_grad_block, *args, use_reentrant=False)
-                         if grad and len(starts) > 1 else _grad_block(*args))
+            args = (q[i : i + block_size], k, h, vt1, kernel, diag, p)
+            parts.append(
+                checkpoint(_grad_block, *args, use_reentrant=False)
+                if grad and len(starts) > 1
+                else _grad_block(*args)
+            )
         return torch.cat(parts, dim=1)
     out = torch.empty(vt1.shape[0], n_q, dtype=torch.float64, device=q.device)
     n_tmp = 1 if q.shape[1] > 1 else 0
-    k_range = (tuple(float(x) for x in torch.aminmax(k[:, 0]))
-               if q.shape[1] == 1 and h.numel() == 1 and is_gaussian(kernel) else None)
+    k_range = (
+        tuple(float(x) for x in torch.aminmax(k[:, 0]))
+        if q.shape[1] == 1 and h.numel() == 1 and is_gaussian(kernel)
+        else None
+    )
 
     def task(i: int, bufs: list[Tensor]) -> None:
         b = min(block_size, n_q - i)
-        out[:, i:i + b] = fast_block(q[i:i + b], k, h, vt1, kernel, i if exclude_self else None,
-                                      bufs[0][:b * n_k].view(b, n_k),
-                                      bufs[1][:b * n_k].view(b, n_k) if n_tmp else None,
-                                      k_range)
+        out[:, i : i + b] = fast_block(
+            q[i : i + b],
+            k,
+            h,
+            vt1,
+            kernel,
+            i if exclude_self else None,
+            bufs[0][: b * n_k].view(b, n_k),
+            bufs[1][: b * n_k].view(b, n_k) if n_tmp else None,
+            k_range,
+        )
 
-    run_blocks([partial(task, i) for i in starts], 1 + n_tmp, min(block_size, n_q) * n_k,
-                q.dtype, q.device)
+    run_blocks(
+        [partial(task, i) for i in starts],
+        1 + n_tmp,
+        min(block_size, n_q) * n_k,
+        q.dtype,
+        q.device,
+    )
     return out
 
 
-def shifted_sums(q: Tensor, k: Tensor, h: Tensor, vt1: Tensor, exclude_self: bool,
-                 block_size: int, p: float = 2.0) -> Tensor:
+def shifted_sums(
+    q: Tensor,
+    k: Tensor,
+    h: Tensor,
+    vt1: Tensor,
+    exclude_self: bool,
+    block_size: int,
+    p: float = 2.0,
+) -> Tensor:
     """Gaussian sums ``[sum_i e_ji v_i ; sum_i e_ji]`` (m + 1, n_q) for any width.
 
     The path for widths outside [1e-10, 1e10] (see ``prep.ordinary``): each row's
@@ -350,7 +445,7 @@ def shifted_sums(q: Tensor, k: Tensor, h: Tensor, vt1: Tensor, exclude_self: boo
     n_q, n_k = q.shape[0], k.shape[0]
     parts = []
     for i in range(0, n_q, block_size):
-        qb = q[i:i + block_size]
+        qb = q[i : i + block_size]
         mask = None
         if exclude_self:
             rows = torch.arange(qb.shape[0], device=q.device)

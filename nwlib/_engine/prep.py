@@ -3,6 +3,7 @@
 Everything here takes and returns tensors; :func:`prepare` turns user input
 (array-likes) into (n, d) queries and keys and a checked width in one dtype.
 """
+
 from __future__ import annotations
 
 import math
@@ -31,11 +32,15 @@ def resolve_dtype(dtype: torch.dtype | str | None) -> torch.dtype | None:
     if isinstance(dtype, str):
         dt = getattr(torch, dtype.strip().lower(), None)
         if not isinstance(dt, torch.dtype):
-            raise ValueError(f"dtype must be a floating torch dtype such as torch.float32 or "
-                             f"'float64', got {dtype!r}")
+            raise ValueError(
+                f"dtype must be a floating torch dtype such as torch.float32 or "
+                f"'float64', got {dtype!r}"
+            )
         dtype = dt
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise TypeError(f"dtype must be a floating torch dtype such as torch.float32, got {dtype!r}")
+        raise TypeError(
+            f"dtype must be a floating torch dtype such as torch.float32, got {dtype!r}"
+        )
     return dtype
 
 
@@ -95,9 +100,14 @@ def uncentre(f: Tensor, centre: Tensor | None, dt: torch.dtype) -> Tensor:
     return (f.to(torch.float64) + centre.to(torch.float64)).to(dt)
 
 
-def prepare(queries: ArrayLike, keys: ArrayLike, width: ArrayLike, *,
-             dtype: torch.dtype | str | None = None, device: torch.device | str | None = None,
-             ) -> tuple[Tensor, Tensor, Tensor]:
+def prepare(
+    queries: ArrayLike,
+    keys: ArrayLike,
+    width: ArrayLike,
+    *,
+    dtype: torch.dtype | str | None = None,
+    device: torch.device | str | None = None,
+) -> tuple[Tensor, Tensor, Tensor]:
     """Validated queries, keys (both (n, d)) and width in the compute dtype.
 
     The compute dtype is ``dtype`` if given, else :func:`nwlib._validate.compute_dtype`
@@ -112,8 +122,10 @@ def prepare(queries: ArrayLike, keys: ArrayLike, width: ArrayLike, *,
     if device is not None:
         h = h.to(device)
     if q.shape[1] != k.shape[1]:
-        raise ValueError(f"queries and keys must have the same number of coordinates d, "
-                         f"got queries with d={q.shape[1]} and keys with d={k.shape[1]}")
+        raise ValueError(
+            f"queries and keys must have the same number of coordinates d, "
+            f"got queries with d={q.shape[1]} and keys with d={k.shape[1]}"
+        )
     same_device(queries=q, keys=k, width=h)
     dt = dtype or common_dtype(q, k)
     if dtype is not None:
@@ -122,9 +134,11 @@ def prepare(queries: ArrayLike, keys: ArrayLike, width: ArrayLike, *,
     if h.dtype != dt:
         hd = h.to(dt)
         if not bool(torch.isfinite(hd).all() and (hd > 0).all()):
-            raise ValueError(f"width {float(h.detach().min()):g} is not a positive finite number "
-                             f"in {dt} (the compute dtype): pass the data in float64 or rescale "
-                             f"data and width together")
+            raise ValueError(
+                f"width {float(h.detach().min()):g} is not a positive finite number "
+                f"in {dt} (the compute dtype): pass the data in float64 or rescale "
+                f"data and width together"
+            )
         h = hd
     n_k, d = k.shape
     if h.ndim == 0:
@@ -139,17 +153,22 @@ def prepare(queries: ArrayLike, keys: ArrayLike, width: ArrayLike, *,
         per_key = f"({n_k}, 1)" if d == 1 else f"({n_k}, 1) or ({n_k}, {d})"
         raise ValueError(
             f"width must be a scalar, one width per coordinate (shape ({d},)), or one "
-            f"width per key (shape {per_key}); got shape {tuple(h.shape)}")
+            f"width per key (shape {per_key}); got shape {tuple(h.shape)}"
+        )
     return q, k, h
 
 
 def check_p(p: object) -> float:
     """``p`` as a float in [1, inf], or a TypeError/ValueError naming it."""
     if isinstance(p, bool) or not isinstance(p, numbers.Real):
-        raise TypeError(f"p must be a number >= 1 (or math.inf), got {type(p).__name__}")
+        raise TypeError(
+            f"p must be a number >= 1 (or math.inf), got {type(p).__name__}"
+        )
     p = float(p)
     if math.isnan(p) or p < 1:
-        raise ValueError(f"p must be >= 1 (or math.inf): p < 1 is not a norm, got {p!r}")
+        raise ValueError(
+            f"p must be >= 1 (or math.inf): p < 1 is not a norm, got {p!r}"
+        )
     return p
 
 
@@ -198,8 +217,9 @@ def _sq_norm(a: Tensor, p: float) -> Tensor:
     return m.squeeze(-1) ** 2 * s.clamp(min=1.0) ** (2.0 / p)
 
 
-def shifted_sq_dist(q: Tensor, k: Tensor, h: Tensor, p: float = 2.0,
-                    mask: Tensor | None = None) -> Tensor:
+def shifted_sq_dist(
+    q: Tensor, k: Tensor, h: Tensor, p: float = 2.0, mask: Tensor | None = None
+) -> Tensor:
     r""":math:`r^2_{ji} - \min_l r^2_{jl}`, (n_q, n_k): 0 at each query's nearest key.
 
     For any width, however small or large: the shift is formed before dividing by
@@ -215,7 +235,9 @@ def shifted_sq_dist(q: Tensor, k: Tensor, h: Tensor, p: float = 2.0,
     u = diff.abs() if scalar else (diff / h).abs()
     if mask is not None:
         u = u.masked_fill(mask.unsqueeze(-1), torch.inf)
-    near = u.detach().amax(-1).amin(1, keepdim=True)  # Chebyshev distance of the nearest key
+    near = (
+        u.detach().amax(-1).amin(1, keepdim=True)
+    )  # Chebyshev distance of the nearest key
     near = torch.where(torch.isfinite(near) & (near > 0), near, torch.ones_like(near))
     e = torch.floor(torch.log2(near))
     scale = torch.exp2(-e)  # (n_q, 1), exact powers of 2
@@ -224,7 +246,9 @@ def shifted_sq_dist(q: Tensor, k: Tensor, h: Tensor, p: float = 2.0,
     f = torch.exp2(e)  # undo the scaling: delta * f^2 / h^2
     if scalar:
         f = f / h.detach()
-    big = torch.finfo(d2.dtype).max  # clamps: beyond it exp gives 0 anyway, and no 0 * inf = NaN
+    big = torch.finfo(
+        d2.dtype
+    ).max  # clamps: beyond it exp gives 0 anyway, and no 0 * inf = NaN
     f = f.clamp(max=big)
     out = ((delta * f).clamp(max=big) * f).clamp(max=big)
     if scalar and h.requires_grad:  # d out / d h = -2 out / h, without forming 1 / h^2
@@ -241,14 +265,20 @@ def check_exclude_self(q: Tensor, k: Tensor) -> None:
     """
     n_q, n_k = q.shape[0], k.shape[0]
     if n_q != n_k:
-        raise ValueError(f"exclude_self needs queries and keys to be the same points, "
-                         f"got {n_q} queries and {n_k} keys")
+        raise ValueError(
+            f"exclude_self needs queries and keys to be the same points, "
+            f"got {n_q} queries and {n_k} keys"
+        )
     if n_k < 2:
-        raise ValueError("exclude_self needs at least 2 keys: with 1 key no other key is left")
+        raise ValueError(
+            "exclude_self needs at least 2 keys: with 1 key no other key is left"
+        )
     if q is not k and not torch.equal(q.detach(), k.detach()):
-        raise ValueError("exclude_self needs the queries to be the keys (the same points in the "
-                         "same order): leaving out entry (i, i) of other points would drop "
-                         "an arbitrary key")
+        raise ValueError(
+            "exclude_self needs the queries to be the keys (the same points in the "
+            "same order): leaving out entry (i, i) of other points would drop "
+            "an arbitrary key"
+        )
 
 
 def check_on_empty(on_empty: str) -> None:
@@ -256,17 +286,23 @@ def check_on_empty(on_empty: str) -> None:
         raise ValueError(f"on_empty must be 'nan' or 'raise', got {on_empty!r}")
 
 
-def report_empty(n_empty: int, n_q: int, kernel: Kernel, on_empty: str, stacklevel: int) -> None:
+def report_empty(
+    n_empty: int, n_q: int, kernel: Kernel, on_empty: str, stacklevel: int
+) -> None:
     if not n_empty:
         return
     if kernel.compact:
-        msg = (f"{n_empty} of {n_q} queries have no key inside the support of the "
-               f"{kernel.name!r} kernel: their weights are 0/0 (undefined) and returned as NaN. "
-               f"Use a wider width or a kernel with unbounded support such as 'gaussian'.")
+        msg = (
+            f"{n_empty} of {n_q} queries have no key inside the support of the "
+            f"{kernel.name!r} kernel: their weights are 0/0 (undefined) and returned as NaN. "
+            f"Use a wider width or a kernel with unbounded support such as 'gaussian'."
+        )
     else:
-        msg = (f"{n_empty} of {n_q} queries got weight 0 on every key with the "
-               f"{kernel.name!r} kernel (a width or distance beyond the dtype's range): "
-               f"returned as NaN. Compute in float64 or rescale data and width together.")
+        msg = (
+            f"{n_empty} of {n_q} queries got weight 0 on every key with the "
+            f"{kernel.name!r} kernel (a width or distance beyond the dtype's range): "
+            f"returned as NaN. Compute in float64 or rescale data and width together."
+        )
     if on_empty == "raise":
         raise ValueError(msg)
     warnings.warn(msg, RuntimeWarning, stacklevel=stacklevel)

@@ -5,6 +5,7 @@ GIL is released inside torch operations), so there is no fork-join barrier per
 operation; :func:`run_blocks` falls back to the caller alone for a few seconds
 when other processes hold the cores.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,9 +39,16 @@ def _pool(n: int) -> ThreadPoolExecutor:
                 _POOL["pool"].shutdown(wait=False)
             # each worker runs torch single-threaded: no fork-join barrier per operation,
             # which stalls badly when another process holds a core
-            _POOL.update(pool=ThreadPoolExecutor(n, thread_name_prefix="nwlib",
-                                                 initializer=torch.set_num_threads, initargs=(1,)),
-                         pid=os.getpid(), n=n)
+            _POOL.update(
+                pool=ThreadPoolExecutor(
+                    n,
+                    thread_name_prefix="nwlib",
+                    initializer=torch.set_num_threads,
+                    initargs=(1,),
+                ),
+                pid=os.getpid(),
+                n=n,
+            )
         return _POOL["pool"]
 
 
@@ -61,8 +69,14 @@ class single_threaded:
             torch.set_num_threads(self.threads)
 
 
-def run_blocks(tasks: list[Callable[[list[Tensor]], None]], n_buffers: int, numel: int,
-                dtype: torch.dtype, device: torch.device, workers: int | None = None) -> None:
+def run_blocks(
+    tasks: list[Callable[[list[Tensor]], None]],
+    n_buffers: int,
+    numel: int,
+    dtype: torch.dtype,
+    device: torch.device,
+    workers: int | None = None,
+) -> None:
     """Run ``task(buffers)`` for every task; each worker owns ``n_buffers`` scratch tensors.
 
     On a CPU with several torch threads the caller and ``workers - 1`` helper
@@ -77,7 +91,9 @@ def run_blocks(tasks: list[Callable[[list[Tensor]], None]], n_buffers: int, nume
     n = min(worker_count(device) if workers is None else workers, len(tasks))
     if time.monotonic() < _HELPERS["off_until"]:
         n = 1
-    alloc = lambda: [torch.empty(max(numel, 1), dtype=dtype, device=device) for _ in range(n_buffers)]
+    alloc = lambda: [
+        torch.empty(max(numel, 1), dtype=dtype, device=device) for _ in range(n_buffers)
+    ]
     todo = iter(tasks)
     lock = threading.Lock()
     done = [0] * n
@@ -103,8 +119,13 @@ def run_blocks(tasks: list[Callable[[list[Tensor]], None]], n_buffers: int, nume
             drain(alloc(), 0)
     finally:
         for f in helpers:
-            if not f.cancel():  # a helper that never started (pool busy elsewhere) is dropped
+            if (
+                not f.cancel()
+            ):  # a helper that never started (pool busy elsewhere) is dropped
                 f.result()
-    if n > 1 and len(tasks) >= 2 * n and (
-            min(cpu_share) < 0.6 or sum(done[1:]) < 0.25 * len(tasks) * (n - 1) / n):
+    if (
+        n > 1
+        and len(tasks) >= 2 * n
+        and (min(cpu_share) < 0.6 or sum(done[1:]) < 0.25 * len(tasks) * (n - 1) / n)
+    ):
         _HELPERS["off_until"] = time.monotonic() + _HELPERS["pause_s"]

@@ -21,6 +21,7 @@ Checks return ``None`` so that a notebook cell shows only the printed verdict.
 Chapter checks live in ``nwlib.checks.chNN`` modules and are built from the
 helpers below.
 """
+
 from __future__ import annotations
 
 import ast
@@ -30,14 +31,31 @@ import math
 import numbers
 import textwrap
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
 
-__all__ = ["Verdict", "NotDone", "Wrong", "run_check", "as_array", "close", "call", "number",
-           "is_stub", "is_stub_function", "boolean", "describe", "pair", "agrees",
-           "source_names", "require_source", "SHOWN_DECIMALS"]
+__all__ = [
+    "Verdict",
+    "NotDone",
+    "Wrong",
+    "run_check",
+    "as_array",
+    "close",
+    "call",
+    "number",
+    "is_stub",
+    "is_stub_function",
+    "boolean",
+    "describe",
+    "pair",
+    "agrees",
+    "source_names",
+    "require_source",
+    "SHOWN_DECIMALS",
+]
 
 #: Decimals :func:`nwlib.explore.show` prints; a number typed back from it is accepted.
 SHOWN_DECIMALS = 4
@@ -63,7 +81,15 @@ def is_stub(answer: Any) -> bool:
 
 
 # A stub body (``...``, ``pass``, a docstring, comments) compiles to "return None".
-_STUB_OPS = {"RESUME", "NOP", "CACHE", "LOAD_CONST", "RETURN_VALUE", "RETURN_CONST", "POP_TOP"}
+_STUB_OPS = {
+    "RESUME",
+    "NOP",
+    "CACHE",
+    "LOAD_CONST",
+    "RETURN_VALUE",
+    "RETURN_CONST",
+    "POP_TOP",
+}
 
 
 def is_stub_function(fn: Any) -> bool:
@@ -77,7 +103,9 @@ def is_stub_function(fn: Any) -> bool:
         return False
     return all(op.opname in _STUB_OPS for op in ops) and all(
         op.argval is None or op.argval is Ellipsis
-        for op in ops if op.opname in ("LOAD_CONST", "RETURN_CONST"))
+        for op in ops
+        if op.opname in ("LOAD_CONST", "RETURN_CONST")
+    )
 
 
 def describe(value: Any) -> str:
@@ -134,8 +162,14 @@ def pair(a: float, b: float, digits: int = 6) -> tuple[str, str]:
     return f"{a!r}", f"{b!r}"
 
 
-def agrees(got: float, exact: float, *, rtol: float = 1e-6, atol: float = 0.0,
-           decimals: int = SHOWN_DECIMALS) -> bool:
+def agrees(
+    got: float,
+    exact: float,
+    *,
+    rtol: float = 1e-6,
+    atol: float = 0.0,
+    decimals: int = SHOWN_DECIMALS,
+) -> bool:
     """``got`` is ``exact`` within ``rtol``/``atol``, or is ``exact`` rounded as it is shown.
 
     A learner who types back the number the notebook printed (``decimals``
@@ -152,7 +186,7 @@ def agrees(got: float, exact: float, *, rtol: float = 1e-6, atol: float = 0.0,
     """
     if math.isclose(got, exact, rel_tol=rtol, abs_tol=atol):
         return True
-    unit = 10.0 ** -decimals
+    unit = 10.0**-decimals
     typed = abs(got - round(got, decimals)) <= 1e-12 * max(1.0, abs(got))
     return typed and abs(got - exact) <= unit / 2 * (1 + 1e-9)
 
@@ -189,13 +223,16 @@ def run_check(title: str, body: Callable[[], str]) -> Verdict:
         text = " ".join(str(exc).split())
         if len(text) > 300:
             text = text[:297] + "..."
-        v = _verdict(f"Not quite: {title}. Your code raised {type(exc).__name__}: {text}", False)
+        v = _verdict(
+            f"Not quite: {title}. Your code raised {type(exc).__name__}: {text}", False
+        )
     print(v)
     return v
 
 
-def as_array(answer: Any, what: str, shape: tuple[int, ...] | None = None, *,
-             kind: str = "any") -> np.ndarray:
+def as_array(
+    answer: Any, what: str, shape: tuple[int, ...] | None = None, *, kind: str = "any"
+) -> np.ndarray:
     """Turn an answer into a float64 numpy array, or raise :class:`NotDone`/:class:`Wrong`.
 
     ``what`` names the learner's variable or call (``"`weights(q, k, 0.3)`"``).
@@ -204,22 +241,37 @@ def as_array(answer: Any, what: str, shape: tuple[int, ...] | None = None, *,
     numpy can read as numbers).
     """
     if is_stub(answer):
-        raise NotDone(f"{what} is still {describe(answer)}: replace it with your answer")
+        raise NotDone(
+            f"{what} is still {describe(answer)}: replace it with your answer"
+        )
     want = {"tensor": "a torch tensor", "array": "a tensor (or numpy array)"}.get(kind)
     shape_txt = f" of shape {tuple(shape)}" if shape is not None else ""
     if kind == "tensor" and not isinstance(answer, torch.Tensor):
-        raise Wrong(f"{what} should be {want}{shape_txt}, got {describe(answer)}"
-                    + (": build it with torch operations (torch.stack joins a list of tensors)"
-                       if isinstance(answer, (list, tuple, np.ndarray)) else ""))
+        raise Wrong(
+            f"{what} should be {want}{shape_txt}, got {describe(answer)}"
+            + (
+                ": build it with torch operations (torch.stack joins a list of tensors)"
+                if isinstance(answer, (list, tuple, np.ndarray))
+                else ""
+            )
+        )
     if kind == "array" and not isinstance(answer, (torch.Tensor, np.ndarray)):
-        raise Wrong(f"{what} should be {want}{shape_txt}, got {describe(answer)}"
-                    + (": torch.stack or torch.tensor turns a list into a tensor"
-                       if isinstance(answer, (list, tuple)) else ""))
+        raise Wrong(
+            f"{what} should be {want}{shape_txt}, got {describe(answer)}"
+            + (
+                ": torch.stack or torch.tensor turns a list into a tensor"
+                if isinstance(answer, (list, tuple))
+                else ""
+            )
+        )
     if isinstance(answer, torch.Tensor):
         if answer.is_complex():
             raise Wrong(f"{what} should hold real numbers, got a complex tensor")
-        arr = answer.detach().cpu().to(torch.float64).numpy() if answer.dtype != torch.bool \
+        arr = (
+            answer.detach().cpu().to(torch.float64).numpy()
+            if answer.dtype != torch.bool
             else answer.detach().cpu().numpy()
+        )
     elif isinstance(answer, (str, bytes)):
         raise Wrong(f"{what} should hold numbers, got {describe(answer)}")
     else:
@@ -228,12 +280,16 @@ def as_array(answer: Any, what: str, shape: tuple[int, ...] | None = None, *,
                 warnings.simplefilter("ignore")
                 arr = np.asarray(answer)
         except Exception:
-            raise Wrong(f"{what} should be an array of numbers, got {describe(answer)}") from None
+            raise Wrong(
+                f"{what} should be an array of numbers, got {describe(answer)}"
+            ) from None
     if arr.dtype.kind not in "biuf":
         if arr.dtype.kind == "O" and arr.ndim == 0:  # one object that is not a number
             raise Wrong(f"{what} should hold numbers, got {describe(answer)}")
-        raise Wrong(f"{what} should be an array of numbers, got {describe(answer)}"
-                    f" with dtype {arr.dtype}")
+        raise Wrong(
+            f"{what} should be an array of numbers, got {describe(answer)}"
+            f" with dtype {arr.dtype}"
+        )
     arr = arr.astype(np.float64)
     if shape is not None and arr.shape != tuple(shape):
         raise Wrong(f"{what} should have shape {tuple(shape)}, got {arr.shape}")
@@ -243,18 +299,33 @@ def as_array(answer: Any, what: str, shape: tuple[int, ...] | None = None, *,
     return arr
 
 
-def close(answer: Any, expected: Any, what: str, *, rtol: float = 1e-6,
-          atol: float = 1e-8, kind: str = "any") -> np.ndarray:
+def close(
+    answer: Any,
+    expected: Any,
+    what: str,
+    *,
+    rtol: float = 1e-6,
+    atol: float = 1e-8,
+    kind: str = "any",
+) -> np.ndarray:
     """Check ``answer`` against ``expected`` (same shape, close values) or raise."""
-    exp = np.asarray(expected.detach().cpu() if isinstance(expected, torch.Tensor) else expected,
-                     dtype=np.float64)
+    exp = np.asarray(
+        expected.detach().cpu() if isinstance(expected, torch.Tensor) else expected,
+        dtype=np.float64,
+    )
     arr = as_array(answer, what, exp.shape, kind=kind)
     if not np.allclose(arr, exp, rtol=rtol, atol=atol):
         err = np.max(np.abs(arr - exp))
-        i = np.unravel_index(np.argmax(np.abs(arr - exp)), exp.shape) if exp.ndim else ()
+        i = (
+            np.unravel_index(np.argmax(np.abs(arr - exp)), exp.shape)
+            if exp.ndim
+            else ()
+        )
         where = f" at index {tuple(int(j) for j in i)}" if exp.ndim else ""
         want, got = pair(float(exp[i]), float(arr[i]))
-        raise Wrong(f"{what} is off by up to {err:.3g}{where}: expected {want}, got {got}")
+        raise Wrong(
+            f"{what} is off by up to {err:.3g}{where}: expected {want}, got {got}"
+        )
     return arr
 
 
@@ -270,16 +341,22 @@ def call(fn: Any, name: str, *args: Any, **kwargs: Any) -> Any:
     if is_stub(fn):
         raise NotDone(f"{label} is still {describe(fn)}: define it as a function")
     if not callable(fn):
-        raise Wrong(f"{label} should be a function, got {describe(fn)}: define it with "
-                    f"`def {name}(...)`")
+        raise Wrong(
+            f"{label} should be a function, got {describe(fn)}: define it with "
+            f"`def {name}(...)`"
+        )
     if is_stub_function(fn):
-        raise NotDone(f"{label} still has an empty body: write its code where it says "
-                      f"YOUR CODE HERE and `return` the result")
+        raise NotDone(
+            f"{label} still has an empty body: write its code where it says "
+            f"YOUR CODE HERE and `return` the result"
+        )
     try:
         out = fn(*args, **kwargs)
     except NotImplementedError:
-        raise NotDone(f"{label} still raises NotImplementedError: replace that line with "
-                      f"your code") from None
+        raise NotDone(
+            f"{label} still raises NotImplementedError: replace that line with "
+            f"your code"
+        ) from None
     if out is None:
         raise Wrong(f"{label} returned None: did you forget `return`?")
     if out is Ellipsis:
@@ -296,18 +373,28 @@ def number(answer: Any, what: str, *, kind: str = "number") -> float:
     (Python or numpy integer, or an integer-valued number).
     """
     if is_stub(answer):
-        raise NotDone(f"{what} is still {describe(answer)}: replace it with your answer")
+        raise NotDone(
+            f"{what} is still {describe(answer)}: replace it with your answer"
+        )
     if isinstance(answer, (bool, np.bool_)):
         raise Wrong(f"{what} should be a number, got {describe(answer)}")
     if kind in ("float", "int") and not isinstance(answer, numbers.Real):
         want = "a Python float" if kind == "float" else "a whole number (an int)"
-        hint = (": convert it with float(...) or .item()" if kind == "float"
-                else ": convert it with int(...)")
-        if isinstance(answer, (torch.Tensor, np.ndarray)) and np.prod(np.shape(answer)) == 1:
+        hint = (
+            ": convert it with float(...) or .item()"
+            if kind == "float"
+            else ": convert it with int(...)"
+        )
+        if (
+            isinstance(answer, (torch.Tensor, np.ndarray))
+            and np.prod(np.shape(answer)) == 1
+        ):
             raise Wrong(f"{what} should be {want}, got {describe(answer)}{hint}")
         raise Wrong(f"{what} should be {want}, got {describe(answer)}")
-    if not isinstance(answer, (numbers.Number, torch.Tensor, np.ndarray, list, tuple, dict, set,
-                               str, bytes)):
+    if not isinstance(
+        answer,
+        (numbers.Number, torch.Tensor, np.ndarray, list, tuple, dict, set, str, bytes),
+    ):
         raise Wrong(f"{what} should be a single number, got {describe(answer)}")
     if isinstance(answer, (list, tuple, dict, set)):
         raise Wrong(f"{what} should be a single number, got {describe(answer)}")
@@ -328,9 +415,12 @@ def boolean(answer: Any, what: str) -> bool:
         raise NotDone(f"{what} is still {describe(answer)}: set it to True or False")
     if isinstance(answer, (bool, np.bool_)):
         return bool(answer)
-    hint = (": convert it with bool(...) or .item()"
-            if isinstance(answer, (torch.Tensor, np.ndarray)) and np.prod(np.shape(answer)) == 1
-            else "")
+    hint = (
+        ": convert it with bool(...) or .item()"
+        if isinstance(answer, (torch.Tensor, np.ndarray))
+        and np.prod(np.shape(answer)) == 1
+        else ""
+    )
     raise Wrong(f"{what} should be True or False, got {describe(answer)}{hint}")
 
 
@@ -356,9 +446,14 @@ def source_names(fn: Any) -> set[str] | None:
         elif isinstance(node, (ast.For, ast.While, ast.AsyncFor, ast.comprehension)):
             found.add("loop")
         elif isinstance(node, ast.Subscript):
-            parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-            if any((isinstance(p, ast.Constant) and p.value is None)
-                   or (isinstance(p, ast.Attribute) and p.attr == "newaxis") for p in parts):
+            parts = (
+                node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            )
+            if any(
+                (isinstance(p, ast.Constant) and p.value is None)
+                or (isinstance(p, ast.Attribute) and p.attr == "newaxis")
+                for p in parts
+            ):
                 found.add("None-index")
     return found
 
@@ -366,8 +461,9 @@ def source_names(fn: Any) -> set[str] | None:
 _SAY = {"None-index": "indexing with `None`", "loop": "a Python loop"}
 
 
-def require_source(fn: Any, name: str, *, uses: tuple[str, ...] = (),
-                   avoids: tuple[str, ...] = ()) -> bool:
+def require_source(
+    fn: Any, name: str, *, uses: tuple[str, ...] = (), avoids: tuple[str, ...] = ()
+) -> bool:
     """Raise :class:`Wrong` unless the source of ``fn`` uses every name in ``uses`` and none
     in ``avoids`` (see :func:`source_names`), as the exercise's prompt asks.
 
@@ -379,12 +475,17 @@ def require_source(fn: Any, name: str, *, uses: tuple[str, ...] = (),
     used = [a for a in avoids if a in names]
     if used:
         what = ", ".join(_SAY.get(a, f"`{a}`") for a in used)
-        raise Wrong(f"`{name}` uses {what}, which this exercise asks you not to use: it gives "
-                    f"the right numbers, but the exercise is to build them another way (read "
-                    f"the prompt again)")
+        raise Wrong(
+            f"`{name}` uses {what}, which this exercise asks you not to use: it gives "
+            f"the right numbers, but the exercise is to build them another way (read "
+            f"the prompt again)"
+        )
     missing = [u for u in uses if u not in names]
     if missing:
-        raise Wrong(f"`{name}` does not use " + " or ".join(f"`{m}`" for m in missing)
-                    + ", which this exercise asks for: the numbers may be right, but build "
-                      "them the way the prompt says")
+        raise Wrong(
+            f"`{name}` does not use "
+            + " or ".join(f"`{m}`" for m in missing)
+            + ", which this exercise asks for: the numbers may be right, but build "
+            "them the way the prompt says"
+        )
     return True

@@ -1,4 +1,5 @@
 """Self-checks for the exercises of chapter 2, Attention pooling by similarity."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -18,44 +19,62 @@ _V = torch.tensor([1.0, -2.0, 0.5, 3.0, 2.0], dtype=torch.float64)
 def gaussian_weights(fn: Any) -> None:
     """Exercise 1: ``weights(queries, keys, h)`` returns the (n_q, n_k) Gaussian attention
     weights (a tensor or numpy array) for 1-D tensors ``queries`` and ``keys``."""
+
     def body() -> str:
         for h in (0.3, 1.0, 1e-3):
             what = f"`weights(queries, keys, {h})`"
             out = call(fn, "weights", _Q.clone(), _K.clone(), h)
-            arr = np.asarray(out.detach() if isinstance(out, torch.Tensor) else out) \
-                if isinstance(out, (torch.Tensor, np.ndarray)) else None
-            if arr is not None and arr.shape == (4, 5) and arr.dtype.kind in "biuf" \
-                    and not np.all(np.isfinite(arr)):
-                raise Wrong(f"{what} contains NaN or inf: with a tiny width every exp() "
-                            f"underflows to 0 and the ratio is 0/0; take torch.softmax of the "
-                            f"scores over keys (dim=1) instead of dividing exponentials")
+            arr = (
+                np.asarray(out.detach() if isinstance(out, torch.Tensor) else out)
+                if isinstance(out, (torch.Tensor, np.ndarray))
+                else None
+            )
+            if (
+                arr is not None
+                and arr.shape == (4, 5)
+                and arr.dtype.kind in "biuf"
+                and not np.all(np.isfinite(arr))
+            ):
+                raise Wrong(
+                    f"{what} contains NaN or inf: with a tiny width every exp() "
+                    f"underflows to 0 and the ratio is 0/0; take torch.softmax of the "
+                    f"scores over keys (dim=1) instead of dividing exponentials"
+                )
             arr = as_array(out, what, (4, 5), kind="array")
             if abs(arr.sum(1) - 1).max() > 1e-6:
-                raise Wrong(f"each query's weights in {what} should sum to 1 (normalize over "
-                            f"keys, dim=1); the row sums are {arr.sum(1).round(4).tolist()}")
+                raise Wrong(
+                    f"each query's weights in {what} should sum to 1 (normalize over "
+                    f"keys, dim=1); the row sums are {arr.sum(1).round(4).tolist()}"
+                )
             close(arr, attention_weights(_Q, _K, h), what)
         return "Shape (queries, keys), rows sum to 1, and a tiny width gives no NaN."
+
     run_check("Gaussian attention weights", body)
 
 
 def estimate(fn: Any) -> None:
     """Exercise 2: ``estimate(w, values)`` returns the (n_q,) estimate (a tensor or numpy array)."""
+
     def body() -> str:
         w = attention_weights(_Q, _K, 0.7)
         out = call(fn, "estimate", w.clone(), _V.clone())
         what = "`estimate(w, values)`"
         arr = as_array(out, what, kind="array")
         if arr.shape != (4,):
-            raise Wrong(f"{what} should have shape (4,) for 4 queries and 5 keys, got "
-                        f"{arr.shape}: sum the values weighted by each query's row, w @ values")
+            raise Wrong(
+                f"{what} should have shape (4,) for 4 queries and 5 keys, got "
+                f"{arr.shape}: sum the values weighted by each query's row, w @ values"
+            )
         close(arr, nadaraya_watson(_Q, _K, _V, 0.7), what)
         return "The estimate is the weights times the values."
+
     run_check("NW estimate", body)
 
 
 def constant_kernel(predictions: Any, mean: Any) -> None:
     """Exercise 3: ``predictions`` at 20 queries (a tensor or numpy array) all equal ``mean``,
     the mean of ``data.y_train`` (a number)."""
+
     def body() -> str:
         s = running_example()
         arr = as_array(predictions, "`predictions`", kind="array")
@@ -63,35 +82,59 @@ def constant_kernel(predictions: Any, mean: Any) -> None:
         true_mean = float(s.y_train.mean())
         if not agrees(m, true_mean, rtol=1e-6, atol=1e-6):
             got, want = pair(m, true_mean)
-            raise Wrong(f"`mean` = {got} is not the mean of data.y_train ({want}): compute "
-                        f"data.y_train.mean()")
+            raise Wrong(
+                f"`mean` = {got} is not the mean of data.y_train ({want}): compute "
+                f"data.y_train.mean()"
+            )
         if arr.size != 20:
-            raise Wrong(f"`predictions` should hold 20 predictions, one per query, got "
-                        f"{arr.size}: predict at 20 queries")
-        close(arr.reshape(-1), np.full(20, true_mean), "`predictions`, compared with the mean,")
+            raise Wrong(
+                f"`predictions` should hold 20 predictions, one per query, got "
+                f"{arr.size}: predict at 20 queries"
+            )
+        close(
+            arr.reshape(-1),
+            np.full(20, true_mean),
+            "`predictions`, compared with the mean,",
+        )
         return f"All {arr.size} predictions equal the mean {true_mean:.4f}."
+
     run_check("constant kernel", body)
 
 
 def best_width(h: Any, mse: Any) -> None:
     """Exercise 4: the numbers ``h`` (a grid-optimal Gaussian width for ``running_example()``)
     and ``mse`` (its validation mean squared error)."""
+
     def body() -> str:
         s = running_example()
         hv, mv = number(h, "`h`"), number(mse, "`mse`")
         if hv <= 0:
             raise Wrong(f"`h` = {hv:.4g}, but a width must be positive")
-        actual = float(((nadaraya_watson(s.x_val, s.x_train, s.y_train, hv) - s.y_val) ** 2).mean())
+        actual = float(
+            ((nadaraya_watson(s.x_val, s.x_train, s.y_train, hv) - s.y_val) ** 2).mean()
+        )
         if not agrees(mv, actual, rtol=1e-6, atol=1e-6):
             want, got = pair(actual, mv)
-            raise Wrong(f"at `h` = {hv:.6g} the validation MSE is {want}, but `mse` is "
-                        f"{got}: set `mse` to the validation error of the width you report")
+            raise Wrong(
+                f"at `h` = {hv:.6g} the validation MSE is {want}, but `mse` is "
+                f"{got}: set `mse` to the validation error of the width you report"
+            )
         grid = torch.logspace(-1.7, 0.7, 241, dtype=torch.float64)  # 0.02 .. 5
-        best = min(float(((nadaraya_watson(s.x_val, s.x_train, s.y_train, float(g)) - s.y_val) ** 2)
-                         .mean()) for g in grid)
+        best = min(
+            float(
+                (
+                    (nadaraya_watson(s.x_val, s.x_train, s.y_train, float(g)) - s.y_val)
+                    ** 2
+                ).mean()
+            )
+            for g in grid
+        )
         if actual > best * 1.02 + 1e-9:
-            raise Wrong(f"a width with a validation MSE of {best:.4f} exists, lower than your "
-                        f"{actual:.4f}: use a finer or wider grid and take the width with "
-                        f"the smallest error")
+            raise Wrong(
+                f"a width with a validation MSE of {best:.4f} exists, lower than your "
+                f"{actual:.4f}: use a finer or wider grid and take the width with "
+                f"the smallest error"
+            )
         return f"h = {hv:.4f} gives validation MSE {actual:.4f} (best on a fine grid: {best:.4f})."
+
     run_check("best width", body)

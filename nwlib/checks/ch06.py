@@ -1,4 +1,5 @@
 """Self-checks for the exercises of chapter 6, Parzen windows and NW classification."""
+
 from __future__ import annotations
 
 import math
@@ -8,85 +9,134 @@ import numpy as np
 import torch
 
 from ..parzen import kernel_integral, parzen_classify, parzen_density, parzen_difference
-from . import NotDone, Wrong, agrees, as_array, boolean, call, close, is_stub, number, pair, run_check
+from . import (
+    NotDone,
+    Wrong,
+    agrees,
+    as_array,
+    boolean,
+    call,
+    close,
+    is_stub,
+    number,
+    pair,
+    run_check,
+)
 
 _GEN = torch.Generator().manual_seed(66)
 _X1 = torch.linspace(-2.0, 5.0, 15, dtype=torch.float64)
 _D1 = 3 * torch.rand(12, generator=_GEN, dtype=torch.float64)
 _D2 = torch.randn(30, 2, generator=_GEN, dtype=torch.float64)
-_Y2 = torch.where(_D2[:, 0] + 0.5 * torch.randn(30, generator=_GEN, dtype=torch.float64) > 0,
-                  1.0, -1.0).to(torch.float64)
-_X2 = torch.cartesian_prod(torch.linspace(-2, 2, 5, dtype=torch.float64),
-                           torch.linspace(-2, 2, 5, dtype=torch.float64))
+_Y2 = torch.where(
+    _D2[:, 0] + 0.5 * torch.randn(30, generator=_GEN, dtype=torch.float64) > 0,
+    1.0,
+    -1.0,
+).to(torch.float64)
+_X2 = torch.cartesian_prod(
+    torch.linspace(-2, 2, 5, dtype=torch.float64),
+    torch.linspace(-2, 2, 5, dtype=torch.float64),
+)
 
 
 def gaussian_parzen(fn: Any) -> None:
     """Exercise 1: ``parzen(x, data, h)``, 1-D tensors, returns the (n_x,) Gaussian Parzen
     density (a tensor or numpy array)."""
+
     def body() -> str:
         for h in (0.3, 1.2):
             out = call(fn, "parzen", _X1.clone(), _D1.clone(), h)
             what = f"`parzen(x, data, {h})`"
             arr = as_array(out, what, (len(_X1),), kind="array")
             ref = parzen_density(_X1, _D1, h)
-            if np.allclose(arr * math.sqrt(2 * math.pi), ref.numpy(), rtol=1e-6, atol=1e-12):
-                raise Wrong(f"{what} is off by the factor sqrt(2 pi): the Gaussian profile "
-                            f"exp(-u^2/2) integrates to sqrt(2 pi), so divide by it")
+            if np.allclose(
+                arr * math.sqrt(2 * math.pi), ref.numpy(), rtol=1e-6, atol=1e-12
+            ):
+                raise Wrong(
+                    f"{what} is off by the factor sqrt(2 pi): the Gaussian profile "
+                    f"exp(-u^2/2) integrates to sqrt(2 pi), so divide by it"
+                )
             if np.allclose(arr / h, ref.numpy(), rtol=1e-6, atol=1e-12):
-                raise Wrong(f"{what} is off by a factor h: K_h(z) has 1/h in front, for the "
-                            f"change of variable u = z/h")
+                raise Wrong(
+                    f"{what} is off by a factor h: K_h(z) has 1/h in front, for the "
+                    f"change of variable u = z/h"
+                )
             close(arr, ref, what, atol=1e-10)
         return "Normalized bumps of mass 1/n, one per sample."
+
     run_check("Gaussian Parzen density", body)
 
 
 def epanechnikov_constant(c: Any) -> None:
     """Exercise 2: the number ``c2``, the integral of 3/4 (1 - ||u||^2) over the unit disc."""
+
     def body() -> str:
         cv = number(c, "`c2`")  # 1e-3 relative: 4 decimals typed back pass
         exact = kernel_integral("epanechnikov", 2)
         if abs(cv / exact - 1) > 1e-3:
-            hint = (" That is the 1-D value." if abs(cv - 1) < 1e-3 else
-                    " Integrate in polar coordinates: the area element is r dr dtheta.")
-            raise Wrong(f"`c2` = {cv:.6g} is not the integral of the profile over the "
-                        f"plane.{hint}")
+            hint = (
+                " That is the 1-D value."
+                if abs(cv - 1) < 1e-3
+                else " Integrate in polar coordinates: the area element is r dr dtheta."
+            )
+            raise Wrong(
+                f"`c2` = {cv:.6g} is not the integral of the profile over the "
+                f"plane.{hint}"
+            )
         return f"c2 = {cv:.6f} (exactly 3 pi / 8 = {exact:.6f})."
+
     run_check("Epanechnikov constant in 2-D", body)
 
 
 def difference(fn: Any) -> None:
     """Exercise 3: ``difference(x, data, y, h)`` returns the (n_x,) Gaussian p(x,+1) - p(x,-1)
     in 2-D (a tensor or numpy array)."""
+
     def body() -> str:
         for h in (0.5, 1.0):
             out = call(fn, "difference", _X2.clone(), _D2.clone(), _Y2.clone(), h)
             what = f"`difference(x, data, y, {h})`"
             arr = as_array(out, what, (len(_X2),), kind="array")
             ref = parzen_difference(_X2, _D2, _Y2, h)
-            if np.allclose(arr * 2 * math.pi * h * h, ref.numpy(), rtol=1e-6, atol=1e-12):
-                raise Wrong(f"{what} is off by the factor 2 pi h^2: in 2-D the Gaussian K_h "
-                            f"has 1 / (2 pi h^2) in front")
+            if np.allclose(
+                arr * 2 * math.pi * h * h, ref.numpy(), rtol=1e-6, atol=1e-12
+            ):
+                raise Wrong(
+                    f"{what} is off by the factor 2 pi h^2: in 2-D the Gaussian K_h "
+                    f"has 1 / (2 pi h^2) in front"
+                )
             close(arr, ref, what, atol=1e-10)
         return "(1/n) sum_i y_i K_h(x - x_i): one bump per sample, signed by its label."
+
     run_check("Parzen difference", body)
 
 
 def ratio(fn: Any) -> None:
     """Exercise 4: ``ratio(x, data, y, h)`` returns difference / NW output (a tensor or numpy
     array), which should be p(x)."""
+
     def body() -> str:
         out = call(fn, "ratio", _X2.clone(), _D2.clone(), _Y2.clone(), 0.7)
         what = "`ratio(x, data, y, 0.7)`"
         arr = as_array(out, what, (len(_X2),), kind="array")
         dens = parzen_density(_X2, _D2, 0.7)
         if np.allclose(arr, 1.0):
-            raise Wrong(f"{what} is 1 everywhere, which would mean the two are equal: they are "
-                        f"not; divide your `difference` by nw_binary_output(x, data, y, h)")
-        close(arr, dens, f"{what}, compared with the Parzen density p(x),",
-              rtol=1e-6, atol=1e-10)
-        return (f"The ratio is the density p(x), from {float(dens.min()):.3g} to "
-                f"{float(dens.max()):.3g}: positive, so the difference and the NW output have "
-                f"the same sign, but they are not the same number.")
+            raise Wrong(
+                f"{what} is 1 everywhere, which would mean the two are equal: they are "
+                f"not; divide your `difference` by nw_binary_output(x, data, y, h)"
+            )
+        close(
+            arr,
+            dens,
+            f"{what}, compared with the Parzen density p(x),",
+            rtol=1e-6,
+            atol=1e-10,
+        )
+        return (
+            f"The ratio is the density p(x), from {float(dens.min()):.3g} to "
+            f"{float(dens.max()):.3g}: positive, so the difference and the NW output have "
+            f"the same sign, but they are not the same number."
+        )
+
     run_check("the ratio is the density", body)
 
 
@@ -100,18 +150,24 @@ def _standardized_iris() -> list[torch.Tensor]:
 def iris_loo(accuracy: Any, h: Any) -> None:
     """Exercise 5: the numbers ``accuracy`` (leave-one-out accuracy of the Gaussian Parzen
     classifier on standardized iris) and ``h`` (the width used)."""
+
     def body() -> str:
         if is_stub(accuracy) or is_stub(h):
             missing = [n for n, v in (("accuracy", accuracy), ("h", h)) if is_stub(v)]
-            raise NotDone(" and ".join(f"`{n}`" for n in missing)
-                          + (" is" if len(missing) == 1 else " are") + " still a placeholder: "
-                          "set both `accuracy` and `h`")
+            raise NotDone(
+                " and ".join(f"`{n}`" for n in missing)
+                + (" is" if len(missing) == 1 else " are")
+                + " still a placeholder: "
+                "set both `accuracy` and `h`"
+            )
         hv, acc = number(h, "`h`"), number(accuracy, "`accuracy`")
         if hv <= 0:
             raise Wrong(f"`h` = {hv:.4g}, but a width must be positive")
         if not 0 <= acc <= 1:
-            raise Wrong(f"`accuracy` should be a fraction between 0 and 1 (correct / 150), "
-                        f"got {acc:.4g}")
+            raise Wrong(
+                f"`accuracy` should be a fraction between 0 and 1 (correct / 150), "
+                f"got {acc:.4g}"
+            )
         from sklearn.datasets import load_iris
 
         labels = torch.tensor(load_iris().target, dtype=torch.float64)
@@ -122,33 +178,53 @@ def iris_loo(accuracy: Any, h: Any) -> None:
                 out.append(float((pred == labels).double().mean()))
         if not any(agrees(acc, r, rtol=0, atol=1e-9) for r in refs):
             want, got = pair(refs[0], acc)
-            hint = ("that is the accuracy with each flower in its own prediction: leave it out "
-                    "(exclude_self=True)" if any(agrees(acc, r, rtol=0, atol=1e-9) for r in included)
-                    else "count the flowers `parzen_classify(..., exclude_self=True)` labels "
-                         "correctly at your `h` and divide by 150")
-            raise Wrong(f"at `h` = {hv:.4g} the leave-one-out accuracy is {want}, but "
-                        f"`accuracy` is {got}: {hint}")
+            hint = (
+                "that is the accuracy with each flower in its own prediction: leave it out "
+                "(exclude_self=True)"
+                if any(agrees(acc, r, rtol=0, atol=1e-9) for r in included)
+                else "count the flowers `parzen_classify(..., exclude_self=True)` labels "
+                "correctly at your `h` and divide by 150"
+            )
+            raise Wrong(
+                f"at `h` = {hv:.4g} the leave-one-out accuracy is {want}, but "
+                f"`accuracy` is {got}: {hint}"
+            )
         return f"h = {hv:.4g}: leave-one-out accuracy {acc:.4f}."
+
     run_check("iris leave-one-out accuracy", body)
 
 
 def empty_region(parzen_value: Any, nw_is_nan: Any) -> None:
     """Exercise 6: far from the data with the boxcar kernel, the number ``parzen_value`` (the
     Parzen difference) and ``nw_is_nan`` (True or False: is the NW output NaN?)."""
+
     def body() -> str:
         if is_stub(parzen_value) or is_stub(nw_is_nan):
-            missing = [n for n, v in (("parzen_value", parzen_value), ("nw_is_nan", nw_is_nan))
-                       if is_stub(v)]
-            raise NotDone(" and ".join(f"`{n}`" for n in missing)
-                          + (" is" if len(missing) == 1 else " are") + " still a placeholder: "
-                          "set both `parzen_value` and `nw_is_nan`")
+            missing = [
+                n
+                for n, v in (("parzen_value", parzen_value), ("nw_is_nan", nw_is_nan))
+                if is_stub(v)
+            ]
+            raise NotDone(
+                " and ".join(f"`{n}`" for n in missing)
+                + (" is" if len(missing) == 1 else " are")
+                + " still a placeholder: "
+                "set both `parzen_value` and `nw_is_nan`"
+            )
         pv = number(parzen_value, "`parzen_value`")
         nan = boolean(nw_is_nan, "`nw_is_nan`")
         if pv != 0.0:
-            raise Wrong(f"`parzen_value` = {pv:.4g}, but no sample is inside the kernel's "
-                        f"support, so both joint densities are 0: the difference is exactly 0")
+            raise Wrong(
+                f"`parzen_value` = {pv:.4g}, but no sample is inside the kernel's "
+                f"support, so both joint densities are 0: the difference is exactly 0"
+            )
         if not nan:
-            raise Wrong("`nw_is_nan` is False, but the NW output there is 0/0: it is undefined "
-                        "(NaN in nwlib)")
-        return "The Parzen difference is 0 (no decision); the NW output is 0/0, undefined."
+            raise Wrong(
+                "`nw_is_nan` is False, but the NW output there is 0/0: it is undefined "
+                "(NaN in nwlib)"
+            )
+        return (
+            "The Parzen difference is 0 (no decision); the NW output is 0/0, undefined."
+        )
+
     run_check("where p(x) = 0", body)

@@ -1,8 +1,10 @@
 """Self-checks for the exercises of chapter 7, Consistency: how fast the width must shrink."""
+
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -15,8 +17,8 @@ from . import NotDone, Wrong, as_array, call, describe, is_stub, number, pair, r
 RULES: dict[str, Callable[[float], float]] = {
     "h = 0.1": lambda n: 0.1,
     "h = 1/n": lambda n: 1 / n,
-    "h = n^(-1/5)": lambda n: n ** -0.2,
-    "h = n^(-1/2)": lambda n: n ** -0.5,
+    "h = n^(-1/5)": lambda n: n**-0.2,
+    "h = n^(-1/2)": lambda n: n**-0.5,
     "h = log(n)/n": lambda n: math.log(n) / n,
     "h = 1/log(n)": lambda n: 1 / math.log(n),
 }
@@ -37,94 +39,131 @@ def _consistent(rule: Callable[[float], float], d: int) -> bool:
 def fit_slope(fn: Any) -> None:
     """Exercise 1: ``fit_slope(n, mse)`` returns, as a float, the least-squares slope of
     log(mse) on log(n)."""
+
     def body() -> str:
         rng = np.random.default_rng(7)
         n = np.array([100, 200, 400, 800, 1600, 3200, 6400], dtype=np.float64)
-        cases = {"an exact power law": 2.0 * n ** -0.8,
-                 "noisy errors": 0.5 * n ** -0.45 * np.exp(rng.normal(0, 0.15, n.size))}
+        cases = {
+            "an exact power law": 2.0 * n**-0.8,
+            "noisy errors": 0.5 * n**-0.45 * np.exp(rng.normal(0, 0.15, n.size)),
+        }
         for name, v in cases.items():
             what = f"`fit_slope(n, mse)` for {name}"
             out = call(fn, "fit_slope", n.copy(), v.copy())
             if np.shape(out) == (2,):
-                raise Wrong(f"{what} returned two numbers, {describe(out)}: np.polyfit(x, y, 1) "
-                            f"returns [slope, intercept], slope first; return the slope as a "
-                            f"float")
+                raise Wrong(
+                    f"{what} returned two numbers, {describe(out)}: np.polyfit(x, y, 1) "
+                    f"returns [slope, intercept], slope first; return the slope as a "
+                    f"float"
+                )
             got = number(out, what, kind="float")
             ref = fit_power_law(n, v).exponent
             if abs(got - ref) > 1e-6 * max(1.0, abs(ref)):
                 if abs(got - np.polyfit(n, v, 1)[0]) < 1e-9:
-                    raise Wrong(f"{what} returned the slope of mse against n: fit log(mse) "
-                                f"against log(n)")
+                    raise Wrong(
+                        f"{what} returned the slope of mse against n: fit log(mse) "
+                        f"against log(n)"
+                    )
                 want, mine = pair(ref, got)
-                raise Wrong(f"for {name} the least-squares slope of log(mse) on log(n) is "
-                            f"{want}, {what} returned {mine}: fit a straight line to "
-                            f"(log n, log mse) and return its slope")
+                raise Wrong(
+                    f"for {name} the least-squares slope of log(mse) on log(n) is "
+                    f"{want}, {what} returned {mine}: fit a straight line to "
+                    f"(log n, log mse) and return its slope"
+                )
         return "The exponent of a power law is the slope of its log-log line."
+
     run_check("log-log slope", body)
 
 
 def edge_and_middle_bias(fn: Any) -> None:
     """Exercise 2: ``edge_and_middle_bias(h)`` returns (bias at x = 0, bias at x = 0.5) for
     f(x) = x, no noise, as a tensor or numpy array of 2 numbers."""
+
     def body() -> str:
         ratios = []
         for h in (0.01, 0.03):
             out = call(fn, "edge_and_middle_bias", h)
             what = f"`edge_and_middle_bias({h})`"
             arr = as_array(out, what, (2,), kind="array")
-            ref = (nadaraya_watson(torch.tensor([0.0, 0.5], dtype=torch.float64), _KEYS, _KEYS, h)
-                   - torch.tensor([0.0, 0.5], dtype=torch.float64)).numpy()
+            ref = (
+                nadaraya_watson(
+                    torch.tensor([0.0, 0.5], dtype=torch.float64), _KEYS, _KEYS, h
+                )
+                - torch.tensor([0.0, 0.5], dtype=torch.float64)
+            ).numpy()
             if np.allclose(arr, -ref, atol=1e-9):
                 raise Wrong(f"the sign of {what} is flipped: bias = estimate - truth")
             if not np.allclose(arr, ref, atol=1e-9):
                 (r0, a0), (r1, a1) = pair(ref[0], arr[0]), pair(ref[1], arr[1], 2)
-                raise Wrong(f"for h = {h} the biases at x = 0 and 0.5 are {r0} and "
-                            f"{r1}, {what} returned {a0} and {a1}: "
-                            f"estimate at the two points with the 20,001 keys as keys and "
-                            f"values, then subtract the points")
+                raise Wrong(
+                    f"for h = {h} the biases at x = 0 and 0.5 are {r0} and "
+                    f"{r1}, {what} returned {a0} and {a1}: "
+                    f"estimate at the two points with the 20,001 keys as keys and "
+                    f"values, then subtract the points"
+                )
             ratios.append(arr[0] / h)
-        return (f"At the edge bias / h = {ratios[0]:.4f} and {ratios[1]:.4f}, close to "
-                f"sqrt(2/pi) = {math.sqrt(2 / math.pi):.4f}; in the middle the line is kept exactly.")
+        return (
+            f"At the edge bias / h = {ratios[0]:.4f} and {ratios[1]:.4f}, close to "
+            f"sqrt(2/pi) = {math.sqrt(2 / math.pi):.4f}; in the middle the line is kept exactly."
+        )
+
     run_check("bias at the edge and in the middle", body)
 
 
 def consistent_rules(consistent_1d: Any, consistent_2d: Any) -> None:
     """Exercise 3: ``consistent_1d`` and ``consistent_2d``, lists of six True/False values,
     one per rule in RULES (in order): is the estimate consistent in 1-D, in 2-D?"""
+
     def body() -> str:
         names = list(RULES)
         for d, answer in ((1, consistent_1d), (2, consistent_2d)):
             var = f"`consistent_{d}d`"
             if is_stub(answer):
-                raise NotDone(f"{var} is still {describe(answer)}: set it to a list of "
-                              f"{len(names)} True/False values")
+                raise NotDone(
+                    f"{var} is still {describe(answer)}: set it to a list of "
+                    f"{len(names)} True/False values"
+                )
             if not isinstance(answer, list):
-                raise Wrong(f"{var} should be a list of {len(names)} True/False values, got "
-                            f"{describe(answer)}")
+                raise Wrong(
+                    f"{var} should be a list of {len(names)} True/False values, got "
+                    f"{describe(answer)}"
+                )
             got = list(answer)
             if len(got) != len(names):
-                raise Wrong(f"{var} should hold {len(names)} values, one per rule in the order "
-                            f"of ch07.RULES, got {len(got)}")
+                raise Wrong(
+                    f"{var} should hold {len(names)} values, one per rule in the order "
+                    f"of ch07.RULES, got {len(got)}"
+                )
             odd = [i for i, g in enumerate(got) if not isinstance(g, (bool, np.bool_))]
             if odd:
-                raise Wrong(f"{var}[{odd[0]}] should be True or False, got "
-                            f"{describe(got[odd[0]])}")
+                raise Wrong(
+                    f"{var}[{odd[0]}] should be True or False, got "
+                    f"{describe(got[odd[0]])}"
+                )
             for name, g in zip(names, got):
                 ref = _consistent(RULES[name], d)
                 if bool(g) != ref:
-                    why = ("h does not go to 0" if not _shrinks(RULES[name]) else
-                           f"n h^{d} does not go to infinity" if not ref else
-                           f"h -> 0 and n h^{d} -> infinity both hold")
-                    raise Wrong(f"{var}: in {d}-D the rule {name} is "
-                                f"{'consistent' if ref else 'not consistent'} ({why}): change "
-                                f"entry {names.index(name)} to {ref}")
+                    why = (
+                        "h does not go to 0"
+                        if not _shrinks(RULES[name])
+                        else f"n h^{d} does not go to infinity"
+                        if not ref
+                        else f"h -> 0 and n h^{d} -> infinity both hold"
+                    )
+                    raise Wrong(
+                        f"{var}: in {d}-D the rule {name} is "
+                        f"{'consistent' if ref else 'not consistent'} ({why}): change "
+                        f"entry {names.index(name)} to {ref}"
+                    )
         return "h = n^(-1/2) is consistent in 1-D (n h = n^(1/2)) but not in 2-D (n h^2 = 1)."
+
     run_check("which width rules are consistent", body)
 
 
 def points_needed(fn: Any) -> None:
     """Exercise 4: ``points_needed(exponent, prefactor, target)`` returns (a number) the n with
     prefactor n^exponent = target."""
+
     def body() -> str:
         for a, c, t in ((-0.8, 2.0, 1e-3), (-4 / 9, 0.9, 0.02), (-2 / 3, 1.5, 5e-3)):
             what = f"`points_needed({a:.4g}, {c}, {t})`"
@@ -132,8 +171,11 @@ def points_needed(fn: Any) -> None:
             ref = PowerLaw(a, c, math.nan, 1, 1).solve(t)
             if not math.isclose(got, ref, rel_tol=1e-6):
                 want, mine = pair(ref, got)
-                raise Wrong(f"for exponent {a:.3f}, prefactor {c} and target {t}, n = {want}; "
-                            f"{what} returned {mine}: solve prefactor n^exponent = target "
-                            f"for n")
+                raise Wrong(
+                    f"for exponent {a:.3f}, prefactor {c} and target {t}, n = {want}; "
+                    f"{what} returned {mine}: solve prefactor n^exponent = target "
+                    f"for n"
+                )
         return "n = (target / prefactor)^(1 / exponent)."
+
     run_check("points needed for a target error", body)

@@ -1,4 +1,5 @@
 """Self-checks for the exercises of chapter 8, Inputs with many dimensions."""
+
 from __future__ import annotations
 
 import math
@@ -23,8 +24,12 @@ def _feature_data(n: int = 200, seed: int = 0) -> tuple[torch.Tensor, torch.Tens
     :math:`y = \sin(2\pi x_0) + 2 x_2 + x_3 + 0.2\,\varepsilon`."""
     g = torch.Generator().manual_seed(seed)
     x = torch.rand(n, 4, generator=g, dtype=torch.float64)
-    y = (torch.sin(2 * math.pi * x[:, 0]) + 2 * x[:, 2] + x[:, 3]
-         + 0.2 * torch.randn(n, generator=g, dtype=torch.float64))
+    y = (
+        torch.sin(2 * math.pi * x[:, 0])
+        + 2 * x[:, 2]
+        + x[:, 3]
+        + 0.2 * torch.randn(n, generator=g, dtype=torch.float64)
+    )
     return x, y
 
 
@@ -37,7 +42,9 @@ def _learned_widths() -> np.ndarray:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return fit_coordinate_widths(FEATURE_X, FEATURE_Y, width=0.3, steps=100, lr=0.1).width
+        return fit_coordinate_widths(
+            FEATURE_X, FEATURE_Y, width=0.3, steps=100, lr=0.1
+        ).width
     finally:
         torch.set_num_threads(threads)
 
@@ -45,80 +52,115 @@ def _learned_widths() -> np.ndarray:
 def minkowski(fn: Any) -> None:
     """Exercise 1: ``minkowski(q, k, p)`` returns the (n_q, n_k) Minkowski distances (a tensor
     or numpy array) for p >= 1 or inf."""
+
     def body() -> str:
         for p in (1.0, 1.5, 2.0, 3.0, math.inf):
             out = call(fn, "minkowski", _Q.clone(), _K.clone(), p)
             what = f"`minkowski(q, k, {'math.inf' if math.isinf(p) else p})`"
             arr = as_array(out, what, (len(_Q), len(_K)), kind="array")
-            if math.isinf(p) and np.allclose(arr, minkowski_distances(_Q, _K, 1.0, 1.0).numpy()):
-                raise Wrong(f"{what} is the sum of the absolute differences: for p = inf take "
-                            f"the largest one (amax over the last axis)")
-            close(arr, minkowski_distances(_Q, _K, 1.0, p), what,
-                  rtol=1e-9, atol=1e-12)
-        require_source(fn, "minkowski", avoids=("loop",))  # the prompt: broadcasting, no loops
+            if math.isinf(p) and np.allclose(
+                arr, minkowski_distances(_Q, _K, 1.0, 1.0).numpy()
+            ):
+                raise Wrong(
+                    f"{what} is the sum of the absolute differences: for p = inf take "
+                    f"the largest one (amax over the last axis)"
+                )
+            close(arr, minkowski_distances(_Q, _K, 1.0, p), what, rtol=1e-9, atol=1e-12)
+        require_source(
+            fn, "minkowski", avoids=("loop",)
+        )  # the prompt: broadcasting, no loops
         return "Diamonds for p = 1, circles for p = 2, squares for p = inf."
+
     run_check("Minkowski distances", body)
 
 
 def pairwise_differences(fn: Any) -> None:
     """Exercise 2: ``pairwise_differences(q, k)`` returns the (n_q, n_k, d) tensor of
     differences q_j - k_i."""
+
     def body() -> str:
         for nq, nk, d in ((4, 3, 2), (2, 5, 3), (3, 3, 1)):
             q = torch.arange(nq * d, dtype=torch.float64).reshape(nq, d)
             k = 100 * torch.arange(1, nk * d + 1, dtype=torch.float64).reshape(nk, d)
             out = call(fn, "pairwise_differences", q.clone(), k.clone())
-            what = f"`pairwise_differences(q, k)` for {nq} queries and {nk} keys in {d}-D"
+            what = (
+                f"`pairwise_differences(q, k)` for {nq} queries and {nk} keys in {d}-D"
+            )
             arr = as_array(out, what, (nq, nk, d), kind="tensor")
             ref = (q.unsqueeze(1) - k.unsqueeze(0)).numpy()
             if not np.allclose(arr, ref):
                 if np.allclose(np.sort(arr.ravel()), np.sort(ref.ravel())):
-                    raise Wrong(f"{what} has the right numbers in the wrong places: repeat "
-                                f"each query n_k times along dim 0 "
-                                f"(repeat_interleave(..., dim=0), not repeat)")
-                raise Wrong(f"entry [j, i] of {what} must be q[j] - k[i]; the first row should "
-                            f"be {ref[0].tolist()}")
+                    raise Wrong(
+                        f"{what} has the right numbers in the wrong places: repeat "
+                        f"each query n_k times along dim 0 "
+                        f"(repeat_interleave(..., dim=0), not repeat)"
+                    )
+                raise Wrong(
+                    f"entry [j, i] of {what} must be q[j] - k[i]; the first row should "
+                    f"be {ref[0].tolist()}"
+                )
         # the prompt asks for copies, not broadcasting: read the function's source
-        if require_source(fn, "pairwise_differences", uses=("repeat_interleave",),
-                          avoids=("unsqueeze", "unsqueeze_", "None-index", "newaxis")):
+        if require_source(
+            fn,
+            "pairwise_differences",
+            uses=("repeat_interleave",),
+            avoids=("unsqueeze", "unsqueeze_", "None-index", "newaxis"),
+        ):
             return "Same as q.unsqueeze(1) - k.unsqueeze(0), built from copies."
-        return ("Same as q.unsqueeze(1) - k.unsqueeze(0) (its source could not be read, so "
-                "how it was built was not checked).")
+        return (
+            "Same as q.unsqueeze(1) - k.unsqueeze(0) (its source could not be read, so "
+            "how it was built was not checked)."
+        )
+
     run_check("pairwise differences by repeat_interleave", body)
 
 
 def nw_by_rescaling(fn: Any) -> None:
     """Exercise 3: ``nw_by_rescaling(q, k, v, widths)`` returns the (n_q,) estimate (a tensor
     or numpy array) with per-coordinate widths."""
+
     def body() -> str:
         for widths in ([0.5, 1.0, 2.0], [3.0, 0.2, 0.7]):
             h = torch.tensor(widths, dtype=torch.float64)
-            out = call(fn, "nw_by_rescaling", _Q.clone(), _K.clone(), _V.clone(), h.clone())
+            out = call(
+                fn, "nw_by_rescaling", _Q.clone(), _K.clone(), _V.clone(), h.clone()
+            )
             what = f"`nw_by_rescaling(q, k, v, widths)` for widths {widths}"
             arr = as_array(out, what, (len(_Q),), kind="array")
             ref = nadaraya_watson(_Q, _K, _V, h)
-            if np.allclose(arr, nadaraya_watson(_Q * h, _K * h, _V, 1.0).numpy(), rtol=1e-9):
-                raise Wrong(f"{what} multiplies the inputs by the widths: divide them instead")
+            if np.allclose(
+                arr, nadaraya_watson(_Q * h, _K * h, _V, 1.0).numpy(), rtol=1e-9
+            ):
+                raise Wrong(
+                    f"{what} multiplies the inputs by the widths: divide them instead"
+                )
             close(arr, ref, what, rtol=1e-9, atol=1e-12)
         require_source(fn, "nw_by_rescaling", uses=("nadaraya_watson",))
         return "A width per coordinate is a change of units."
+
     run_check("per-coordinate widths by rescaling", body)
 
 
 def noise_feature(index: Any) -> None:
     """Exercise 4: ``noise_feature``, the index (0-3, a whole number) of the feature of
     ``FEATURE_X`` that ``FEATURE_Y`` does not use."""
+
     def body() -> str:
         i = number(index, "`noise_feature`")
         if i != int(i) or not 0 <= i <= 3:
-            raise Wrong(f"`noise_feature` should be a feature index 0, 1, 2 or 3, got {i:g}: "
-                        f"take the argmax of the final widths `.width` (one per feature), not "
-                        f"of the history `.widths`")
+            raise Wrong(
+                f"`noise_feature` should be a feature index 0, 1, 2 or 3, got {i:g}: "
+                f"take the argmax of the final widths `.width` (one per feature), not "
+                f"of the history `.widths`"
+            )
         widths = _learned_widths()
         ref = int(np.argmax(widths))
         if int(i) != ref:
-            raise Wrong(f"`noise_feature` = {int(i)}, but feature {int(i)} gets a learned width "
-                        f"of {widths[int(i)]:.3g}; one feature's width grows much larger than "
-                        f"the others: set `noise_feature` to its index")
+            raise Wrong(
+                f"`noise_feature` = {int(i)}, but feature {int(i)} gets a learned width "
+                f"of {widths[int(i)]:.3g}; one feature's width grows much larger than "
+                f"the others: set `noise_feature` to its index"
+            )
         return f"Learned widths {np.round(widths, 2).tolist()}: feature {ref} is switched off."
+
     run_check("the feature y does not use", body)

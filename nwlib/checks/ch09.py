@@ -1,4 +1,5 @@
 """Self-checks for the exercises of chapter 9, Local-linear pooling at the boundary."""
+
 from __future__ import annotations
 
 import math
@@ -20,27 +21,33 @@ EDGE_KEYS = torch.linspace(0, 1, 2001, dtype=torch.float64)
 def ll_at(fn: Any) -> None:
     """Exercise 1: ``ll_at(q, x, y, h)`` returns, as a float, the local-linear estimate
     at the single query ``q`` (a float), Gaussian weights of width ``h``."""
+
     def body() -> str:
         for q in (0.0, 2.5, 4.9):
             what = f"`ll_at({q}, x, y, 0.4)`"
-            got = number(call(fn, "ll_at", q, _X.clone(), _Y.clone(), 0.4), what,
-                         kind="float")
+            got = number(
+                call(fn, "ll_at", q, _X.clone(), _Y.clone(), 0.4), what, kind="float"
+            )
             ref = float(local_linear([q], _X, _Y, 0.4)[0])
             if not math.isclose(got, ref, rel_tol=1e-6, abs_tol=1e-8):
                 nw = float(local_constant([q], _X, _Y, 0.4)[0])
-                hint = ("that is the Nadaraya-Watson estimate (the weighted mean): "
-                        "add the slope times (q - weighted mean of x)"
-                        if math.isclose(got, nw, rel_tol=1e-6) else
-                        "compute the weights, the weighted means of x and y, the "
-                        "weighted slope, and return mean_y + slope (q - mean_x)")
+                hint = (
+                    "that is the Nadaraya-Watson estimate (the weighted mean): "
+                    "add the slope times (q - weighted mean of x)"
+                    if math.isclose(got, nw, rel_tol=1e-6)
+                    else "compute the weights, the weighted means of x and y, the "
+                    "weighted slope, and return mean_y + slope (q - mean_x)"
+                )
                 raise Wrong(f"{what} should be {ref:.6f}, got {got:.6f}: {hint}")
         return "The line's height at the query: the weighted mean plus a correction."
+
     run_check("local linear at one query", body)
 
 
 def equivalent_weights(fn: Any) -> None:
     """Exercise 2: ``equivalent_weights(q, x, h)`` returns the (n,) tensor of weights
     l_i(q) of the local line at the single query ``q``."""
+
     def body() -> str:
         lows = []
         for q in (2.5, 0.0):
@@ -49,24 +56,34 @@ def equivalent_weights(fn: Any) -> None:
             ref = local_linear([q], _X, _Y, 0.4, return_weights=True)[1][0]
             arr = as_array(out, what, (len(_X),), kind="tensor")
             if abs(arr.sum() - 1) > 1e-6:
-                raise Wrong(f"{what} sums to {arr.sum():.6f}: the weights of a local "
-                            f"line sum to 1")
+                raise Wrong(
+                    f"{what} sums to {arr.sum():.6f}: the weights of a local "
+                    f"line sum to 1"
+                )
             close(arr, ref, what, rtol=1e-6, atol=1e-9)
             lows.append(float(arr.min()))
-        return (f"They sum to 1; at q = 0 the lowest is {lows[1]:.4f}: negative "
-                f"weights on far keys extrapolate the trend.")
+        return (
+            f"They sum to 1; at q = 0 the lowest is {lows[1]:.4f}: negative "
+            f"weights on far keys extrapolate the trend."
+        )
+
     run_check("the equivalent kernel", body)
 
 
 def _edge_biases(h: float) -> np.ndarray:
     f = torch.exp(EDGE_KEYS)
-    return np.array([float(local_constant([0.0], EDGE_KEYS, f, h)[0]) - 1.0,
-                     float(local_linear([0.0], EDGE_KEYS, f, h)[0]) - 1.0])
+    return np.array(
+        [
+            float(local_constant([0.0], EDGE_KEYS, f, h)[0]) - 1.0,
+            float(local_linear([0.0], EDGE_KEYS, f, h)[0]) - 1.0,
+        ]
+    )
 
 
 def edge_bias(fn: Any) -> None:
     """Exercise 3: ``edge_bias(h)`` returns (NW bias, local-linear bias) at x = 0 for
     f(x) = exp(x) on the keys EDGE_KEYS without noise, a tensor or numpy array of 2."""
+
     def body() -> str:
         ratios = []
         for h in (0.01, 0.04):
@@ -78,21 +95,27 @@ def edge_bias(fn: Any) -> None:
             if np.allclose(arr[::-1], ref, rtol=1e-5, atol=1e-10):
                 raise Wrong(f"{what} has the two biases swapped: Nadaraya-Watson first")
             if not np.allclose(arr, ref, rtol=1e-5, atol=1e-10):
-                raise Wrong(f"for h = {h} the biases at x = 0 are {ref[0]:.6f} (NW) "
-                            f"and {ref[1]:.3e} (local linear); {what} returned "
-                            f"{arr[0]:.6f} and {arr[1]:.3e}: estimate at 0 with the "
-                            f"keys EDGE_KEYS and values exp(keys), then subtract "
-                            f"exp(0) = 1")
-            ratios.append((arr[0] / h, arr[1] / h ** 2))
-        return (f"NW bias / h = {ratios[0][0]:.3f}, {ratios[1][0]:.3f} (order h); "
-                f"local linear bias / h^2 = {ratios[0][1]:.3f}, {ratios[1][1]:.3f} "
-                f"(order h^2).")
+                raise Wrong(
+                    f"for h = {h} the biases at x = 0 are {ref[0]:.6f} (NW) "
+                    f"and {ref[1]:.3e} (local linear); {what} returned "
+                    f"{arr[0]:.6f} and {arr[1]:.3e}: estimate at 0 with the "
+                    f"keys EDGE_KEYS and values exp(keys), then subtract "
+                    f"exp(0) = 1"
+                )
+            ratios.append((arr[0] / h, arr[1] / h**2))
+        return (
+            f"NW bias / h = {ratios[0][0]:.3f}, {ratios[1][0]:.3f} (order h); "
+            f"local linear bias / h^2 = {ratios[0][1]:.3f}, {ratios[1][1]:.3f} "
+            f"(order h^2)."
+        )
+
     run_check("bias at the edge", body)
 
 
 def loo_ll(fn: Any) -> None:
     """Exercise 4: ``loo_ll(x, y, h)`` returns the (n,) tensor of local-linear
     leave-one-out predictions, from the smoother diagonal."""
+
     def body() -> str:
         for h in (0.3, 1.0):
             what = f"`loo_ll(x, y, {h})`"
@@ -101,8 +124,11 @@ def loo_ll(fn: Any) -> None:
             ref = loo_predictions(_X, _Y, h)
             fitted = local_linear(_X, _X, _Y, h)
             if np.allclose(arr, fitted.numpy(), rtol=1e-6, atol=1e-9):
-                raise Wrong(f"{what} returned the fitted values, each point still in "
-                            f"its own fit: use (f(x_i) - S_ii y_i) / (1 - S_ii)")
+                raise Wrong(
+                    f"{what} returned the fitted values, each point still in "
+                    f"its own fit: use (f(x_i) - S_ii y_i) / (1 - S_ii)"
+                )
             close(arr, ref, what, rtol=1e-6, atol=1e-9)
         return "One fit and its diagonal give all n leave-one-out predictions."
+
     run_check("leave-one-out from the smoother diagonal", body)

@@ -1,4 +1,5 @@
 """Self-checks for the exercises of chapter 10, Linear-time attention from random features."""
+
 from __future__ import annotations
 
 import math
@@ -22,57 +23,70 @@ _H_EX5 = 0.5
 def fourier_phi(fn: Any) -> None:
     """Exercise 1: ``fourier_phi(x, w, b)`` returns sqrt(2/D) cos(x w^T + b), shape (n, D)
     (a tensor or numpy array)."""
+
     def body() -> str:
         out = call(fn, "fourier_phi", _X.clone(), _W.clone(), _B.clone())
         what = "`fourier_phi(x, w, b)` for x (7, 3), w (5, 3), b (5,)"
         arr = as_array(out, what, (7, 5), kind="array")
         expected = math.sqrt(2 / 5) * torch.cos(_X @ _W.T + _B)
         if np.allclose(arr, torch.cos(_X @ _W.T + _B).numpy()):
-            raise Wrong(f"{what} has the cosines right but not the factor: multiply by "
-                        f"sqrt(2/D), D = w.shape[0], so that phi(q).phi(k) averages D terms")
+            raise Wrong(
+                f"{what} has the cosines right but not the factor: multiply by "
+                f"sqrt(2/D), D = w.shape[0], so that phi(q).phi(k) averages D terms"
+            )
         close(arr, expected, what)
         return "sqrt(2/D) cos(x w^T + b): one row of D features per point."
+
     run_check("random Fourier features", body)
 
 
 def positive_phi(fn: Any) -> None:
     """Exercise 2: ``positive_phi(x, w)`` returns exp(x w^T - |x|^2/2)/sqrt(D), shape (n, D)
     (a tensor or numpy array)."""
+
     def body() -> str:
         out = call(fn, "positive_phi", _X.clone(), _W.clone())
         what = "`positive_phi(x, w)` for x (7, 3), w (5, 3)"
         arr = as_array(out, what, (7, 5), kind="array")
         if (arr <= 0).any():
             raise Wrong(f"{what} has entries <= 0; positive features are exponentials")
-        sq = (_X ** 2).sum(1, keepdim=True)
+        sq = (_X**2).sum(1, keepdim=True)
         expected = torch.exp(_X @ _W.T - sq / 2) / math.sqrt(5)
         if np.allclose(arr, (torch.exp(_X @ _W.T - sq) / math.sqrt(5)).numpy()):
-            raise Wrong(f"{what} subtracts |x|^2; for the softmax kernel exp(q.k) subtract "
-                        f"half of it, |x|^2/2")
+            raise Wrong(
+                f"{what} subtracts |x|^2; for the softmax kernel exp(q.k) subtract "
+                f"half of it, |x|^2/2"
+            )
         close(arr, expected, what)
         return "exp(x w^T - |x|^2/2)/sqrt(D): positive, unbiased for exp(q.k)."
+
     run_check("positive random features", body)
 
 
 def linear_pool(fn: Any) -> None:
     """Exercise 3: ``linear_pool(fq, fk, v)`` returns fq (fk^T v) / fq (fk^T 1), shape
     (n_q, m) (a tensor or numpy array)."""
+
     def body() -> str:
         out = call(fn, "linear_pool", _FQ.clone(), _FK.clone(), _V.clone())
         what = "`linear_pool(fq, fk, v)` for fq (6, 4), fk (9, 4), v (9, 2)"
         arr = as_array(out, what, (6, 2), kind="array")
         num = _FQ @ (_FK.T @ _V)
         if np.allclose(arr, num.numpy()):
-            raise Wrong(f"{what} is the numerator only: divide each row by "
-                        f"fq @ fk.sum(0), the approximate sum of the weights")
+            raise Wrong(
+                f"{what} is the numerator only: divide each row by "
+                f"fq @ fk.sum(0), the approximate sum of the weights"
+            )
         close(arr, num / (_FQ @ _FK.sum(0))[:, None], what)
         return "The key summary fk^T v (D x m) is built once; each query costs O(D m)."
+
     run_check("pooling through a key-value summary", body)
 
 
 def causal_pool(fn: Any) -> None:
     """Exercise 4: ``causal_pool(fq, fk, v)``: row j pools keys 0..j only, shape (n, m)
     (a tensor or numpy array)."""
+
     def body() -> str:
         fq, fk, v = _FK.flip(0), _FK, _V
         out = call(fn, "causal_pool", fq.clone(), fk.clone(), v.clone())
@@ -80,29 +94,41 @@ def causal_pool(fn: Any) -> None:
         arr = as_array(out, what, (9, 2), kind="array")
         full = (fq @ (fk.T @ v)) / (fq @ fk.sum(0))[:, None]
         if np.allclose(arr, full.numpy()):
-            raise Wrong(f"{what} lets every query see every key: row j should use keys "
-                        f"0..j only (torch.cumsum over the keys)")
-        rows = [(fq[j] @ (fk[:j + 1].T @ v[:j + 1])) / (fq[j] @ fk[:j + 1].sum(0))
-                for j in range(9)]
+            raise Wrong(
+                f"{what} lets every query see every key: row j should use keys "
+                f"0..j only (torch.cumsum over the keys)"
+            )
+        rows = [
+            (fq[j] @ (fk[: j + 1].T @ v[: j + 1])) / (fq[j] @ fk[: j + 1].sum(0))
+            for j in range(9)
+        ]
         close(arr, torch.stack(rows), what)
         return "Running sums S_j, z_j: the same as pooling each prefix, in one pass."
+
     run_check("causal attention as running sums", body)
 
 
 def features_needed(features: Any) -> None:
     """Exercise 5: the number ``features``: D giving a relative standard deviation of 0.1
     for q = k on the unit sphere at width 0.5."""
+
     def body() -> str:
         dv = number(features, "`features`")
-        exact = math.expm1(4 / _H_EX5 ** 2) / 0.1 ** 2
+        exact = math.expm1(4 / _H_EX5**2) / 0.1**2
         if dv <= 0:
             raise Wrong(f"`features` = {dv:.4g}: a number of features is positive")
         if abs(dv / exact - 1) > 0.02:
-            close_to = math.expm1(2 / _H_EX5 ** 2) / 0.01
-            hint = (" (you used |z_q + z_k|^2 = 2/h^2; with z_q = z_k the length of "
-                    "z_q + z_k is 2/h, so its square is 4/h^2)" if abs(dv / close_to - 1) < 0.02 else
-                    "; solve (exp(|z_q + z_k|^2) - 1)/D = 0.1^2 for D, z = x/h")
-            raise Wrong(f"`features` = {dv:.4g} is not the D that makes the relative "
-                        f"standard deviation 0.1{hint}")
+            close_to = math.expm1(2 / _H_EX5**2) / 0.01
+            hint = (
+                " (you used |z_q + z_k|^2 = 2/h^2; with z_q = z_k the length of "
+                "z_q + z_k is 2/h, so its square is 4/h^2)"
+                if abs(dv / close_to - 1) < 0.02
+                else "; solve (exp(|z_q + z_k|^2) - 1)/D = 0.1^2 for D, z = x/h"
+            )
+            raise Wrong(
+                f"`features` = {dv:.4g} is not the D that makes the relative "
+                f"standard deviation 0.1{hint}"
+            )
         return f"D = (e^16 - 1)/0.01 = {exact:.3g}: sharp attention is out of reach."
+
     run_check("features needed at a small width", body)
