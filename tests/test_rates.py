@@ -1,4 +1,5 @@
-"""nwlib.rates: periodic NW against numpy loops, the width search, power-law fits, the d=1 rate."""
+"""nwlib.rates and nwlib.torus: periodic NW against numpy loops, the parabola width
+search, power-law fits, the d=1 rate."""
 
 import math
 
@@ -13,14 +14,24 @@ from nwlib.rates import (
     draw_sample,
     exponent_table,
     fit_power_law,
-    minimize_log_width,
     periodic_function,
     predicted_exponents,
     rate_experiment,
     torus_embedding,
-    torus_loo_score,
     torus_nadaraya_watson,
 )
+from nwlib.search import minimize_log_width as search
+from nwlib.selection import loo_error
+
+
+def minimize_log_width(score, width, **options):
+    """The search rate_experiment uses: a walk downhill, then parabolas."""
+    return search(score, width, method="parabola", **options)
+
+
+def torus_loo_score(x, y, h, dtype=torch.float32):
+    """The leave-one-out error on the torus, as a float."""
+    return float(loo_error(x, y, h, periodic=True, dtype=dtype))
 
 
 def wrapped_gaussian_nw(q, k, v, h, images, exclude_self=False):
