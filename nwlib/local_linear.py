@@ -206,7 +206,16 @@ def local_linear(
 
 
 def local_constant(queries, keys, values, width, kernel="gaussian", **kwargs):
-    """:func:`local_linear` with ``degree=0``: the Nadaraya-Watson estimate."""
+    """:func:`local_linear` with ``degree=0``: the Nadaraya-Watson estimate.
+
+    Parameters, returns, dtype and errors as :func:`local_linear`.
+
+    Examples
+    --------
+    >>> x = torch.tensor([0.0, 1.0, 2.0], dtype=torch.float64)
+    >>> [f"{v:.4f}" for v in local_constant([1.0], x, x**2, 1e3)]  # the mean
+    ['1.6667']
+    """
     return local_linear(queries, keys, values, width, kernel, degree=0, **kwargs)
 
 
@@ -219,8 +228,27 @@ def loo_predictions(
     :math:`S_{ii} = l_i(k_i)`, equal to refitting without pair :math:`i`. Where that
     refit is singular (:math:`S_{ii} = 1`: too few other keys in the window of
     :math:`k_i`) the prediction is NaN with a ``RuntimeWarning``
-    (``on_empty="raise"``: ValueError).
-    Shapes, dtype, errors as :func:`local_linear`.
+    (``on_empty="raise"``: ValueError). :func:`nwlib.selection.loo_predictions` with
+    ``degree=1`` calls this.
+
+    Parameters
+    ----------
+    keys : (n,) or (n, d); values : (n,) or (n, m)
+        The training pairs (each key is also a query).
+    width, kernel, degree, on_empty
+        As :func:`local_linear`.
+
+    Returns
+    -------
+    Tensor, (n,) or (n, m), the inputs' floating dtype (integers as float64).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`local_linear`; ValueError with ``on_empty="raise"`` where a
+        refit is singular.
+
+    Source: the deleted residual of weighted least squares; Wasserman (2006), ch. 5.
 
     Examples
     --------

@@ -43,9 +43,32 @@ __all__ = [
 ]
 
 
-def check_pairs(
-    x: ArrayLike, y: ArrayLike, need: int = 2
-) -> tuple[Tensor, Tensor]:
+def check_pairs(x: ArrayLike, y: ArrayLike, need: int = 2) -> tuple[Tensor, Tensor]:
+    """Training pairs as tensors, checked: one y per x and at least ``need`` pairs.
+
+    Parameters
+    ----------
+    x : array-like, (n,) or (n, d)
+    y : array-like, (n,) or (n, m)
+    need : int
+        The fewest pairs accepted (2 for leave-one-out: one left out, one left).
+
+    Returns
+    -------
+    x : Tensor, (n, d); y : Tensor, (n,) or (n, m)
+        Floating tensors (integers as float64), graphs kept.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Non-numeric or non-finite input, mismatched lengths, fewer than ``need``.
+
+    Examples
+    --------
+    >>> x, y = check_pairs([0, 1, 2], [1.0, 2.0, 3.0])
+    >>> tuple(x.shape), x.dtype
+    ((3, 1), torch.float64)
+    """
     xt = as_points(x, "x")
     yt = as_float_tensor(y, "y")
     if yt.ndim not in (1, 2):
@@ -127,7 +150,7 @@ def loo_predictions(
     --------
     >>> x = torch.tensor([0.0, 1.0, 2.0], dtype=torch.float64)
     >>> [f"{v:.3f}" for v in loo_predictions(x, x**2, 1e-3)]  # the nearest other
-    ['1.000', '2.500', '1.000']
+    ['1.000', '2.000', '1.000']
     """
     xt, yt = check_pairs(x, y)
     if degree not in (0, 1) or isinstance(degree, bool):
@@ -172,7 +195,7 @@ def loo_error(
     periodic: bool = False,
     dtype: torch.dtype | str | None = None,
 ) -> Tensor:
-    r"""The leave-one-out error :math:`\mathrm{CV}(h) = \frac1n\sum_i (y_i - f_{-i}(x_i))^2`.
+    r"""The LOO error :math:`\mathrm{CV}(h) = \tfrac1n\sum_i (y_i - f_{-i}(x_i))^2`.
 
     The mean of the squared errors of :func:`loo_predictions` (vector values: over
     every entry). With a ``dtype`` below float64, a common offset of ``y`` that
@@ -273,7 +296,7 @@ def error_curve(
     --------
     >>> x = torch.tensor([0.0, 1.0, 2.0], dtype=torch.float64)
     >>> [f"{e:.3f}" for e in error_curve(x, x**2, [1e-3, 1e3])]
-    ['6.250', '8.167']
+    ['3.667', '6.500']
     """
     hs = np.asarray(widths, dtype=np.float64).reshape(-1)
     if not exclude_self and options:

@@ -19,8 +19,29 @@ __all__ = ["PowerLaw", "fit_power_law"]
 
 
 class PowerLaw(NamedTuple):
-    r"""A fitted :math:`v = C n^{a}`: ``exponent`` :math:`a`, ``prefactor`` :math:`C`, and the
-    standard error of :math:`a` from the scatter about the line."""
+    r"""A fitted power law :math:`v = C n^{a}`, as :func:`fit_power_law` returns it.
+
+    Attributes
+    ----------
+    exponent : float
+        :math:`a`.
+    prefactor : float
+        :math:`C`, in the units of the values.
+    stderr : float
+        Standard error of :math:`a` from the scatter about the line (NaN with two
+        sizes).
+    n_min, n_max : int
+        The range of sizes fitted.
+
+    Calling it at sizes ``n`` (array-like) returns :math:`C n^a` (float64 ndarray);
+    :meth:`solve` inverts it.
+
+    Examples
+    --------
+    >>> law = PowerLaw(-0.5, 2.0, 0.0, 1, 100)
+    >>> [f"{v:.3f}" for v in law([1, 4])], f"{law.solve(0.5):.1f}"
+    (['2.000', '1.000'], '16.0')
+    """
 
     exponent: float
     prefactor: float
@@ -37,11 +58,36 @@ class PowerLaw(NamedTuple):
 
 
 def fit_power_law(n: ArrayLike, values: ArrayLike) -> PowerLaw:
-    r"""Least-squares line through :math:`(\log n, \log v)`.
+    r"""The power law :math:`v = C n^a` fitted by least squares on log-log axes.
 
     Repeated sizes (replicates) are first averaged on the log scale, so each size
-    counts once. Needs at least two distinct sizes (three for a standard error)
-    and positive, finite values.
+    counts once.
+
+    Parameters
+    ----------
+    n : array-like, (k,)
+        Sample sizes, finite and > 0 (at least two distinct; three for a standard
+        error).
+    values : array-like, (k,)
+        The measured values, finite and > 0, one per size (any real dtype; computed
+        in float64).
+
+    Returns
+    -------
+    PowerLaw
+        Exponent, prefactor, standard error of the exponent, size range.
+
+    Raises
+    ------
+    ValueError
+        Lengths that differ, non-positive or non-finite entries, fewer than two
+        distinct sizes.
+
+    Examples
+    --------
+    >>> law = fit_power_law([10, 100, 1000], [1.0, 0.1, 0.01])
+    >>> f"{law.exponent:.4f}", f"{law.prefactor:.4f}"
+    ('-1.0000', '10.0000')
     """
     na, va = (
         np.asarray(

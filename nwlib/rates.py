@@ -76,7 +76,32 @@ GEOMETRIES = ("torus", "cube")
 
 
 def predicted_exponents(d: int) -> tuple[float, float]:
-    r"""``(mse_exponent, width_exponent)`` = :math:`(-4/(d+4),\ -1/(d+4))`."""
+    r"""The predicted exponents :math:`(-4/(d+4),\ -1/(d+4))` of the MSE and the width.
+
+    Stone (1982): for a twice-differentiable regression function in d dimensions the
+    best MSE falls like :math:`n^{-4/(d+4)}`, at a width shrinking like
+    :math:`n^{-1/(d+4)}`.
+
+    Parameters
+    ----------
+    d : int >= 1
+        The dimension.
+
+    Returns
+    -------
+    tuple of float
+        ``(mse_exponent, width_exponent)``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``d`` not an int, or below 1.
+
+    Examples
+    --------
+    >>> [f"{e:.2f}" for e in predicted_exponents(1)]
+    ['-0.80', '-0.20']
+    """
     _check_int(d, "d", 1)
     return -4.0 / (d + 4), -1.0 / (d + 4)
 
@@ -97,10 +122,35 @@ def draw_sample(
     generator: torch.Generator | None = None,
     seed: int = 0,
 ) -> tuple[Tensor, Tensor]:
-    r"""``x`` (n, d) uniform on :math:`[0,1)^d` and ``y = periodic_function(x) + noise * eps``.
+    r"""A seeded sample: x uniform on :math:`[0,1)^d`, y the periodic target plus noise.
 
-    float64, from ``generator`` if given, else from a private generator seeded
-    with ``seed``.
+    ``y = periodic_function(x) + noise * eps`` with standard normal ``eps``.
+
+    Parameters
+    ----------
+    n, d : int >= 1
+        Number of points and dimension.
+    noise : float >= 0
+        Standard deviation of the noise.
+    generator : torch.Generator, optional
+        Draw from it; else from a private generator seeded with ``seed``.
+    seed : int
+
+    Returns
+    -------
+    x : Tensor, (n, d), float64
+    y : Tensor, (n,), float64
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``n`` or ``d`` not an int >= 1, a negative or non-finite ``noise``.
+
+    Examples
+    --------
+    >>> x, y = draw_sample(5, 2, seed=1)
+    >>> tuple(x.shape), tuple(y.shape), x.dtype
+    ((5, 2), (5,), torch.float64)
     """
     _check_int(n, "n", 1)
     _check_int(d, "d", 1)
@@ -112,7 +162,7 @@ def draw_sample(
     return x, y
 
 
-# --------------------------------------------------------------------------- the experiment
+# ---------------------------------------------------------------------- the experiment
 
 
 @dataclass
@@ -121,15 +171,25 @@ class RateRun:
 
     Attributes
     ----------
-    d, geometry, noise : the settings
+    d, geometry, noise
+        The settings.
     records : DataFrame
         One row per (n, replicate): ``n``, ``replicate``, ``width_loo``, ``cv`` (the
         leave-one-out score there), ``mse_loo`` (test MSE against the truth at that
         width), ``width_oracle``, ``mse_oracle``, ``evaluations`` (of the LOO score),
-        ``seconds``; for the cube also ``mse_loo_interior`` / ``mse_loo_edge``, the test
-        MSE over queries at least ``interior`` from the boundary / within ``edge`` of it.
+        ``seconds``; for the cube also ``mse_loo_interior`` / ``mse_loo_edge``, the
+        test MSE over queries at least ``interior`` from the boundary / within
+        ``edge`` of it.
     seconds : float
         Wall time of the whole run.
+
+    :meth:`summary` gives geometric means per size; :meth:`fit` a power law.
+
+    Examples
+    --------
+    >>> run = rate_experiment(1, [100, 200], oracle=False, n_test=100)
+    >>> list(run.summary().index), run.fit("mse_loo").exponent < 0
+    ([100, 200], True)
     """
 
     d: int
@@ -221,16 +281,46 @@ def rate_experiment(
     Parameters
     ----------
     d : int >= 1
-    sizes : increasing sample sizes, each >= 10
-    replicates : int, or one int per size (more replicates where n is small and cheap)
-    noise : standard deviation of the noise, > 0
-    n_test : number of test queries
-    geometry : "torus" (no boundary) or "cube"
-    oracle : also find the oracle width
-    seed : seeds every draw (data and test set)
-    interior, edge : cube only: the test-query regions of ``mse_loo_interior``/``mse_loo_edge``
-    dtype : computation dtype (float32: fast; scores are averaged in float64)
-    progress : print one line per size
+        The dimension.
+    sizes : sequence of int
+        Increasing sample sizes, each >= 10.
+    replicates : int, or one int per size
+        More replicates where n is small and cheap.
+    noise : float > 0
+        Standard deviation of the noise.
+    n_test : int >= 10
+        Number of test queries.
+    geometry : {"torus", "cube"}
+        Periodic coordinates (no boundary) or the plain cube.
+    oracle : bool
+        Also find the oracle width.
+    seed : int
+        Seeds every draw (data and test set).
+    interior, edge : float
+        Cube only: the test-query regions of ``mse_loo_interior`` and
+        ``mse_loo_edge``.
+    dtype : torch dtype
+        Computation dtype (float32: fast; scores are averaged in float64).
+    progress : bool
+        Print one line per size.
+
+    Returns
+    -------
+    RateRun
+        The settings, one record per (size, replicate), the wall time.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A setting of the wrong type or out of range (the message names it).
+
+    Source: Stone (1982) for the rates; Wasserman (2006), ch. 5.
+
+    Examples
+    --------
+    >>> run = rate_experiment(1, [100, 200], replicates=2, n_test=100, oracle=False)
+    >>> len(run.records), sorted(set(run.records["n"]))
+    (4, [100, 200])
     """
     d = _check_int(d, "d", 1)
     if geometry not in GEOMETRIES:
@@ -334,12 +424,36 @@ def exponent_table(runs: Sequence[RateRun], n_min: int = 0) -> pd.DataFrame:
     standard error) and at the oracle width, then the predicted width exponent
     :math:`-1/(d+4)` and the measured ones for the leave-one-out and the oracle
     widths (no standard error for the width exponents).
+
+    Parameters
+    ----------
+    runs : sequence of RateRun
+        Results of :func:`rate_experiment`.
+    n_min : int
+        Fit only sizes >= ``n_min``.
+
+    Returns
+    -------
+    DataFrame, one row per run (NaN for oracle columns of runs without one).
+
+    Raises
+    ------
+    TypeError
+        An entry that is not a :class:`RateRun`.
+
+    Examples
+    --------
+    >>> run = rate_experiment(1, [100, 200, 400], n_test=100)
+    >>> table = exponent_table([run])
+    >>> f"{table['MSE exponent, predicted'][0]:.2f}", len(table)
+    ('-0.80', 1)
     """
     rows = []
     for run in runs:
         if not isinstance(run, RateRun):
             raise TypeError(
-                f"runs must be RateRun results of rate_experiment, got {type(run).__name__}"
+                f"runs must be RateRun results of rate_experiment, "
+                f"got {type(run).__name__}"
             )
         mse_p, width_p = predicted_exponents(run.d)
         m_loo, w_loo = run.fit("mse_loo", n_min), run.fit("width_loo", n_min)

@@ -35,7 +35,7 @@ def _out(w: np.ndarray) -> float | np.ndarray:
 
 
 def silverman_width(x: ArrayLike) -> float | np.ndarray:
-    r"""Silverman's rule of thumb :math:`h = 0.9\,\min(\hat\sigma, \mathrm{IQR}/1.34)\, n^{-1/5}`.
+    r"""Silverman's rule :math:`h = 0.9 \min(\hat\sigma, \mathrm{IQR}/1.34)\, n^{-1/5}`.
 
     For d = 1 this is Silverman (1986), eq. (3.31): :math:`\hat\sigma` the sample
     standard deviation (``ddof=1``), IQR the interquartile range (numpy's linear
@@ -77,15 +77,16 @@ def silverman_width(x: ArrayLike) -> float | np.ndarray:
 
 
 def scott_width(x: ArrayLike) -> float | np.ndarray:
-    r"""Scott's rule :math:`h_c = \hat\sigma_c\, n^{-1/(d+4)}`, one width per coordinate.
+    r"""Scott's rule :math:`h_c = \hat\sigma_c\, n^{-1/(d+4)}`, a width per coordinate.
 
     Scott (1992), ch. 6: the normal-reference width
     :math:`(4/(d+2))^{1/(d+4)}\,\hat\sigma_c\, n^{-1/(d+4)}` with the constant (between
     0.92 and 1.06 for every d) rounded to 1. It is the factor
     ``scipy.stats.gaussian_kde(bw_method="scott")`` uses and the rule behind
     ``bandwidth="scott"`` of :class:`nwlib.estimators.NadarayaWatsonRegressor`. (The
-    constant 1.06 of the d = 1 normal-reference rule :math:`1.06\,\hat\sigma\, n^{-1/5}`,
-    Silverman 1986 eq. (3.28), is that constant for d = 1.)
+    constant 1.06 of the d = 1 normal-reference rule
+    :math:`1.06\,\hat\sigma\, n^{-1/5}`, Silverman 1986 eq. (3.28), is that
+    constant for d = 1.)
 
     Parameters
     ----------

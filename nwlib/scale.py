@@ -68,7 +68,7 @@ def banded_nadaraya_watson(
     block_size: int | None = None,
     memory_budget: int | None = None,
 ) -> Tensor:
-    r"""1-D Nadaraya-Watson visiting only the keys that matter, shape (n_q,) or (n_q, m).
+    r"""1-D Nadaraya-Watson that visits only the keys that matter.
 
     Keys are sorted once; each block of sorted queries visits the contiguous slab
     of keys inside its window (:eq:`eq-truncation` for the Gaussian, the support
@@ -89,6 +89,25 @@ def banded_nadaraya_watson(
         use :func:`nwlib.pooling.nadaraya_watson`).
     kernel, exclude_self, on_empty, dtype, block_size, memory_budget
         As in :func:`nwlib.pooling.nadaraya_watson`.
+
+    Returns
+    -------
+    Tensor, (n_q,) or (n_q, m)
+        NaN (with a ``RuntimeWarning``) for a query with no key inside a compact
+        kernel's support, unless ``on_empty="raise"``.
+
+    Raises
+    ------
+    ValueError
+        Inputs with d > 1, a width that is not a scalar > 0, values without one
+        row per key, ``exclude_self`` with queries that are not the keys.
+
+    Examples
+    --------
+    >>> keys = torch.linspace(0, 10, 1001, dtype=torch.float64)
+    >>> f = banded_nadaraya_watson([2.0, 7.5], keys, keys**2, 0.05)
+    >>> [f"{v:.4f}" for v in f]  # x^2 smoothed: x^2 + h^2 inside the data
+    ['4.0025', '56.2525']
     """
     kern = get_kernel(kernel)
     check_on_empty(on_empty)
@@ -98,16 +117,16 @@ def banded_nadaraya_watson(
     v = as_float_tensor(values, "values").detach()
     if q.shape[1] != 1 or k.shape[1] != 1:
         raise ValueError(
-            f"banded_nadaraya_watson is for 1-D inputs, got queries with d={q.shape[1]} "
-            f"and keys with d={k.shape[1]}"
+            f"banded_nadaraya_watson is for 1-D inputs, got queries with "
+            f"d={q.shape[1]} and keys with d={k.shape[1]}"
         )
     hw = as_width(width)
     if hw.numel() != 1:
         raise ValueError(f"width must be a scalar here, got shape {tuple(hw.shape)}")
     if v.ndim not in (1, 2) or v.shape[0] != k.shape[0]:
         raise ValueError(
-            f"values must have shape (n_keys,) or (n_keys, m) with n_keys={k.shape[0]}, "
-            f"got shape {tuple(v.shape)}"
+            f"values must have shape (n_keys,) or (n_keys, m) with "
+            f"n_keys={k.shape[0]}, got shape {tuple(v.shape)}"
         )
     if exclude_self:
         check_exclude_self(q, k)

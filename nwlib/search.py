@@ -121,7 +121,8 @@ def minimize_log_width(
     >>> best = minimize_log_width(lambda h: math.log(h / 0.2) ** 2, 1.0)
     >>> f"{best.width:.3f}", best.method
     ('0.200', 'brent')
-    >>> best = minimize_log_width(lambda h: math.log(h / 0.2) ** 2, 0.3, method="parabola")
+    >>> score = lambda h: math.log(h / 0.2) ** 2
+    >>> best = minimize_log_width(score, 0.3, method="parabola")
     >>> f"{best.width:.3f}", best.evaluations
     ('0.200', 4)
     """

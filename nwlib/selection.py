@@ -139,6 +139,12 @@ def select_width_minimize(
     WidthChoice
         ``width`` (float), ``score`` (CV there), ``method``, ``evaluations``.
 
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`loo_error` and :func:`nwlib.search.minimize_log_width` (a
+        starting width, ``span`` or ``xatol`` out of range, an unknown method).
+
     Examples
     --------
     >>> from nwlib.data import running_example
