@@ -29,7 +29,7 @@ def minimize_log_width(score, width, **options):
     return search(score, width, method="parabola", **options)
 
 
-def torus_loo_score(x, y, h, dtype=torch.float32):
+def torus_cv(x, y, h, dtype=torch.float32):
     """The leave-one-out error on the torus, as a float."""
     return float(loo_error(x, y, h, periodic=True, dtype=dtype))
 
@@ -87,7 +87,7 @@ def test_images_equal_the_wrapped_gaussian(circle, h, images):
         x.numpy()[:, 0], x.numpy()[:, 0], y.numpy(), h, images, True
     )
     np.testing.assert_allclose(loo.numpy(), ref_loo, rtol=1e-10, atol=1e-12)
-    assert torus_loo_score(x, y, h, dtype=torch.float64) == pytest.approx(
+    assert torus_cv(x, y, h, dtype=torch.float64) == pytest.approx(
         float(((y.numpy() - ref_loo) ** 2).mean()), rel=1e-10
     )
 
