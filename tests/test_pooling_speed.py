@@ -24,7 +24,7 @@ from nwlib.selection import loo_error, select_width_minimize
 
 def cv_float(x, y, h, kernel="gaussian", **options):
     """The leave-one-out error as a float."""
-    return float(loo_error(x, y, h, kernel, **options))
+    return float(loo_error(x, y, h, kernel, **options).detach())
 
 
 def select_fast(x, y, kernel="gaussian", dtype=torch.float32):
