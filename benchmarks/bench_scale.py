@@ -9,7 +9,8 @@ Run from the repository root (not part of the unit tests; the statsmodels part o
 
 Parts, all on the running example y = 2 sin x + x + noise (nwlib.data.running_example):
 
-selection   leave-one-out width selection: nwlib.scale.select_width_loo vs statsmodels
+selection   leave-one-out width selection: nwlib.selection.select_width_minimize
+            (float32) vs statsmodels
             KernelReg(var_type='c', reg_type='lc', bw='cv_ls'): times, ratio, both widths.
 throughput  kernel evaluations per second, n_keys = 1e5: nwlib (float32 and float64,
             blocked dense), the textbook dense float64 softmax, statsmodels KernelReg.fit at
@@ -85,16 +86,19 @@ def load() -> list[float]:
 
 def part_selection(sizes: list[int], repeat: int, skip_statsmodels: bool) -> list[dict]:
     from nwlib.data import running_example
-    from nwlib.scale import select_width_loo
+    from nwlib.selection import select_width_minimize
+
+    def select_fast(x, y):  # float32 scores, float64 sums: the fast choice
+        return select_width_minimize(x, y, dtype=torch.float32)
 
     rows = []
     for n in sizes:
         s = running_example(n_train=n, n_val=0, seed=0)
         x, y = s.x_train.numpy(), s.y_train.numpy()
-        select_width_loo(x[:200], y[:200])  # warm up (imports, threads)
+        select_fast(x[:200], y[:200])  # warm up (imports, threads)
         res = {}
         t_nw = best_of(
-            lambda res=res, x=x, y=y: res.update(r=select_width_loo(x, y)), repeat
+            lambda res=res, x=x, y=y: res.update(r=select_fast(x, y)), repeat
         )
         row = {
             "n": n,

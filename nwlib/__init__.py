@@ -7,8 +7,14 @@ One small module per concept:
 * :mod:`nwlib.data`     the seeded running example
 * :mod:`nwlib.plotting` kernel plots, fits and attention heatmaps
 * :mod:`nwlib.learn`    a torch module whose kernel width is learned
-* :mod:`nwlib.selection` leave-one-out scores, rules of thumb, width selectors
-* :mod:`nwlib.scale`    fast, memory-bounded leave-one-out width selection
+* :mod:`nwlib.loo`      the leave-one-out error (Minkowski, local linear, periodic)
+* :mod:`nwlib.selection` width searches that minimize it (grid, Brent, gradient)
+* :mod:`nwlib.search`   the width search on log h and its result, ``WidthChoice``
+* :mod:`nwlib.rules`    Silverman's and Scott's rules of thumb
+* :mod:`nwlib.scale`    banded 1-D evaluation: only the keys that carry weight
+* :mod:`nwlib.torus`    Nadaraya-Watson with periodic coordinates
+* :mod:`nwlib.rates`    measured rates of convergence
+* :mod:`nwlib.powerlaw` power-law fits on log-log axes
 * :mod:`nwlib.explorer` the notebook widget explorer of the width
 * :mod:`nwlib.sphere`   Gaussian pooling on the unit sphere and dot-product attention
 * :mod:`nwlib.parzen`   Parzen-window densities and NW classification

@@ -2,8 +2,8 @@ r"""scikit-learn estimators: Nadaraya-Watson regression and classification.
 
 :class:`NadarayaWatsonRegressor` and :class:`NadarayaWatsonClassifier` wrap the
 functional core of nwlib (:func:`nwlib.pooling.nadaraya_watson`,
-:func:`nwlib.pooling.attention_weights`, :func:`nwlib.scale.select_width_loo`,
-:func:`nwlib.selection.silverman_width`) in scikit-learn's estimator API, so
+:func:`nwlib.pooling.attention_weights`, :func:`nwlib.selection.select_width_minimize`,
+:func:`nwlib.rules.silverman_width`) in scikit-learn's estimator API, so
 that they work in ``Pipeline``, ``GridSearchCV`` and ``cross_val_score``
 (Pedregosa et al. 2011). In scikit-learn's vocabulary the training inputs ``X``
 are the keys, the training targets ``y`` the values, and the inputs given to
@@ -35,23 +35,17 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._validate import as_float_tensor
 from .kernels import Kernel, get_kernel
 from .local_linear import local_linear
-from .local_linear import select_width as select_width_local_linear
 from .pooling import attention_weights, nadaraya_watson
-from .scale import select_width_loo
-from .selection import scott_width, silverman_width
+from .rules import scott_width, silverman_width
+from .selection import select_width_minimize
 
 __all__ = ["NadarayaWatsonRegressor", "NadarayaWatsonClassifier", "BANDWIDTH_RULES"]
 
 #: The names ``bandwidth`` accepts besides numbers, and what each needs.
 BANDWIDTH_RULES = ("silverman", "scott", "loo")
-
-
-def _as_tensor(X: np.ndarray) -> torch.Tensor:
-    """float64 tensor sharing memory with ``X`` (a copy when ``X`` is read-only)."""
-    X = np.ascontiguousarray(X, dtype=np.float64)
-    return torch.from_numpy(X if X.flags.writeable else X.copy())
 
 
 class _NadarayaWatsonBase(BaseEstimator):
@@ -103,13 +97,7 @@ class _NadarayaWatsonBase(BaseEstimator):
             if b == "silverman":
                 return rule
             start = float(np.exp(np.mean(np.log(rule))))
-            best = select_width_loo(
-                _as_tensor(X),
-                _as_tensor(values),
-                self.kernel,
-                width=start,
-                dtype=torch.float64,
-            )
+            best = select_width_minimize(X, values, self.kernel, width=start)
             return np.full(d, best.width)
         if isinstance(b, (bool, np.bool_)) or b is None:
             raise TypeError(
@@ -144,15 +132,15 @@ class _NadarayaWatsonBase(BaseEstimator):
     def _queries(self, X) -> torch.Tensor:
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        return _as_tensor(X)
+        return as_float_tensor(X, "X")
 
     def _pool(self, X) -> np.ndarray:
         with torch.no_grad():
             f = nadaraya_watson(
                 self._queries(X),
-                _as_tensor(self.keys_),
-                _as_tensor(self.values_),
-                _as_tensor(self.bandwidth_),
+                as_float_tensor(self.keys_, "keys_"),
+                as_float_tensor(self.values_, "values_"),
+                as_float_tensor(self.bandwidth_, "bandwidth_"),
                 self.kernel,
                 on_empty=self.on_empty,
             )
@@ -183,8 +171,8 @@ class _NadarayaWatsonBase(BaseEstimator):
         with torch.no_grad():
             w = attention_weights(
                 self._queries(X),
-                _as_tensor(self.keys_),
-                _as_tensor(self.bandwidth_),
+                as_float_tensor(self.keys_, "keys_"),
+                as_float_tensor(self.bandwidth_, "bandwidth_"),
                 self.kernel,
                 on_empty=self.on_empty,
             )
@@ -207,7 +195,7 @@ _PARAMS_DOC = """
         - ``"scott"``: Scott's rule :math:`\\hat\\sigma_j\\, n^{-1/(d+4)}` per feature
           (Scott 1992, the factor scipy's ``gaussian_kde`` uses);
         - ``"loo"``: one width for every feature, minimizing the leave-one-out
-          squared error of the values by :func:`nwlib.scale.select_width_loo`,
+          squared error of the values by :func:`nwlib.selection.select_width_minimize`,
           started from the geometric mean of the Silverman widths.
 
         The rules look only at the spread of ``X``; standardize the features first
@@ -332,9 +320,7 @@ class NadarayaWatsonRegressor(RegressorMixin, _NadarayaWatsonBase):
                     f"n_features + 3 = {X.shape[1] + 3} samples, got "
                     f"n_samples = {X.shape[0]}"
                 )
-            best = select_width_local_linear(
-                _as_tensor(X), _as_tensor(values), kernel=self.kernel, degree=1
-            )
+            best = select_width_minimize(X, values, self.kernel, degree=1)
             return np.full(X.shape[1], float(best.width))
         return super()._resolve_bandwidth(X, values)
 
@@ -342,9 +328,9 @@ class NadarayaWatsonRegressor(RegressorMixin, _NadarayaWatsonBase):
         with torch.no_grad():
             return local_linear(
                 self._queries(X),
-                _as_tensor(self.keys_),
-                _as_tensor(self.values_),
-                _as_tensor(self.bandwidth_),
+                as_float_tensor(self.keys_, "keys_"),
+                as_float_tensor(self.values_, "values_"),
+                as_float_tensor(self.bandwidth_, "bandwidth_"),
                 self.kernel,
                 degree=1,
                 return_weights=weights,

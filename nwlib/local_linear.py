@@ -25,7 +25,9 @@ smallest eigenvalue of :math:`C` at or below ``n_keys * eps * max(1, largest)``
 
 Leave-one-out needs no refits: with :math:`S_{ii} = l_i(k_i)` the diagonal of the
 smoother matrix, :math:`v_i - \hat f_{-i}(k_i) = (v_i - \hat f(k_i)) / (1 - S_{ii})`,
-exact for any weighted least-squares fit at a point (the deleted residual).
+exact for any weighted least-squares fit at a point (the deleted residual). Its mean
+square is :func:`nwlib.selection.loo_error` with ``degree=1``, and
+:func:`nwlib.selection.select_width_minimize` with ``degree=1`` minimizes it.
 
 Dtype: the inputs' floating dtype (float64 wins; integers and booleans as float64,
 float16/bfloat16 in float32).
@@ -35,21 +37,17 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import NamedTuple
 
-import numpy as np
 import torch
-from scipy.optimize import minimize_scalar
 
-from nwlib import attention_weights, get_kernel
+from ._validate import HALF_DTYPES, as_float_tensor
+from .kernels import get_kernel
+from .pooling import attention_weights
 
 __all__ = [
     "local_linear",
     "local_constant",
     "loo_predictions",
-    "loo_error",
-    "select_width",
-    "WidthChoice",
 ]
 
 Tensor = torch.Tensor
@@ -57,22 +55,9 @@ _BLOCK = 2**20  # block_size x n_keys x (d + 1) numbers per block of queries
 
 
 def _tensor(x, name: str) -> Tensor:
-    """A floating tensor: integers and booleans as float64, half dtypes as float32."""
-    try:
-        t = x if isinstance(x, Tensor) else torch.as_tensor(np.asarray(x))
-    except (TypeError, ValueError, RuntimeError):
-        t = None
-    if t is None or isinstance(x, (str, bytes)) or t.is_complex():
-        raise TypeError(
-            f"{name} must be an array of real numbers, got {type(x).__name__}"
-        )
-    if not t.is_floating_point():
-        t = t.to(torch.float64)
-    elif t.dtype in (torch.float16, torch.bfloat16):
-        t = t.to(torch.float32)
-    if t.numel() == 0 or not bool(torch.isfinite(t).all()):
-        raise ValueError(f"{name} must be non-empty and finite")
-    return t
+    """A floating tensor (``as_float_tensor``), half dtypes as float32."""
+    t = as_float_tensor(x, name)
+    return t.float() if t.dtype in HALF_DTYPES else t
 
 
 def _inputs(queries, keys, values, width):
@@ -221,7 +206,16 @@ def local_linear(
 
 
 def local_constant(queries, keys, values, width, kernel="gaussian", **kwargs):
-    """:func:`local_linear` with ``degree=0``: the Nadaraya-Watson estimate."""
+    """:func:`local_linear` with ``degree=0``: the Nadaraya-Watson estimate.
+
+    Parameters, returns, dtype and errors as :func:`local_linear`.
+
+    Examples
+    --------
+    >>> x = torch.tensor([0.0, 1.0, 2.0], dtype=torch.float64)
+    >>> [f"{v:.4f}" for v in local_constant([1.0], x, x**2, 1e3)]  # the mean
+    ['1.6667']
+    """
     return local_linear(queries, keys, values, width, kernel, degree=0, **kwargs)
 
 
@@ -234,8 +228,27 @@ def loo_predictions(
     :math:`S_{ii} = l_i(k_i)`, equal to refitting without pair :math:`i`. Where that
     refit is singular (:math:`S_{ii} = 1`: too few other keys in the window of
     :math:`k_i`) the prediction is NaN with a ``RuntimeWarning``
-    (``on_empty="raise"``: ValueError).
-    Shapes, dtype, errors as :func:`local_linear`.
+    (``on_empty="raise"``: ValueError). :func:`nwlib.selection.loo_predictions` with
+    ``degree=1`` calls this.
+
+    Parameters
+    ----------
+    keys : (n,) or (n, d); values : (n,) or (n, m)
+        The training pairs (each key is also a query).
+    width, kernel, degree, on_empty
+        As :func:`local_linear`.
+
+    Returns
+    -------
+    Tensor, (n,) or (n, m), the inputs' floating dtype (integers as float64).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`local_linear`; ValueError with ``on_empty="raise"`` where a
+        refit is singular.
+
+    Source: the deleted residual of weighted least squares; Wasserman (2006), ch. 5.
 
     Examples
     --------
@@ -260,94 +273,3 @@ def loo_predictions(
         warnings.warn(msg + ": their predictions are NaN", RuntimeWarning, stacklevel=2)
     out[lone] = math.nan
     return out
-
-
-def loo_error(keys, values, width, kernel="gaussian", *, degree=1):
-    r"""Leave-one-out score :math:`\frac1n\sum_i (v_i - \hat f_{-i}(k_i))^2`, a float.
-
-    NaN when a prediction is NaN (see :func:`loo_predictions`).
-
-    Examples
-    --------
-    >>> x = torch.tensor([0.0, 1.0, 2.0, 3.0, 4.0], dtype=torch.float64)
-    >>> f"{loo_error(x, 3 * x, 1.0, degree=0):.4f}", loo_error(x, 3 * x, 1.0) < 1e-20
-    ('5.4550', True)
-    """
-    _, _, v, _ = _inputs(keys, keys, values, width)
-    pred = loo_predictions(keys, values, width, kernel, degree=degree)
-    return float(((v - pred) ** 2).mean())
-
-
-class WidthChoice(NamedTuple):
-    """What :func:`select_width` returns: width, leave-one-out score, evaluations."""
-
-    width: float
-    loo_error: float
-    evaluations: int
-
-
-def select_width(
-    keys, values, widths=None, *, bounds=None, kernel="gaussian", degree=1, xatol=0.01
-):
-    r"""The width with the smallest leave-one-out score :func:`loo_error`.
-
-    ``widths`` (a grid): the best of them. ``bounds=(lo, hi)``: a bounded Brent search
-    on :math:`\log h` (scipy's ``minimize_scalar``) to within ``xatol`` in
-    :math:`\log h`; it finds a local minimum, so give a bracket. Default: a grid of 30
-    widths from 1% to 200% of the keys' mean standard deviation, then the bounded search
-    between the best grid point's neighbours. NaN scores (singular windows, warnings
-    silenced) count as :math:`+\infty`.
-
-    Raises
-    ------
-    ValueError
-        Both or a bad ``widths``/``bounds``, or no width with a finite score.
-
-    Examples
-    --------
-    >>> x = torch.linspace(0, 1, 50, dtype=torch.float64)
-    >>> g = torch.Generator().manual_seed(0)
-    >>> y = torch.sin(6 * x) + 0.3 * torch.randn(50, generator=g, dtype=torch.float64)
-    >>> choice = select_width(x, y, [0.01, 0.05, 1.0])
-    >>> choice.width, choice.evaluations
-    (0.05, 3)
-    """
-    if widths is not None and bounds is not None:
-        raise ValueError("give widths (a grid) or bounds (an interval), not both")
-    cache = {}
-
-    def score(h):
-        h = float(h)
-        if h not in cache:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                e = loo_error(keys, values, h, kernel, degree=degree)
-            cache[h] = e if math.isfinite(e) else math.inf
-        return cache[h]
-
-    if bounds is None:
-        grid = widths
-        if grid is None:
-            k = _tensor(keys, "keys")
-            sd = float(k.reshape(len(k), -1).std(0).mean())
-            grid = sd * np.geomspace(0.01, 2.0, 30)
-        grid = np.sort(np.asarray(grid, dtype=np.float64).reshape(-1))
-        if grid.size == 0 or not np.all(np.isfinite(grid) & (grid > 0)):
-            raise ValueError("widths must be a non-empty sequence of finite widths > 0")
-        i = int(np.argmin([score(g) for g in grid]))
-        if widths is None and 0 < i < grid.size - 1:
-            bounds = (grid[i - 1], grid[i + 1])
-    if bounds is not None:
-        lo, hi = (float(b) for b in bounds)
-        if not (0 < lo < hi < math.inf):
-            raise ValueError(f"bounds must be 0 < lo < hi, got {bounds!r}")
-        minimize_scalar(
-            lambda t: score(math.exp(t)),
-            method="bounded",
-            bounds=(math.log(lo), math.log(hi)),
-            options={"xatol": xatol},
-        )
-    best = min(cache, key=cache.get)
-    if not math.isfinite(cache[best]):
-        raise ValueError("no width gave a finite leave-one-out score")
-    return WidthChoice(best, cache[best], len(cache))

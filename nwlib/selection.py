@@ -1,299 +1,48 @@
-r"""Choosing the width: leave-one-out cross-validation and rules of thumb.
+r"""Choosing the width: searches that minimize the leave-one-out error.
 
-Leave-one-out (LOO) prediction of training pair :math:`i` uses every other pair:
-
-.. math::
-
-    f_{-i}(x_i) = \frac{\sum_{j \ne i} K((x_i - x_j)/h)\, y_j}{\sum_{j \ne i} K((x_i - x_j)/h)},
-    \qquad \mathrm{CV}(h) = \frac1n \sum_{i=1}^n \big(y_i - f_{-i}(x_i)\big)^2 .
-
-It is computed in one pass by masking the diagonal of the (n, n) score matrix
-(``nadaraya_watson(x, x, y, h, exclude_self=True)``), never by rebuilding n
-key sets. :math:`\mathrm{CV}(h)` is the criterion statsmodels'
-``KernelReg(reg_type='lc', bw='cv_ls')`` minimizes.
-
-Three ways to minimize it over the width (:func:`select_width_grid`,
-:func:`select_width_minimize` on :math:`\log h`, :func:`select_width_gd`) and two
-rules of thumb that need no fitting (:func:`silverman_width`, :func:`scott_width`).
-Shapes: ``x`` (n,) or (n, d), ``y`` (n,) or (n, m).
+The leave-one-out error :math:`\mathrm{CV}(h)` is :func:`nwlib.loo.loo_error`
+(re-exported here with :func:`~nwlib.loo.loo_predictions`,
+:func:`~nwlib.loo.in_sample_error` and :func:`~nwlib.loo.error_curve`). Two
+searches return a :class:`~nwlib.search.WidthChoice`: :func:`select_width_grid` (the
+best width of a grid) and :func:`select_width_minimize` (a 1-D minimizer on
+:math:`\log h`); both take the options of ``loo_error`` (``p``, ``degree``,
+``periodic``, ``dtype``). :func:`select_width_gd` descends the gradient of the
+error, the way a network learns it, and gives per-coordinate widths. The rules of
+thumb :func:`~nwlib.rules.silverman_width` and :func:`~nwlib.rules.scott_width` (module
+:mod:`nwlib.rules`, re-exported here) need no fitting.
 """
 
 from __future__ import annotations
 
-import math
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
 
-from ._validate import ArrayLike, as_float_tensor, as_points, as_width
+from ._validate import ArrayLike, as_width
 from .kernels import Kernel
-from .pooling import nadaraya_watson
-
-Tensor = torch.Tensor
+from .loo import check_pairs, error_curve, in_sample_error, loo_error, loo_predictions
+from .rules import scott_width, silverman_width
+from .search import WidthChoice, minimize_log_width
 
 __all__ = [
     "loo_predictions",
     "loo_error",
     "in_sample_error",
     "error_curve",
-    "silverman_width",
-    "scott_width",
     "WidthChoice",
     "select_width_grid",
     "select_width_minimize",
     "select_width_gd",
+    "silverman_width",
+    "scott_width",
 ]
 
 
-def _pairs(x: ArrayLike, y: ArrayLike, need: int = 2) -> tuple[Tensor, Tensor]:
-    xt = as_points(x, "x")
-    yt = as_float_tensor(y, "y")
-    if yt.ndim not in (1, 2):
-        raise ValueError(
-            f"y must have shape (n,) or (n, m), got shape {tuple(yt.shape)}"
-        )
-    if yt.shape[0] != xt.shape[0]:
-        raise ValueError(
-            f"x and y must have the same number of points, got {xt.shape[0]} and {yt.shape[0]}"
-        )
-    if xt.shape[0] < need:
-        raise ValueError(
-            f"leave-one-out needs at least {need} points: with n = {xt.shape[0]} "
-            f"no other key is left to predict a point from"
-        )
-    return xt, yt
-
-
-def loo_predictions(
-    x: ArrayLike,
-    y: ArrayLike,
-    width: ArrayLike,
-    kernel: str | Kernel = "gaussian",
-    *,
-    p: float = 2.0,
-) -> Tensor:
-    r"""Leave-one-out predictions :math:`f_{-i}(x_i)`, shape (n,) or (n, m).
-
-    The diagonal of the score matrix is masked, so pair :math:`i` gets weight 0 in
-    its own prediction. Autograd flows through a tensor ``width``. ``p`` is the
-    order of the Minkowski distance (as in :func:`nwlib.pooling.nadaraya_watson`).
-
-    Dtype: as :func:`nwlib.pooling.nadaraya_watson` (the inputs' floating dtype;
-    integers as float64; half dtypes in float32).
-
-    Raises
-    ------
-    ValueError
-        For n < 2 (no other key), a width that is not > 0, mismatched shapes.
-    """
-    xt, yt = _pairs(x, y)
-    return nadaraya_watson(xt, xt, yt, width, kernel, exclude_self=True, p=p)
-
-
-def _mse(pred: Tensor, y: Tensor) -> Tensor:
-    return ((pred - y.to(pred.dtype)) ** 2).mean()
-
-
-def loo_error(
-    x: ArrayLike,
-    y: ArrayLike,
-    width: ArrayLike,
-    kernel: str | Kernel = "gaussian",
-    *,
-    p: float = 2.0,
-) -> Tensor:
-    r""":math:`\mathrm{CV}(h) = \frac1n\sum_i (y_i - f_{-i}(x_i))^2`, a 0-d tensor (differentiable).
-
-    Dtype: as :func:`loo_predictions`; ``p`` the Minkowski order of the distance.
-
-    Examples
-    --------
-    >>> import torch
-    >>> x = torch.tensor([0.0, 1.0, 2.0])
-    >>> y = torch.tensor([0.0, 1.0, 0.0])
-    >>> loo_error(x, y, 1e-3)  # each point predicted by its nearest other point
-    tensor(1.)
-    """
-    _, yt = _pairs(x, y)
-    return _mse(loo_predictions(x, y, width, kernel, p=p), yt)
-
-
-def in_sample_error(
-    x: ArrayLike, y: ArrayLike, width: ArrayLike, kernel: str | Kernel = "gaussian"
-) -> Tensor:
-    r"""Training error with each pair *included* in its own prediction, a 0-d tensor.
-
-    :math:`\frac1n\sum_i (y_i - f(x_i))^2`: it tends to 0 as :math:`h \to 0` (for
-    distinct inputs), so it cannot choose a width.
-
-    Dtype: as :func:`loo_predictions`.
-    """
-    xt, yt = _pairs(x, y, need=1)
-    return _mse(nadaraya_watson(xt, xt, yt, width, kernel), yt)
-
-
-def error_curve(
-    x: ArrayLike,
-    y: ArrayLike,
-    widths: Sequence[float] | ArrayLike,
-    kernel: str | Kernel = "gaussian",
-    *,
-    exclude_self: bool = True,
-) -> np.ndarray:
-    """The LOO error (or, with ``exclude_self=False``, the in-sample error) at each width.
-
-    Returns a float64 array of ``len(widths)``; NaN where a compact kernel leaves some
-    point with no key inside its support (the error is undefined there).
-
-    Dtype: each error in the inputs' floating dtype (as :func:`loo_predictions`),
-    returned as float64.
-    """
-    hs = np.asarray(widths, dtype=np.float64).reshape(-1)
-    fn = loo_error if exclude_self else in_sample_error
-    out = np.empty(len(hs))
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        for i, h in enumerate(hs):
-            out[i] = float(fn(x, y, float(h), kernel))
-    return out
-
-
-def _spread(x: ArrayLike) -> tuple[np.ndarray, np.ndarray, int]:
-    xt = as_points(x, "x")
-    n = xt.shape[0]
-    if n < 2:
-        raise ValueError(
-            f"a rule of thumb needs at least 2 points to measure the spread, got {n}"
-        )
-    a = xt.detach().cpu().double().numpy()
-    sd = a.std(axis=0, ddof=1)
-    q75, q25 = np.percentile(a, [75, 25], axis=0)
-    if np.any(sd == 0):
-        raise ValueError(
-            "x has zero spread in some coordinate: every value is the same"
-        )
-    return sd, q75 - q25, n
-
-
-def _out(w: np.ndarray) -> float | np.ndarray:
-    return float(w[0]) if w.size == 1 else w
-
-
-def silverman_width(x: ArrayLike) -> float | np.ndarray:
-    r"""Silverman's rule of thumb :math:`h = 0.9\,\min(\hat\sigma, \mathrm{IQR}/1.34)\, n^{-1/5}`.
-
-    For d = 1 this is Silverman (1986), eq. (3.31): :math:`\hat\sigma` the sample
-    standard deviation (``ddof=1``), IQR the interquartile range (numpy's linear
-    percentiles); when the IQR is 0 (many ties) :math:`\hat\sigma` alone is used.
-    For d > 1 it is a per-coordinate heuristic, not a rule from the book: the same
-    formula coordinate by coordinate with the exponent :math:`-1/(d+4)` of the
-    d-dimensional optimal width, returning a (d,) array. (Silverman's own d-dimensional
-    normal-reference rule, eq. (4.14), is :math:`A(K)\,\hat\sigma\, n^{-1/(d+4)}` with
-    :math:`A = (4/(d+2))^{1/(d+4)}` for the Gaussian kernel; for the Gaussian kernel
-    it is :func:`scott_width` up to that constant, which lies in [0.92, 1.06].)
-
-    Parameters
-    ----------
-    x : array-like, (n,) or (n, d), n >= 2
-        The inputs (keys); units of x.
-
-    Returns
-    -------
-    float (d = 1) or ndarray (d,)
-        Widths in the units of x, float64 whatever the input's dtype.
-
-    Raises
-    ------
-    ValueError
-        Fewer than 2 points, or a coordinate with zero spread.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> x = np.random.default_rng(0).normal(size=1000)
-    >>> iqr = np.subtract(*np.percentile(x, [75, 25]))
-    >>> ref = 0.9 * min(x.std(ddof=1), iqr / 1.34) * 1000 ** -0.2
-    >>> bool(np.isclose(silverman_width(x), ref))
-    True
-    """
-    sd, iqr, n = _spread(x)
-    spread = np.where(iqr > 0, np.minimum(sd, iqr / 1.34), sd)
-    return _out(0.9 * spread * n ** (-1.0 / (len(sd) + 4)))
-
-
-def scott_width(x: ArrayLike) -> float | np.ndarray:
-    r"""Scott's rule :math:`h_c = \hat\sigma_c\, n^{-1/(d+4)}`, one width per coordinate.
-
-    Scott (1992), ch. 6: the normal-reference width
-    :math:`(4/(d+2))^{1/(d+4)}\,\hat\sigma_c\, n^{-1/(d+4)}` with the constant (between
-    0.92 and 1.06 for every d) rounded to 1. It is the factor
-    ``scipy.stats.gaussian_kde(bw_method="scott")`` uses and the rule behind
-    ``bandwidth="scott"`` of :class:`nwlib.estimators.NadarayaWatsonRegressor`. (The
-    constant 1.06 of the d = 1 normal-reference rule :math:`1.06\,\hat\sigma\, n^{-1/5}`,
-    Silverman 1986 eq. (3.28), is that constant for d = 1.)
-
-    Parameters
-    ----------
-    x : array-like, (n,) or (n, d), n >= 2
-        The inputs (keys); units of x. :math:`\hat\sigma_c` is the sample standard
-        deviation (``ddof=1``) of coordinate c.
-
-    Returns
-    -------
-    float (d = 1) or ndarray (d,)
-        Widths in the units of x, float64 whatever the input's dtype.
-
-    Raises
-    ------
-    ValueError
-        Fewer than 2 points, or a coordinate with zero spread.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> x = np.random.default_rng(0).normal(size=(500, 2))
-    >>> np.allclose(scott_width(x), x.std(0, ddof=1) * 500 ** (-1 / 6))
-    True
-    """
-    sd, _, n = _spread(x)
-    return _out(sd * n ** (-1.0 / (len(sd) + 4)))
-
-
-@dataclass
-class WidthChoice:
-    """A selected width and how it was found.
-
-    Attributes
-    ----------
-    width : float or ndarray
-        The selected width (an array for per-coordinate/per-key gradient descent).
-    loo_error : float
-        :math:`\\mathrm{CV}` at that width.
-    method : str
-        ``"grid"``, ``"minimize"`` or ``"gd"``.
-    evaluations : int
-        How many times :math:`\\mathrm{CV}` (or its gradient) was computed.
-    details : dict
-        Method-specific extras (the grid and its errors, the scipy result, the history).
-    """
-
-    width: Any
-    loo_error: float
-    method: str
-    evaluations: int
-    details: dict = field(default_factory=dict, repr=False)
-
-
-def _start_width(x: ArrayLike, width: float | None) -> float:
+def _start_width(x: torch.Tensor, width: float | None) -> float:
     c = silverman_width(x) if width is None else width
-    c = float(np.min(c))
-    if not (math.isfinite(c) and c > 0):
-        raise ValueError(f"width must be a starting width > 0, got {width!r}")
-    return c
+    return float(np.min(c))
 
 
 def select_width_grid(
@@ -304,21 +53,45 @@ def select_width_grid(
     *,
     num: int = 41,
     span: float = 20.0,
+    **options: Any,
 ) -> WidthChoice:
-    """The width with the smallest LOO error on a grid.
+    """The width with the smallest :func:`loo_error` on a grid.
 
-    By default the grid has ``num`` log-spaced widths from Silverman's width / ``span``
-    to Silverman's width * ``span``.
+    Parameters
+    ----------
+    x, y, kernel
+        As :func:`loo_predictions`.
+    widths : sequence of float > 0, optional
+        The grid; default ``num`` log-spaced widths from Silverman's width / ``span``
+        to Silverman's width * ``span``.
+    **options
+        ``p``, ``degree``, ``periodic``, ``dtype`` of :func:`loo_error`.
 
-    Dtype: as :func:`loo_predictions`; the grid is float64.
+    Returns
+    -------
+    WidthChoice
+        ``method="grid"``; ``details`` holds ``widths`` and their ``errors``.
+
+    Raises
+    ------
+    ValueError
+        A width that is not > 0, or an error undefined (NaN) at every width.
+
+    Examples
+    --------
+    >>> from nwlib.data import running_example
+    >>> d = running_example()
+    >>> best = select_width_grid(d.x_train, d.y_train, [0.05, 0.2, 1.0])
+    >>> f"{best.width:.2f}", best.evaluations
+    ('0.20', 3)
     """
-    xt, yt = _pairs(x, y)
+    xt, yt = check_pairs(x, y)
     if widths is None:
         c = _start_width(xt, None)
         widths = np.geomspace(c / span, c * span, num)
     hs = np.asarray(widths, dtype=np.float64).reshape(-1)
     as_width(hs, "widths")
-    errs = error_curve(xt, yt, hs, kernel)
+    errs = error_curve(xt, yt, hs, kernel, **options)
     if np.all(np.isnan(errs)):
         raise ValueError(
             "the LOO error is undefined (NaN) at every width of the grid: "
@@ -336,50 +109,59 @@ def select_width_minimize(
     kernel: str | Kernel = "gaussian",
     *,
     width: float | None = None,
+    method: str = "brent",
     span: float = 20.0,
     xatol: float = 1e-3,
+    **options: Any,
 ) -> WidthChoice:
-    r"""Minimize :math:`\mathrm{CV}(h)` over :math:`\log h` with a bounded 1-D minimizer.
+    r"""Minimize :func:`loo_error` over :math:`\log h`, from a starting width.
 
-    ``scipy.optimize.minimize_scalar(method="bounded")`` (Brent's method) searches
-    :math:`\log h \in [\log(c/\text{span}), \log(c\cdot\text{span})]`, an interval centred
-    (in log scale) on the starting ``width`` (default: Silverman's width). ``xatol`` is the
-    tolerance on :math:`\log h`, i.e. a relative tolerance on :math:`h`. A scalar width
-    for any d. Where a compact kernel leaves CV undefined the objective is +inf.
-    A ``RuntimeWarning`` says when the minimum sits at an end of the interval.
+    :func:`nwlib.search.minimize_log_width` on :math:`h \mapsto \mathrm{CV}(h)`:
+    by default Brent's bounded method on :math:`[c/\text{span}, c\,\text{span}]`
+    around the starting ``width`` :math:`c` (default: Silverman's width), to
+    ``xatol`` in :math:`\log h`. A scalar width for any d. Where a compact kernel
+    leaves CV undefined the objective is :math:`+\infty`. A ``RuntimeWarning``
+    says when the minimum lies at an end of the interval.
 
-    Dtype: as :func:`loo_predictions`.
+    Parameters
+    ----------
+    x, y, kernel
+        As :func:`loo_predictions`.
+    width : float > 0, optional
+        Starting width :math:`c`.
+    method, span, xatol
+        As :func:`nwlib.search.minimize_log_width`.
+    **options
+        ``p``, ``degree``, ``periodic``, ``dtype`` of :func:`loo_error`.
+
+    Returns
+    -------
+    WidthChoice
+        ``width`` (float), ``score`` (CV there), ``method``, ``evaluations``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`loo_error` and :func:`nwlib.search.minimize_log_width` (a
+        starting width, ``span`` or ``xatol`` out of range, an unknown method).
+
+    Examples
+    --------
+    >>> from nwlib.data import running_example
+    >>> d = running_example()
+    >>> best = select_width_minimize(d.x_train, d.y_train)
+    >>> 0.1 < best.width < 1.0, best.method
+    (True, 'brent')
     """
-    from scipy.optimize import minimize_scalar
+    xt, yt = check_pairs(x, y)
 
-    xt, yt = _pairs(x, y)
-    if not (span > 1):
-        raise ValueError(f"span must be > 1, got {span!r}")
-    c = _start_width(xt, width)
-    lo, hi = math.log(c / span), math.log(c * span)
-
-    def objective(log_h: float) -> float:
+    def cv(h: float) -> float:
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            e = float(loo_error(xt, yt, math.exp(log_h), kernel))
-        return e if math.isfinite(e) else math.inf
+            return float(loo_error(xt, yt, h, kernel, **options))
 
-    res = minimize_scalar(
-        objective, bounds=(lo, hi), method="bounded", options={"xatol": xatol}
-    )
-    if min(res.x - lo, hi - res.x) < 10 * xatol:
-        warnings.warn(
-            f"the LOO minimum lies at the edge of the search interval "
-            f"[{math.exp(lo):.4g}, {math.exp(hi):.4g}]: increase span",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-    return WidthChoice(
-        math.exp(res.x),
-        float(res.fun),
-        "minimize",
-        int(res.nfev),
-        {"result": res, "bounds": (math.exp(lo), math.exp(hi))},
+    return minimize_log_width(
+        cv, _start_width(xt, width), method=method, span=span, xatol=xatol
     )
 
 
@@ -398,15 +180,36 @@ def select_width_gd(
 ) -> WidthChoice:
     """Minimize the LOO error by gradient descent on :math:`s = \\log h`.
 
-    Starts from ``width`` (default: Silverman's width) and uses
+    Starts from ``width`` (default: Silverman's width) and trains
     :class:`nwlib.learn.LearnedWidthNW` with ``exclude_self=True``.
 
-    Dtype: as :class:`nwlib.learn.LearnedWidthNW` (the inputs' floating dtype;
-    integers as float64).
+    Parameters
+    ----------
+    x, y, kernel
+        As :func:`loo_predictions`.
+    width : float or array, optional
+        Starting width(s).
+    per, steps, lr, optimizer, progress, seed
+        As :class:`nwlib.learn.LearnedWidthNW` and its ``fit``; ``per="coordinate"``
+        learns one width per coordinate.
+
+    Returns
+    -------
+    WidthChoice
+        ``method="gd"``; ``width`` a float or an array; ``details`` holds the
+        ``history`` and the ``model``.
+
+    Examples
+    --------
+    >>> from nwlib.data import running_example
+    >>> d = running_example()
+    >>> best = select_width_gd(d.x_train, d.y_train, width=1.0, steps=100)
+    >>> best.method, best.evaluations
+    ('gd', 101)
     """
     from .learn import LearnedWidthNW
 
-    xt, yt = _pairs(x, y)
+    xt, yt = check_pairs(x, y)
     h0 = _start_width(xt, None) if width is None else width
     model = LearnedWidthNW(xt, yt, h0, kernel=kernel, per=per)
     hist = model.fit(

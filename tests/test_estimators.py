@@ -19,8 +19,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from nwlib import attention_weights, nadaraya_watson
 from nwlib.estimators import NadarayaWatsonClassifier, NadarayaWatsonRegressor
 from nwlib.parzen import nw_class_probabilities
-from nwlib.scale import select_width_loo
-from nwlib.selection import error_curve, silverman_width
+from nwlib.selection import error_curve, select_width_minimize, silverman_width
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -142,12 +141,7 @@ def test_loo_bandwidth_is_the_leave_one_out_minimum():
     reg = NadarayaWatsonRegressor(bandwidth="loo").fit(X, y)
     h = reg.bandwidth_[0]
     assert reg.bandwidth_.shape == (1,)
-    ref = select_width_loo(
-        torch.from_numpy(X),
-        torch.from_numpy(y),
-        width=silverman_width(X),
-        dtype=torch.float64,
-    )
+    ref = select_width_minimize(X, y, width=silverman_width(X))
     assert h == ref.width
     around = error_curve(X, y, h * np.array([0.8, 0.95, 1.0, 1.05, 1.25]))
     assert around.argmin() == 2
@@ -347,13 +341,11 @@ def test_degree_one_is_nwlib_local_linear_and_keeps_lines():
 
 
 def test_degree_one_loo_bandwidth_is_the_local_linear_selector():
-    from nwlib.local_linear import select_width
-
     rng = np.random.default_rng(5)
     X = np.sort(rng.uniform(0, 5, 80))[:, None]
     y = np.sin(X[:, 0]) + 0.3 * rng.standard_normal(80)
     reg = NadarayaWatsonRegressor(bandwidth="loo", degree=1).fit(X, y)
-    best = select_width(torch.from_numpy(X), torch.from_numpy(y), degree=1)
+    best = select_width_minimize(X, y, degree=1)
     np.testing.assert_allclose(reg.bandwidth_, [best.width])
 
 

@@ -293,9 +293,7 @@ def test_a_width_a_million_times_off_converges_or_says_why(factor, parameterizat
             return
     assert np.all(np.isfinite(hist.loss)) and torch.isfinite(m.width).all()
     flat = [w for w in caught if issubclass(w.category, FlatLossWarning)]
-    converged = (
-        hist.loss[-1] <= 1.01 * choice.loo_error
-    )  # within 1% of the best LOO error
+    converged = hist.loss[-1] <= 1.01 * choice.score  # within 1% of the best LOO error
     assert converged or flat, (
         f"stalled silently at width {float(m.width):.3g} (best {best:.3g})"
     )

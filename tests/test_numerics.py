@@ -30,11 +30,12 @@ from nwlib.parzen import (
     parzen_density,
 )
 from nwlib.pooling import log_scores, scaled_sq_distances
-from nwlib.scale import banded_nadaraya_watson, loo_cv_score, select_width_loo
+from nwlib.scale import banded_nadaraya_watson
 from nwlib.selection import (
     loo_error,
     loo_predictions,
     select_width_grid,
+    select_width_minimize,
     silverman_width,
 )
 from nwlib.sphere import (
@@ -94,21 +95,21 @@ def _offset_sample():
     return x0, np.sin(x0) + 0.3 * rng.standard_normal(200)
 
 
-def test_select_width_loo_is_not_fooled_by_an_offset():
+def test_select_width_minimize_is_not_fooled_by_an_offset():
     x0, y = _offset_sample()
-    exact = select_width_loo(x0, y, dtype=torch.float64)  # float64 on the data near 0
+    exact = select_width_minimize(x0, y, dtype=torch.float64)  # float64 near 0
     assert exact.width == pytest.approx(0.336, abs=0.005)
     assert exact.score == pytest.approx(0.082, abs=0.001)
     for dtype in (
         torch.float32,
         torch.float64,
         None,
-    ):  # float32 is the default fast path
-        got = select_width_loo(x0 + 1e9, y, dtype=dtype)
+    ):  # float32 is the fast path
+        got = select_width_minimize(x0 + 1e9, y, dtype=dtype)
         assert got.width == pytest.approx(exact.width, rel=2e-3)
         assert got.score == pytest.approx(exact.score, rel=1e-5)
     # the score itself, asked for in float32 on the offset data
-    s32 = loo_cv_score(x0 + 1e9, y, exact.width, dtype=torch.float32)
+    s32 = float(loo_error(x0 + 1e9, y, exact.width, dtype=torch.float32))
     assert s32 == pytest.approx(exact.score, rel=1e-5)
 
 
@@ -116,10 +117,10 @@ def test_select_width_loo_is_not_fooled_by_an_offset():
     "a, b", [(1e-20, 0.0), (1e20, 5e29), (3.7, -1e10), (1.0, 1e12)]
 )
 @pytest.mark.parametrize("dtype", [torch.float32, None])
-def test_select_width_loo_is_scale_equivariant(a, b, dtype):
+def test_select_width_minimize_is_scale_equivariant(a, b, dtype):
     x0, y = _offset_sample()
-    exact = select_width_loo(x0, y, dtype=torch.float64)
-    got = select_width_loo(a * x0 + b, 1e6 + 1e3 * y, dtype=dtype)
+    exact = select_width_minimize(x0, y, dtype=torch.float64)
+    got = select_width_minimize(a * x0 + b, 1e6 + 1e3 * y, dtype=dtype)
     assert got.width / a == pytest.approx(exact.width, rel=2e-3)
     assert got.score / 1e6 == pytest.approx(exact.score, rel=1e-4)
 
@@ -282,7 +283,7 @@ CALLS = {
     "log_scores": lambda c: log_scores(c(_X), c(_X), 0.3),
     "loo_predictions": lambda c: loo_predictions(c(_X), c(_Y), 0.3),
     "loo_error": lambda c: loo_error(c(_X), c(_Y), 0.3),
-    "loo_cv_score": lambda c: loo_cv_score(c(_X), c(_Y), 0.3),
+    "loo_error float32": lambda c: loo_error(c(_X), c(_Y), 0.3, dtype=torch.float32),
     "silverman_width": lambda c: silverman_width(c(_X)),
     "select_width_grid": lambda c: select_width_grid(c(_X), c(_Y), num=5),
     "parzen_classify": lambda c: parzen_classify(c(_X), c(_X), c(_L), 0.3),
@@ -473,7 +474,7 @@ def test_loo_predictions_and_score_are_invariant(p):
     cv = float(np.mean((v0 - ref) ** 2))
     assert abs(float(loo_error(K, V, H)) - cv) <= 4 * tol
     if K.shape[1] == 1:
-        assert abs(loo_cv_score(K, V, H) - cv) <= 4 * tol
+        assert abs(float(loo_error(K, V, H, dtype=torch.float64)) - cv) <= 4 * tol
 
 
 @SETTINGS
@@ -1014,7 +1015,7 @@ def test_a11_float32_per_coordinate_widths_1e20_apart(a, b):
     "dtype,shift", [(torch.float64, 1e9), (torch.float32, 1e4), (torch.float64, -3.0)]
 )
 def test_a5_torus_embedding_is_invariant_under_whole_periods(dtype, shift):
-    from nwlib.rates import torus_embedding
+    from nwlib.torus import torus_embedding
 
     x = torch.tensor([0.25, 0.5, 0.125], dtype=dtype)
     got = torus_embedding(x + shift)
@@ -1030,7 +1031,7 @@ def test_a5_torus_embedding_is_invariant_under_whole_periods(dtype, shift):
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
 def test_a5_torus_embedding_half_dtypes_in_float32(dtype):
-    from nwlib.rates import torus_embedding
+    from nwlib.torus import torus_embedding
 
     got = torus_embedding(torch.tensor([0.25], dtype=dtype))
     assert got.dtype == torch.float32
@@ -1038,7 +1039,8 @@ def test_a5_torus_embedding_half_dtypes_in_float32(dtype):
 
 
 def test_a12_rates_accept_bfloat16_and_grad_tensors_without_warnings():
-    from nwlib.rates import fit_power_law, periodic_function, torus_loo_score
+    from nwlib.powerlaw import fit_power_law
+    from nwlib.torus import periodic_function
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -1060,14 +1062,17 @@ def test_a12_rates_accept_bfloat16_and_grad_tensors_without_warnings():
             assert got.exponent == pytest.approx(want.exponent, abs=1e-2)
         x = np.linspace(0, 1, 20, endpoint=False)
         y = torch.tensor(np.sin(2 * np.pi * x), requires_grad=True)
-        assert torus_loo_score(x, y, 0.1) == pytest.approx(
-            torus_loo_score(x, y.detach(), 0.1)
+        f32 = torch.float32
+        cv = loo_error(x, y, 0.1, periodic=True, dtype=f32)  # differentiable in y
+        assert cv.requires_grad
+        assert float(cv.detach()) == pytest.approx(
+            float(loo_error(x, y.detach(), 0.1, periodic=True, dtype=f32))
         )
 
 
 @pytest.mark.parametrize("width", [0.2, 0.5, 1.0, 3.0])
 def test_a0c_torus_images_keep_every_image_that_carries_weight(width):
-    from nwlib.rates import torus_nadaraya_watson
+    from nwlib.torus import torus_nadaraya_watson
 
     rng = np.random.default_rng(4)
     x = rng.uniform(0, 1, 30)
@@ -1086,7 +1091,7 @@ def test_a0c_torus_images_keep_every_image_that_carries_weight(width):
 
 
 def test_a0c_torus_images_too_wide_is_a_clear_error():
-    from nwlib.rates import torus_nadaraya_watson
+    from nwlib.torus import torus_nadaraya_watson
 
     x = np.linspace(0, 1, 10, endpoint=False)
     with pytest.raises(ValueError, match="width"):

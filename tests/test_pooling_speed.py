@@ -18,12 +18,18 @@ from nwlib.pooling import (
     choose_block_size,
     nadaraya_watson,
 )
-from nwlib.scale import (
-    banded_nadaraya_watson,
-    loo_cv_score,
-    select_width_loo,
-    truncation_radius,
-)
+from nwlib.scale import banded_nadaraya_watson, truncation_radius
+from nwlib.selection import loo_error, select_width_minimize
+
+
+def cv_float(x, y, h, kernel="gaussian", **options):
+    """The leave-one-out error as a float."""
+    return float(loo_error(x, y, h, kernel, **options).detach())
+
+
+def select_fast(x, y, kernel="gaussian", dtype=torch.float32):
+    """The search in float32 by default, the fast choice."""
+    return select_width_minimize(x, y, kernel, dtype=dtype)
 
 
 def dense_reference(q, k, v, h, kernel, exclude_self=False):
@@ -322,11 +328,10 @@ def test_loo_score_is_the_masked_diagonal_mean_and_statsmodels_cv(ex):
     x, y, _ = ex
     for h in (0.05, 0.3):
         ref = float(((nadaraya_watson(x, x, y, h, exclude_self=True) - y) ** 2).mean())
-        assert loo_cv_score(x, y, h) == pytest.approx(ref, rel=1e-13)
-        assert loo_cv_score(x, y, h, truncate=False) == pytest.approx(ref, rel=1e-13)
-        assert loo_cv_score(x, y, h, dtype=torch.float32) == pytest.approx(
-            ref, rel=1e-5
-        )
+        assert cv_float(x, y, h) == pytest.approx(ref, rel=1e-13)
+        dense = torch.tensor(h, dtype=torch.float64, requires_grad=True)  # autograd
+        assert cv_float(x, y, dense) == pytest.approx(ref, rel=1e-13)
+        assert cv_float(x, y, h, dtype=torch.float32) == pytest.approx(ref, rel=1e-5)
     KernelReg = pytest.importorskip(
         "statsmodels.nonparametric.kernel_regression"
     ).KernelReg
@@ -334,35 +339,36 @@ def test_loo_score_is_the_masked_diagonal_mean_and_statsmodels_cv(ex):
     kr = KernelReg(ys, xs, var_type="c", reg_type="lc", bw=[0.2])
     for h in (0.07, 0.2):
         sm = float(np.ravel(kr.cv_loo(np.array([h]), kr._est_loc_constant))[0])
-        assert loo_cv_score(xs, ys, h) == pytest.approx(sm, rel=1e-12)
+        assert cv_float(xs, ys, h) == pytest.approx(sm, rel=1e-12)
 
 
-def test_select_width_loo_matches_statsmodels_cv_ls():
+def test_select_fast_matches_statsmodels_cv_ls():
     KernelReg = pytest.importorskip(
         "statsmodels.nonparametric.kernel_regression"
     ).KernelReg
     s = running_example(n_train=300, n_val=0, seed=4)
     x, y = s.x_train.numpy(), s.y_train.numpy()
     sm = float(KernelReg(y, x, var_type="c", reg_type="lc", bw="cv_ls").bw[0])
-    r32 = select_width_loo(x, y)
-    r64 = select_width_loo(x, y, dtype=torch.float64)
+    r32 = select_fast(x, y)
+    r64 = select_fast(x, y, dtype=torch.float64)
     print(
         f"statsmodels {sm:.5f}  nwlib float32 {r32.width:.5f}  float64 {r64.width:.5f}"
     )
     assert r32.width == pytest.approx(sm, rel=5e-3)
     assert r64.width == pytest.approx(sm, rel=5e-3)
     assert r32.width == pytest.approx(r64.width, rel=2e-3)
-    assert r32.bounds[0] < r32.width < r32.bounds[1] and r32.evaluations < 40
+    lo, hi = r32.details["bounds"]
+    assert lo < r32.width < hi and r32.evaluations < 40
 
 
-def test_select_width_loo_with_a_compact_kernel_and_in_2d():
+def test_select_fast_with_a_compact_kernel_and_in_2d():
     s = running_example(n_train=200, n_val=0, seed=6)
-    r = select_width_loo(s.x_train, s.y_train, "epanechnikov")
-    grid = np.geomspace(r.bounds[0], r.bounds[1], 200)
+    r = select_fast(s.x_train, s.y_train, "epanechnikov")
+    grid = np.geomspace(*r.details["bounds"], 200)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         scores = np.array(
-            [loo_cv_score(s.x_train, s.y_train, h, "epanechnikov") for h in grid]
+            [cv_float(s.x_train, s.y_train, h, "epanechnikov") for h in grid]
         )
     assert r.score <= np.nanmin(scores) + 1e-3 * np.nanmin(scores)
     g = torch.Generator().manual_seed(0)
@@ -370,5 +376,5 @@ def test_select_width_loo_with_a_compact_kernel_and_in_2d():
     y2 = torch.sin(4 * x2[:, 0]) + 0.1 * torch.randn(
         150, generator=g, dtype=torch.float64
     )
-    r2 = select_width_loo(x2, y2, dtype=torch.float64)
-    assert loo_cv_score(x2, y2, r2.width) == pytest.approx(r2.score, rel=1e-12)
+    r2 = select_fast(x2, y2, dtype=torch.float64)
+    assert cv_float(x2, y2, r2.width) == pytest.approx(r2.score, rel=1e-12)

@@ -1,4 +1,5 @@
-"""nwlib.rates: periodic NW against numpy loops, the width search, power-law fits, the d=1 rate."""
+"""nwlib.rates and nwlib.torus: periodic NW against numpy loops, the parabola width
+search, power-law fits, the d=1 rate."""
 
 import math
 
@@ -13,14 +14,24 @@ from nwlib.rates import (
     draw_sample,
     exponent_table,
     fit_power_law,
-    minimize_log_width,
     periodic_function,
     predicted_exponents,
     rate_experiment,
     torus_embedding,
-    torus_loo_score,
     torus_nadaraya_watson,
 )
+from nwlib.search import minimize_log_width as search
+from nwlib.selection import loo_error
+
+
+def minimize_log_width(score, width, **options):
+    """The search rate_experiment uses: a walk downhill, then parabolas."""
+    return search(score, width, method="parabola", **options)
+
+
+def torus_cv(x, y, h, dtype=torch.float32):
+    """The leave-one-out error on the torus, as a float."""
+    return float(loo_error(x, y, h, periodic=True, dtype=dtype))
 
 
 def wrapped_gaussian_nw(q, k, v, h, images, exclude_self=False):
@@ -76,7 +87,7 @@ def test_images_equal_the_wrapped_gaussian(circle, h, images):
         x.numpy()[:, 0], x.numpy()[:, 0], y.numpy(), h, images, True
     )
     np.testing.assert_allclose(loo.numpy(), ref_loo, rtol=1e-10, atol=1e-12)
-    assert torus_loo_score(x, y, h, dtype=torch.float64) == pytest.approx(
+    assert torus_cv(x, y, h, dtype=torch.float64) == pytest.approx(
         float(((y.numpy() - ref_loo) ** 2).mean()), rel=1e-10
     )
 

@@ -141,7 +141,7 @@ def describe(value: Any) -> str:
 
 def _attribute_hint(value: Any) -> str:
     """For a result object (``WidthChoice``, ...): which attribute holds the number."""
-    names = [n for n in ("width", "value", "exponent") if hasattr(value, n)]
+    names = [n for n in ("width", "score", "exponent") if hasattr(value, n)]
     return f" (use its `.{names[0]}`)" if names else ""
 
 

@@ -133,11 +133,11 @@ def best_width_on_grid(fn: Any) -> None:
             want, mine = pair(ref.width, got)
             raise Wrong(
                 f"the width in `widths` with the smallest leave-one-out error is "
-                f"{want} (CV {ref.loo_error:.4f}); {what} returned {mine}: "
+                f"{want} (CV {ref.score:.4f}); {what} returned {mine}: "
                 f"compute the leave-one-out error at every width and return the one "
                 f"with the smallest"
             )
-        return f"h = {got:.4f}, leave-one-out error {ref.loo_error:.4f}."
+        return f"h = {got:.4f}, leave-one-out error {ref.score:.4f}."
 
     run_check("leave-one-out on a grid", body)
 
