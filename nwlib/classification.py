@@ -1,0 +1,330 @@
+r"""Parzen and Nadaraya-Watson classifiers.
+
+With labels, :math:`\hat p(x, c) = \frac1n \sum_{i: y_i = c} K_h(x - x_i)` is a
+joint density (:mod:`nwlib.density`; :math:`\sum_c \hat p(x, c) = \hat p(x)`). The
+Parzen (plug-in Bayes) classifier takes :math:`\arg\max_c \hat p(x, c)`; the NW
+classifier pools one-hot labels into :math:`\hat P(c \mid x)` and takes its
+argmax. For a width shared by all points both give the same decision
+(:mod:`nwlib.parzen` explains why and measures it).
+
+Shapes are queries x training points: ``x`` (n_x,) or (n_x, d), ``data`` (n,)
+or (n, d), ``labels`` (n,); outputs have one row per query and, for
+densities and probabilities, one column per class (in the order of
+``classes``, default :func:`class_labels`). Labels are compared exactly:
+floating labels in their dtype, integers as integers (2**53 and 2**53 + 1 are
+two classes). Where no training point lies inside a compact kernel's support
+there is no decision: NaN with a ``RuntimeWarning``, or ``ValueError`` with
+``on_empty="raise"``, as in :mod:`nwlib.pooling`.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import torch
+
+from ._engine import check_exclude_self, is_gaussian, ordinary, prepare, shifted_sq_dist
+from ._labels import argmax_labels, binary_labels, class_labels, class_members
+from ._validate import ArrayLike, as_points, compute_dtype
+from .density import kernel_integral, log_parzen_kernels
+from .kernels import Kernel, get_kernel
+from .pooling import nadaraya_watson
+
+Tensor = torch.Tensor
+
+__all__ = [
+    "class_labels",
+    "joint_class_densities",
+    "class_conditional_densities",
+    "parzen_classify",
+    "parzen_difference",
+    "nw_binary_output",
+    "nw_class_probabilities",
+    "nw_classify",
+]
+
+
+def joint_class_densities(
+    x: ArrayLike,
+    data: ArrayLike,
+    labels: ArrayLike,
+    width: ArrayLike,
+    kernel: str | Kernel = "gaussian",
+    *,
+    classes: ArrayLike | None = None,
+    exclude_self: bool = False,
+) -> Tensor:
+    r"""Joint densities :math:`\hat p(x_j, c) = \frac1n \sum_{i: y_i = c} K_h(x_j - x_i)`.
+
+    Dtype: as :func:`log_parzen_density`: one log-sum-exp per class, exponentiated
+    last. Labels are compared exactly: floating labels in their dtype, integers as
+    integers (2**53 and 2**53 + 1 are two classes).
+
+    Returns
+    -------
+    Tensor, shape (n_x, C), columns in the order of ``classes`` (default
+    :func:`class_labels`). Rows sum to :func:`parzen_density`.
+    """
+    return torch.exp(_log_joint(x, data, labels, width, kernel, classes, exclude_self))
+
+
+def _log_kernels(
+    x: ArrayLike,
+    data: ArrayLike,
+    width: ArrayLike,
+    kernel: str | Kernel,
+    exclude_self: bool,
+    shift: bool,
+) -> Tensor:
+    """:func:`~nwlib.density.log_parzen_kernels`, or with ``shift=True`` (for
+    decisions, which only compare within a row) a Gaussian with a width outside
+    [1e-10, 1e10] gets each row shifted by its nearest point before the division by
+    h^2 (``_engine.shifted_sq_dist``), so no row is all ``-inf``.
+    """
+    kern = get_kernel(kernel)
+    if shift and is_gaussian(kern):
+        pts = as_points(data, "data")
+        kernel_integral(kern, pts.shape[1])  # the same errors as the density
+        q, k, hp = prepare(x, pts, width)
+        if not ordinary(q, k, hp):
+            if exclude_self:
+                check_exclude_self(q, k)
+            n = pts.shape[0]
+            mask = torch.eye(n, dtype=torch.bool) if exclude_self else None
+            s = -0.5 * shifted_sq_dist(q, k, hp, 2.0, mask)
+            return s if mask is None else s.masked_fill(mask, -math.inf)
+    return log_parzen_kernels(x, data, width, kern, exclude_self=exclude_self)
+
+
+def _log_joint(
+    x: ArrayLike,
+    data: ArrayLike,
+    labels: ArrayLike,
+    width: ArrayLike,
+    kernel: str | Kernel,
+    classes: ArrayLike | None,
+    exclude_self: bool,
+    shift: bool = False,
+) -> Tensor:
+    r""":math:`\log \hat p(x_j, c)`, (n_x, C): one log-sum-exp per class, never exp first.
+
+    ``shift=True``: up to a constant per row (enough to compare classes).
+
+    Labels are compared exactly (see ``_labels.class_members``).
+    """
+    logk = _log_kernels(x, data, width, kernel, exclude_self, shift)
+    m = logk.shape[1] - int(exclude_self)
+    member, _ = class_members(labels, logk.shape[1], classes, logk.device)  # (C, n)
+    cols = [
+        torch.logsumexp(logk.masked_fill(~member[c], -math.inf), dim=1)
+        for c in range(member.shape[0])
+    ]
+    return torch.stack(cols, dim=1) - math.log(m)
+
+
+def class_conditional_densities(
+    x: ArrayLike,
+    data: ArrayLike,
+    labels: ArrayLike,
+    width: ArrayLike,
+    kernel: str | Kernel = "gaussian",
+    *,
+    classes: ArrayLike | None = None,
+) -> Tensor:
+    r"""Class-conditional densities :math:`\hat p(x_j \mid c) = \frac1{n_c}\sum_{i: y_i = c} K_h(x_j - x_i)`.
+
+    Each column is a Parzen density of one class's points; shape (n_x, C).
+    A class listed in ``classes`` with no points is a ``ValueError``.
+
+    Dtype: as :func:`joint_class_densities`.
+    """
+    joint = joint_class_densities(x, data, labels, width, kernel, classes=classes)
+    n = as_points(data, "data").shape[0]
+    member, cls = class_members(labels, n, classes, joint.device)
+    counts = member.sum(1).to(joint.dtype)
+    if (counts == 0).any():
+        raise ValueError(
+            f"classes {cls[counts == 0].tolist()} have no points in labels"
+        )
+    return joint * (n / counts)
+
+
+def _empty(
+    n_empty: int, n_x: int, kernel: str | Kernel, on_empty: str, what: str
+) -> None:
+    if on_empty not in ("nan", "raise"):
+        raise ValueError(f"on_empty must be 'nan' or 'raise', got {on_empty!r}")
+    if n_empty:
+        kern = get_kernel(kernel)
+        if kern.compact:
+            msg = (
+                f"{n_empty} of {n_x} points have no training point inside the support of the "
+                f"{kern.name!r} kernel: p(x) = 0 there, so {what} is undefined and "
+                f"returned as NaN. Use a wider width or the 'gaussian' kernel."
+            )
+        else:
+            msg = (
+                f"{n_empty} of {n_x} points got density 0 from the {kern.name!r} kernel "
+                f"(a width or distance beyond the dtype's range), so {what} is returned "
+                f"as NaN. Compute in float64 or rescale data and width together."
+            )
+        if on_empty == "raise":
+            raise ValueError(msg)
+        warnings.warn(msg, RuntimeWarning, stacklevel=3)
+
+
+def parzen_classify(
+    x: ArrayLike,
+    data: ArrayLike,
+    labels: ArrayLike,
+    width: ArrayLike,
+    kernel: str | Kernel = "gaussian",
+    *,
+    classes: ArrayLike | None = None,
+    exclude_self: bool = False,
+    on_empty: str = "nan",
+) -> Tensor:
+    r"""The Parzen (plug-in Bayes) classifier :math:`\arg\max_c \hat p(x, c)`, shape (n_x,).
+
+    Priors are the class frequencies, built into the joint densities. Where every
+    :math:`\hat p(x, c)` is 0 (no point in a compact kernel's support) there is
+    no decision: NaN with a ``RuntimeWarning``, or ``ValueError`` with
+    ``on_empty="raise"``. Other ties go to the first class in ``classes``.
+    ``exclude_self=True`` (``x`` is ``data``) classifies each point from the
+    others: leave-one-out.
+
+    Dtype: the classes' log joint densities (log-sum-exp, in the dtype of
+    :func:`log_parzen_density`) are compared, never the densities: a Gaussian
+    density that underflows (tiny width, far query) still has a decision, in
+    float64, float32, float16 and bfloat16 alike. The labels returned are exact:
+    in the labels' floating dtype, integers as float64 up to 2**53 and as int64
+    beyond (see :func:`class_labels`; an undefined decision is then a ValueError,
+    since integers have no NaN).
+    """
+    log_joint = _log_joint(
+        x, data, labels, width, kernel, classes, exclude_self, shift=True
+    )
+    _, cls = class_members(
+        labels, as_points(data, "data").shape[0], classes, log_joint.device
+    )
+    undefined = torch.isneginf(log_joint).all(dim=1)
+    _empty(
+        int(undefined.sum()),
+        log_joint.shape[0],
+        kernel,
+        on_empty,
+        "the Parzen decision",
+    )
+    return argmax_labels(log_joint, cls, undefined)
+
+
+def parzen_difference(
+    x: ArrayLike,
+    data: ArrayLike,
+    y: ArrayLike,
+    width: ArrayLike,
+    kernel: str | Kernel = "gaussian",
+) -> Tensor:
+    r"""The two-class Parzen score :math:`\hat p(x, +1) - \hat p(x, -1)`, shape (n_x,).
+
+    ``y`` holds labels in {-1, +1}. Its sign is the Parzen decision; it equals
+    :math:`\frac1n\sum_i y_i K_h(x - x_i)` and is exactly 0 where no point is
+    inside a compact kernel's support.
+
+    Dtype: as :func:`joint_class_densities`. It is a value: where both joint densities
+    underflow (a Gaussian far from every point) it is 0, so take decisions from
+    :func:`parzen_classify`, which compares log densities.
+    """
+    yb = binary_labels(y, as_points(data, "data").shape[0])
+    joint = joint_class_densities(x, data, yb, width, kernel, classes=[-1.0, 1.0])
+    return joint[:, 1] - joint[:, 0]
+
+
+def nw_binary_output(
+    x: ArrayLike,
+    data: ArrayLike,
+    y: ArrayLike,
+    width: ArrayLike,
+    kernel: str | Kernel = "gaussian",
+    *,
+    on_empty: str = "nan",
+) -> Tensor:
+    r"""NW estimate of labels in {-1, +1}: :math:`\sum_i y_i K_h / \sum_j K_h`, in [-1, 1], shape (n_x,).
+
+    It is :math:`\hat P(+1 \mid x) - \hat P(-1 \mid x)`; its sign is the NW
+    classifier. NaN (with a ``RuntimeWarning``) where the kernel sum is 0/0.
+    With one width per point the kernels are the unnormalized
+    :math:`K((x - x_i)/h_i)` of :func:`nwlib.pooling.nadaraya_watson`, so the
+    output is then not :func:`parzen_difference` divided by :func:`parzen_density`.
+
+    Dtype: as :func:`nwlib.pooling.nadaraya_watson` (weights normalized in the log
+    domain).
+    """
+    yb = binary_labels(y, as_points(data, "data").shape[0])
+    return nadaraya_watson(x, data, yb, width, kernel, on_empty=on_empty)
+
+
+def nw_class_probabilities(
+    x: ArrayLike,
+    data: ArrayLike,
+    labels: ArrayLike,
+    width: ArrayLike,
+    kernel: str | Kernel = "gaussian",
+    *,
+    classes: ArrayLike | None = None,
+    exclude_self: bool = False,
+    on_empty: str = "nan",
+) -> Tensor:
+    r"""NW estimate of one-hot labels: :math:`\hat P(c \mid x_j)`, shape (n_x, C).
+
+    Rows sum to 1; a row is NaN (with a ``RuntimeWarning``) where the weights are 0/0.
+    For a width shared by all points (scalar or (d,)) it equals
+    :func:`joint_class_densities` divided by :func:`parzen_density` where the
+    density is positive; with one width per point it does not (see the module
+    docstring).
+
+    Dtype: as :func:`nwlib.pooling.nadaraya_watson` (weights normalized in the log
+    domain); one-hot labels in the data's compute dtype.
+    """
+    pts = as_points(data, "data")
+    member, _ = class_members(labels, pts.shape[0], classes, pts.device)
+    onehot = member.T.to(compute_dtype(pts))
+    return nadaraya_watson(
+        x, data, onehot, width, kernel, exclude_self=exclude_self, on_empty=on_empty
+    )
+
+
+def nw_classify(
+    x: ArrayLike,
+    data: ArrayLike,
+    labels: ArrayLike,
+    width: ArrayLike,
+    kernel: str | Kernel = "gaussian",
+    *,
+    classes: ArrayLike | None = None,
+    exclude_self: bool = False,
+    on_empty: str = "nan",
+) -> Tensor:
+    r"""The NW classifier :math:`\arg\max_c \hat P(c \mid x)`, shape (n_x,); NaN where 0/0.
+
+    ``exclude_self=True`` (``x`` is ``data``) gives leave-one-out predictions.
+
+    Dtype: as :func:`nw_class_probabilities` (probabilities normalized before the
+    comparison, so nothing underflows); labels returned exactly, as in
+    :func:`parzen_classify`.
+    """
+    probs = nw_class_probabilities(
+        x,
+        data,
+        labels,
+        width,
+        kernel,
+        classes=classes,
+        exclude_self=exclude_self,
+        on_empty=on_empty,
+    )
+    _, cls = class_members(
+        labels, as_points(data, "data").shape[0], classes, probs.device
+    )
+    return argmax_labels(probs, cls, probs.isnan().any(dim=1))
