@@ -3,20 +3,11 @@ r"""A Nadaraya-Watson regressor whose width is learned by gradient descent.
 The model keeps its training pairs as keys :math:`k_i` and values :math:`v_i`
 and predicts :math:`f(q) = \sum_i a(q, k_i)\, v_i` with the attention weights of
 :func:`nwlib.pooling.nadaraya_watson`. The only trainable thing is the width
-:math:`h`, held through an unconstrained parameter ``raw``:
-
-=================  ==============================  ===================================
-parameterization   width                           kernel it writes (Gaussian)
-=================  ==============================  ===================================
-``"log"``          :math:`h = e^{s}`               :math:`\exp(-(q-k)^2 / (2e^{2s}))`
-``"inverse"``      :math:`h = 1/|w|`               :math:`\exp(-((q-k)w)^2/2)`
-``"inverse_squared"``  :math:`h = 1/\sqrt{v}`      :math:`\exp(-v(q-k)^2/2)`
-=================  ==============================  ===================================
-
-All three describe the same family of kernels; they differ in where gradient
-descent starts and how fast it moves the width. Only ``"log"`` keeps every
-value of the parameter valid: ``w = 0`` is an infinitely wide kernel, and
-``v <= 0`` is no kernel at all (training stops with :class:`DivergenceError`).
+:math:`h`, held through an unconstrained parameter ``raw``: ``"log"``
+(:math:`h = e^s`, the default), ``"inverse"`` (:math:`h = 1/|w|`) or
+``"inverse_squared"`` (:math:`h = 1/\sqrt v`), the parameterizations of
+:mod:`nwlib.parameterization`. Only ``"log"`` keeps every value of the parameter
+valid; with the others training can stop with :class:`DivergenceError`.
 
 The width can be one number (``per="scalar"``), one per input coordinate
 (``per="coordinate"``, shape (d,)) or one per key (``per="key"``, shape
@@ -34,7 +25,6 @@ every key in one (n_q, n_k) matrix, no Python loop over queries.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -43,8 +33,17 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._training import (
+    DivergenceError,
+    FlatLossWarning,
+    describe,
+    make_optimizer,
+    offset,
+    warn_if_flat,
+)
 from ._validate import ArrayLike, as_float_tensor, as_points, compute_dtype, precision
 from .kernels import Kernel, get_kernel
+from .parameterization import PARAMETERIZATIONS, raw_to_width, width_to_raw
 from .pooling import nadaraya_watson
 
 Tensor = torch.Tensor
@@ -59,120 +58,7 @@ __all__ = [
     "raw_to_width",
 ]
 
-PARAMETERIZATIONS = ("log", "inverse", "inverse_squared")
 _PER = ("scalar", "coordinate", "key")
-
-
-class FlatLossWarning(RuntimeWarning):
-    """Training could not move the width: the loss is flat where it started."""
-
-
-class DivergenceError(FloatingPointError):
-    """Training produced a NaN/inf loss or an invalid width; the message names the step."""
-
-
-def _as_tensor(x: ArrayLike, name: str) -> Tensor:
-    """A tensor as is (graph kept); numpy arrays, lists and Python numbers as float tensors."""
-    if isinstance(x, torch.Tensor):
-        return x if x.is_floating_point() else x.to(torch.float64)
-    if isinstance(x, bool):
-        raise TypeError(f"{name} must be a number or array of numbers, got bool")
-    return as_float_tensor(x, name, finite=False)
-
-
-def raw_to_width(raw: ArrayLike, parameterization: str = "log") -> Tensor:
-    r"""The width :math:`h` from the trainable parameter (differentiable).
-
-    ``"log"``: :math:`h = e^s`; ``"inverse"``: :math:`h = 1/|w|`;
-    ``"inverse_squared"``: :math:`h = 1/\sqrt{v}` (NaN for :math:`v < 0`).
-
-    ``raw`` may be a tensor (its graph and dtype are kept), a numpy array, a list or
-    a Python number (float64). Invalid parameters give invalid widths (NaN, 0 or
-    inf) rather than an error, so that training can detect them (``DivergenceError``).
-
-    Examples
-    --------
-    >>> float(raw_to_width(0.0))
-    1.0
-    >>> float(raw_to_width(4.0, "inverse_squared"))
-    0.5
-    """
-    if parameterization not in PARAMETERIZATIONS:
-        raise ValueError(
-            f"parameterization must be one of {PARAMETERIZATIONS}, got {parameterization!r}"
-        )
-    raw = _as_tensor(raw, "raw")
-    if parameterization == "log":
-        return raw.exp()
-    if parameterization == "inverse":
-        return raw.abs().reciprocal()
-    return raw.rsqrt()
-
-
-def width_to_raw(
-    width: ArrayLike, parameterization: str = "log", *, dtype: torch.dtype | None = None
-) -> Tensor:
-    r"""Inverse of :func:`raw_to_width` for :math:`h > 0` (``"inverse"`` gives :math:`w > 0`).
-
-    ``width`` may be a tensor (graph kept), a numpy array, a list or a Python number
-    (float64); ``dtype`` casts it first (default: its own floating dtype).
-
-    Raises
-    ------
-    ValueError
-        Naming ``width``: an entry that is not finite and > 0, or one that the
-        parameterization cannot hold in the dtype: the width rounds to 0 or inf
-        there, or its parameter does (``"inverse_squared"`` holds
-        :math:`v = h^{-2}`, which overflows for :math:`h` below about 1e-19 in float32
-        and 1e-154 in float64, and underflows above the reciprocals). ``"log"``
-        holds every positive normal width of the dtype.
-
-    Examples
-    --------
-    >>> float(width_to_raw(1.0))
-    0.0
-    >>> float(width_to_raw(0.5, "inverse_squared"))
-    4.0
-    """
-    if parameterization not in PARAMETERIZATIONS:
-        raise ValueError(
-            f"parameterization must be one of {PARAMETERIZATIONS}, got {parameterization!r}"
-        )
-    h = _as_tensor(width, "width")
-    hd = h.detach()
-    if not bool(torch.isfinite(hd).all()) or bool((hd <= 0).any()):
-        bad = hd[~torch.isfinite(hd) | (hd <= 0)].reshape(-1)[0]
-        raise ValueError(
-            f"width must be finite and > 0 everywhere, got a value of {float(bad):g}"
-        )
-    if dtype is not None and h.dtype != dtype:
-        low = h.to(dtype)
-        bad = ~torch.isfinite(low.detach()) | (low.detach() <= 0)
-        if bool(bad.any()):
-            w = float(hd[bad].reshape(-1)[0])
-            raise ValueError(
-                f"width = {w:g} is not representable in {dtype}: it rounds to "
-                f"{float(low.detach()[bad].reshape(-1)[0]):g}; rescale the data "
-                f"(NW is scale equivariant) or compute in float64"
-            )
-        h = low
-    if parameterization == "log":
-        raw = h.log()
-    elif parameterization == "inverse":
-        raw = h.reciprocal()
-    else:
-        raw = h.pow(-2)
-    back = raw_to_width(raw.detach(), parameterization)
-    bad = ~torch.isfinite(raw.detach()) | ~torch.isfinite(back) | (back <= 0)
-    if bool(bad.any()):
-        w = float(h.detach()[bad].reshape(-1)[0])
-        raise ValueError(
-            f"width = {w:g} cannot be held by the {parameterization!r} "
-            f"parameterization in {h.dtype}: its parameter is "
-            f"{float(raw.detach()[bad].reshape(-1)[0]):g}. Use parameterization='log' "
-            f"or rescale the data (NW is scale equivariant)"
-        )
-    return raw
 
 
 @dataclass
@@ -195,52 +81,6 @@ class FitHistory:
 
     def __len__(self) -> int:
         return len(self.loss)
-
-
-def _offset(x: Tensor) -> Tensor | None:
-    """The middle of ``x``'s range along dim 0, where it dominates the spread; else None.
-
-    Subtracted in ``x``'s own precision before a cast to less precision, so that a
-    large common offset (Unix time stamps, say) is not rounded into the differences.
-    """
-    lo, hi = torch.aminmax(x, dim=0)
-    mid, spread = lo + (hi - lo) / 2, hi - lo
-    c = torch.where(mid.abs() > spread, mid, torch.zeros_like(mid))
-    return c if bool((c != 0).any()) else None
-
-
-def _describe(h: Tensor) -> str:
-    h = h.detach().reshape(-1)
-    if h.numel() == 1:
-        return f"{float(h[0]):.4g}"
-    return f"min {float(h.min()):.4g}, max {float(h.max()):.4g} over {h.numel()} widths"
-
-
-def _make_optimizer(
-    optimizer: Any, params: list[Tensor], lr: float, kwargs: dict | None
-) -> torch.optim.Optimizer:
-    kwargs = dict(kwargs or {})
-    if isinstance(optimizer, str):
-        names = {
-            n.lower(): n
-            for n in dir(torch.optim)
-            if isinstance(getattr(torch.optim, n), type)
-            and issubclass(getattr(torch.optim, n), torch.optim.Optimizer)
-            and n != "Optimizer"
-        }
-        key = optimizer.strip().lower()
-        if key not in names:
-            raise ValueError(
-                f"optimizer {optimizer!r} is unknown; use a torch.optim class or "
-                f"one of: {', '.join(sorted(names))}"
-            )
-        optimizer = getattr(torch.optim, names[key])
-    if not callable(optimizer):
-        raise TypeError(
-            f"optimizer must be a name, a torch.optim class or a callable, "
-            f"got {type(optimizer).__name__}"
-        )
-    return optimizer(params, lr=lr, **kwargs)
 
 
 class LearnedWidthNW(nn.Module):
@@ -326,8 +166,8 @@ class LearnedWidthNW(nn.Module):
         self.per = per
         self.parameterization = parameterization
         k, v = k.detach(), v.detach()
-        k_off = _offset(k) if precision(dt) > precision(k.dtype) else None
-        v_off = _offset(v) if precision(dt) > precision(v.dtype) else None
+        k_off = offset(k) if precision(dt) > precision(k.dtype) else None
+        v_off = offset(v) if precision(dt) > precision(v.dtype) else None
         d = k.shape[1]
         self.register_buffer(
             "key_offset",
@@ -417,8 +257,8 @@ class LearnedWidthNW(nn.Module):
         h = self.width_tensor()
         if not bool(torch.isfinite(h).all()) or bool((h <= 0).any()):
             raise ValueError(
-                f"the width is not a finite positive number (width = {_describe(h)}, "
-                f"{self.parameterization} parameter = {_describe(self.raw)})"
+                f"the width is not a finite positive number (width = {describe(h)}, "
+                f"{self.parameterization} parameter = {describe(self.raw)})"
             )
         return nadaraya_watson(
             q, self.keys, self.values, h, self.kernel, exclude_self=exclude_self
@@ -531,7 +371,7 @@ class LearnedWidthNW(nn.Module):
         losses, widths, raws = [], [], []
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            opt = _make_optimizer(optimizer, [self.raw], lr, optimizer_kwargs)
+            opt = make_optimizer(optimizer, [self.raw], lr, optimizer_kwargs)
             bar = trange(
                 steps, disable=not progress, desc="fitting the width", leave=True
             )
@@ -543,8 +383,8 @@ class LearnedWidthNW(nn.Module):
                 h = self.width_tensor()
                 if not bool(torch.isfinite(h).all()) or bool((h <= 0).any()):
                     raise DivergenceError(
-                        f"the width became invalid at step {step}: width = {_describe(h)} "
-                        f"({self.parameterization} parameter = {_describe(self.raw)}). "
+                        f"the width became invalid at step {step}: width = {describe(h)} "
+                        f"({self.parameterization} parameter = {describe(self.raw)}). "
                         f"Try a smaller lr or the 'log' parameterization."
                     )
                 obj = self.loss(queries, targets, exclude_self=exclude_self)
@@ -552,7 +392,7 @@ class LearnedWidthNW(nn.Module):
                     obj = obj + penalty(h)
                 if not bool(torch.isfinite(obj)):
                     raise DivergenceError(
-                        f"the loss became {float(obj.detach())} at step {step} (width = {_describe(h)}). "
+                        f"the loss became {float(obj.detach())} at step {step} (width = {describe(h)}). "
                         f"Try a smaller lr, another initial width, or a kernel with unbounded "
                         f"support such as 'gaussian' (a compact kernel gives 0/0 when a query "
                         f"has no key within one width)."
@@ -583,7 +423,7 @@ class LearnedWidthNW(nn.Module):
                 if step % every == 0 or step == steps - 1:
                     bar.set_postfix(
                         loss=f"{losses[-1]:.4g}",
-                        width=_describe(self.width),
+                        width=describe(self.width),
                         refresh=False,
                     )
             bar.close()
@@ -604,26 +444,21 @@ class LearnedWidthNW(nn.Module):
         (every key weighs the same) gives a loss whose gradient underflows to about 0:
         gradient descent then barely moves, which must not pass silently.
         """
-        if len(losses) < 2 or self.raw.grad is None:
+        if self.raw.grad is None:
             return
-        change = abs(losses[-1] - losses[0]) / max(abs(losses[0]), 1e-300)
-        grad = float(self.raw.grad.abs().max())
-        if change < 1e-6 and grad < 1e-8:
-            h0 = _describe(
-                raw_to_width(self.raw.new_tensor(raws[0]), self.parameterization)
-            )
-            warnings.warn(
-                f"the loss did not change (relative change {change:.1e}, gradient {grad:.1e}): it "
-                f"is flat at the starting width {h0}, far too small or too large for gradient "
-                f"descent. Start from a rule-of-thumb width such as "
-                f"nwlib.selection.silverman_width(x).",
-                FlatLossWarning,
-                stacklevel=3,
-            )
+        start = raw_to_width(self.raw.new_tensor(raws[0]), self.parameterization)
+        warn_if_flat(
+            losses,
+            float(self.raw.grad.abs().max()),
+            f"width {describe(start)}",
+            "Start from a rule-of-thumb width such as "
+            "nwlib.selection.silverman_width(x).",
+            stacklevel=3,
+        )
 
     def extra_repr(self) -> str:
         return (
             f"n_keys={self.keys.shape[0]}, d={self.keys.shape[1]}, kernel={self.kernel.name!r}, "
             f"per={self.per!r}, parameterization={self.parameterization!r}, "
-            f"width={_describe(self.width)}"
+            f"width={describe(self.width)}"
         )

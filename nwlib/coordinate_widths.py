@@ -1,0 +1,144 @@
+r"""One width per coordinate, learned on the leave-one-out error.
+
+A width per coordinate is the same as dividing coordinate :math:`c` of every
+input by :math:`h_c` and using width 1: feature scaling and widths are one
+thing. :func:`fit_coordinate_widths` learns :math:`h_1, \dots, h_d` by Adam on
+:math:`\log h_c` (so they stay positive), minimizing the leave-one-out error of
+:func:`nwlib.selection.loo_error` on the scaled Minkowski distance of order
+``p`` (:mod:`nwlib.multidim`). A coordinate the error improves by ignoring gets
+a growing width, which flattens the kernel along it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ._engine import check_p
+from ._training import warn_if_flat
+from ._validate import ArrayLike, as_float_tensor, as_points
+from .kernels import Kernel, get_kernel
+from .selection import loo_error, silverman_width
+
+Tensor = torch.Tensor
+
+__all__ = ["CoordinateWidths", "fit_coordinate_widths"]
+
+
+@dataclass
+class CoordinateWidths:
+    """What :func:`fit_coordinate_widths` returns.
+
+    Attributes
+    ----------
+    width : ndarray (d,)
+        The learned widths.
+    loo_error : float
+        Leave-one-out error at ``width``.
+    loss : ndarray (steps,)
+        The leave-one-out error before each step.
+    widths : ndarray (steps, d)
+        The widths at which ``loss`` was evaluated.
+    p : float
+    """
+
+    width: np.ndarray
+    loo_error: float
+    loss: np.ndarray = field(repr=False)
+    widths: np.ndarray = field(repr=False)
+    p: float = 2.0
+
+
+def fit_coordinate_widths(
+    x: ArrayLike,
+    y: ArrayLike,
+    *,
+    p: float = 2.0,
+    width: ArrayLike | None = None,
+    steps: int = 200,
+    lr: float = 0.05,
+    kernel: str | Kernel = "gaussian",
+    seed: int = 0,
+) -> CoordinateWidths:
+    r"""Learn one width per coordinate by Adam on :math:`\log h_c`, minimizing the LOO error.
+
+    Dtype: as :func:`minkowski_nadaraya_watson` (integers as float64).
+
+    Parameters
+    ----------
+    x : (n, d); y : (n,) or (n, m)
+    p : order of the Minkowski distance
+    width : starting widths, a number or (d,) (default: Silverman's rule per
+        coordinate, :func:`nwlib.selection.silverman_width`; a ``FlatLossWarning``
+        says when the loss did not move from the start)
+    steps, lr : Adam steps and learning rate (full batch)
+    kernel : a kernel with a gradient (not boxcar or constant)
+    seed : seeds torch for the fit (the global state is restored)
+
+    An irrelevant coordinate is one the LOO error improves by ignoring: its width
+    grows, which flattens the kernel along it. With ``p=2`` this is
+    ``LearnedWidthNW(x, y, width, per="coordinate").fit(steps, lr=lr)`` of
+    :mod:`nwlib.learn`.
+
+    Raises
+    ------
+    FloatingPointError
+        When the loss stops being finite; the message names the step.
+    """
+    p = check_p(p)
+    xt = as_points(x, "x").detach()
+    yt = as_float_tensor(y, "y").detach()
+    d = xt.shape[1]
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be an int >= 1, got {steps!r}")
+    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
+    if width is None:  # Silverman's rule per coordinate: the data's own scale
+        sw = np.atleast_1d(np.asarray(silverman_width(xt.double()), dtype=np.float64))
+        width = np.where(np.isfinite(sw) & (sw > 0), sw, 1.0)
+    h0 = as_float_tensor(width, "width").detach().to(xt.dtype)
+    if h0.numel() == 1:
+        h0 = h0.reshape(()).expand(d).clone()
+    if tuple(h0.shape) != (d,) or bool((h0 <= 0).any()):
+        raise ValueError(
+            f"width must be a number > 0 or {d} numbers > 0 (one per coordinate), "
+            f"got shape {tuple(h0.shape)}"
+        )
+    log_h = torch.nn.Parameter(h0.log())
+    losses, widths = [], []
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        opt = torch.optim.Adam([log_h], lr=lr)
+        for step in range(steps):
+            opt.zero_grad()
+            loss = loo_error(xt, yt, log_h.exp(), kernel, p=p)
+            if not loss.requires_grad:
+                raise ValueError(
+                    f"the {get_kernel(kernel).name!r} kernel gives no gradient "
+                    f"with respect to the widths: use 'gaussian' or 'epanechnikov'"
+                )
+            if not bool(torch.isfinite(loss)):
+                raise FloatingPointError(
+                    f"the leave-one-out error became {float(loss)} at step {step} "
+                    f"(widths {log_h.detach().exp().numpy().round(4)}): "
+                    f"try a smaller lr or another starting width"
+                )
+            losses.append(float(loss.detach()))
+            widths.append(log_h.detach().exp().numpy().copy())
+            loss.backward()
+            opt.step()
+    grad = float(log_h.grad.abs().max()) if log_h.grad is not None else 0.0
+    warn_if_flat(
+        losses,
+        grad,
+        f"widths {h0.numpy().round(6)}",
+        "Start from the default (Silverman's rule per coordinate).",
+        stacklevel=2,
+    )
+    with torch.no_grad():
+        h = log_h.detach().exp()
+        final = float(loo_error(xt, yt, h, kernel, p=p))
+    return CoordinateWidths(h.numpy(), final, np.asarray(losses), np.asarray(widths), p)
