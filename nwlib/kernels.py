@@ -19,8 +19,8 @@ https://github.com/d2l-ai/d2l-en/issues/2440.
 
 For attention pooling with one width shared by all keys, the constant factor of
 a kernel cancels in the normalization over keys, so only the profile matters
-(with one width per key it would not: per-key kernels are unnormalized). Each kernel also gives
-``log_profile(r2)``, the log of :math:`K` as a function of the squared scaled
+(with one width per key it would not: per-key kernels are unnormalized). Each
+kernel also gives ``log_profile(r2)``, the log of :math:`K` as a function of the squared scaled
 distance :math:`r^2 = u^2` (``-inf`` outside the support): pooling works with
 log-weights so that tiny widths never underflow to 0/0, and working with
 :math:`r^2` keeps gradients finite at distance 0.
@@ -157,7 +157,8 @@ def constant(u: Tensor) -> Tensor:
     Returns
     -------
     Tensor
-        Ones (NW pooling then returns the mean of the values), the shape and dtype of ``u``.
+        Ones (NW pooling then returns the mean of the values), the shape and dtype
+        of ``u``.
 
     Raises
     ------
@@ -208,7 +209,8 @@ def epanechnikov(u: Tensor) -> Tensor:
 
     Examples
     --------
-    >>> print(", ".join(f"{v:.4f}" for v in epanechnikov([0.0, 0.5, 1.0, 2.0]).tolist()))
+    >>> k = epanechnikov([0.0, 0.5, 1.0, 2.0])
+    >>> print(", ".join(f"{v:.4f}" for v in k.tolist()))
     0.7500, 0.5625, 0.0000, 0.0000
     """
     u = _as_u(u)
