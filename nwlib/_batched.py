@@ -19,8 +19,18 @@ __all__ = ["as_batched_points", "pair", "scalar_positive"]
 def as_batched_points(x: ArrayLike, name: str) -> Tensor:
     """Points as a (n, d) or (b, n, d) floating tensor; a 1-D input becomes (n, 1).
 
-    Dtype: the input's floating dtype; integers, booleans and Python numbers as
-    float64.
+    Parameters
+    ----------
+    x : Tensor or array_like, shape (), (n,), (n, d) or (b, n, d)
+        Points; a number is one point in d = 1, a 1-D input n points in d = 1.
+    name : str
+        The argument's name, used in error messages.
+
+    Returns
+    -------
+    Tensor, shape (n, d) or (b, n, d)
+        The input's floating dtype (a tensor's graph kept); integers, booleans and
+        Python numbers as float64.
 
     Raises
     ------
@@ -28,6 +38,13 @@ def as_batched_points(x: ArrayLike, name: str) -> Tensor:
         For non-numeric input.
     ValueError
         For an empty input, NaN/inf entries, or more than 3 dimensions.
+
+    Examples
+    --------
+    >>> as_batched_points([1, 2, 3], "keys").shape
+    torch.Size([3, 1])
+    >>> as_batched_points([[1, 2, 3]], "keys").dtype
+    torch.float64
     """
     t = as_float_tensor(x, name)
     if t.ndim == 0:

@@ -20,8 +20,9 @@ https://github.com/d2l-ai/d2l-en/issues/2440.
 For attention pooling with one width shared by all keys, the constant factor of
 a kernel cancels in the normalization over keys, so only the profile matters
 (with one width per key it would not: per-key kernels are unnormalized). Each
-kernel also gives ``log_profile(r2)``, the log of :math:`K` as a function of the squared scaled
-distance :math:`r^2 = u^2` (``-inf`` outside the support): pooling works with
+kernel also gives ``log_profile(r2)``, the log of :math:`K` as a function of the
+squared scaled distance :math:`r^2 = u^2` (``-inf`` outside the support): pooling
+works with
 log-weights so that tiny widths never underflow to 0/0, and working with
 :math:`r^2` keeps gradients finite at distance 0.
 """
