@@ -35,6 +35,32 @@ __all__ = [
 
 
 def as_points(x, name: str) -> Tensor:
+    r"""Points as a (n, d) floating tensor for the feature maps; 1-D input is (n, 1).
+
+    Parameters
+    ----------
+    x : Tensor or array_like, shape (n,) or (n, d)
+        Points. Floating input keeps its dtype; integers and booleans as float64.
+    name : str
+        The argument's name, used in error messages.
+
+    Returns
+    -------
+    Tensor, shape (n, d)
+        The points, n, d >= 1.
+
+    Raises
+    ------
+    TypeError
+        For non-numeric or complex input, or ``None``.
+    ValueError
+        For another shape, an empty input, or NaN/inf.
+
+    Examples
+    --------
+    >>> as_points([1, 2], "keys").tolist()
+    [[1.0], [2.0]]
+    """
     if isinstance(x, (str, bytes)) or x is None:
         raise TypeError(
             f"{name} must be numbers (a tensor or array), got {type(x).__name__}"
@@ -79,13 +105,31 @@ def _positive_float(x, name: str) -> float:
 def orthogonal_gaussian(
     n_features: int, d: int, *, generator: torch.Generator
 ) -> Tensor:
-    """A (n_features, d) float64 matrix of rows orthogonal in blocks of d.
+    r"""A (n_features, d) float64 matrix of rows orthogonal in blocks of d.
 
     Each block of d rows is the Q of a QR decomposition of a d x d standard normal
     matrix (signs fixed so that it is uniform on the orthogonal group); each row is
     then given the length of an independent N(0, I_d) vector (chi with d degrees of
     freedom), so every row is marginally N(0, I_d), as Choromanski et al. (2021)
     draw them. The last block is cut to n_features rows.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of rows D (>= 1).
+    d : int
+        Number of columns, the dimension of the points (>= 1).
+    generator : torch.Generator
+        The source of randomness (seed it for reproducible draws).
+
+    Returns
+    -------
+    Tensor, shape (n_features, d)
+        float64.
+
+    References
+    ----------
+    Choromanski et al. (2021), orthogonal random features.
 
     Examples
     --------
@@ -108,12 +152,47 @@ def orthogonal_gaussian(
 
 @dataclass(frozen=True)
 class FeatureMap:
-    """D random features drawn once; ``phi(x)`` maps (n, d) points to (n, D).
+    r"""D random features drawn once; ``phi(x)`` maps (n, d) points to (n, D).
 
     Build one with :func:`fourier_features` or :func:`positive_features` and apply
-    the same map to queries and keys. ``kind`` is ``"fourier"`` or ``"positive"``;
-    ``weights`` is (D, d) float64, ``offsets`` (D,) (Fourier only), ``width`` the
-    kernel's width (x is divided by it), ``kernel`` ``"gaussian"`` or ``"softmax"``.
+    the same map to queries and keys: :math:`\phi(q)\cdot\phi(k)` estimates the
+    kernel. ``phi(x, shift=...)`` (positive features) divides each row
+    (``"row"``) or all entries (``"global"``) by their largest, a constant that
+    cancels in attention's ratio; ``phi.log_features(x)`` gives
+    :math:`\log\phi(x)` of positive features.
+
+    Parameters
+    ----------
+    kind : {"fourier", "positive"}
+        The family of features.
+    weights : Tensor, shape (D, d)
+        The random projection ``W``, float64.
+    offsets : Tensor, shape (D,), or None
+        The random phases ``b`` (Fourier features only).
+    width : float
+        The kernel's width h (x is divided by it), in the units of x.
+    kernel : {"gaussian", "softmax"}
+        The kernel the features estimate.
+
+    Attributes
+    ----------
+    n_features : int
+        D.
+
+    Raises
+    ------
+    ValueError
+        When called on points whose d differs from the one drawn for.
+
+    References
+    ----------
+    Rahimi and Recht (2007); Choromanski et al. (2021).
+
+    Examples
+    --------
+    >>> phi = fourier_features(2, 16, 1.0, seed=0)
+    >>> phi.n_features, tuple(phi([[0.0, 1.0], [2.0, 3.0]]).shape)
+    (16, (2, 16))
     """
 
     kind: str
@@ -170,11 +249,12 @@ class FeatureMap:
 def fourier_features(
     d: int, n_features: int, width: float, *, seed: int = 0
 ) -> FeatureMap:
-    r"""Random Fourier features for the Gaussian kernel :math:`\exp(-\lVert q-k\rVert^2/2h^2)`.
+    r"""Random Fourier features for the Gaussian kernel of width h.
 
     :math:`\phi(x) = \sqrt{2/D}\cos(Wx/h + b)` with rows of ``W`` ~ N(0, I_d) and
-    ``b`` ~ U(0, 2 pi), so that :math:`E[\phi(q)\cdot\phi(k)]` is the kernel
-    (Rahimi and Recht 2007). Products of features can be negative.
+    ``b`` ~ U(0, 2 pi), so that :math:`E[\phi(q)\cdot\phi(k)]` is the kernel. Products
+    of features can be negative. The draws are float64; the features are computed
+    in the points' floating dtype (integers as float64).
 
     Parameters
     ----------
@@ -183,14 +263,24 @@ def fourier_features(
     n_features : int
         D, the number of features.
     width : float
-        h > 0.
-    seed : int
+        h > 0, in the units of the points.
+    seed : int, default 0
         Seed of the ``torch.Generator`` that draws ``W`` and ``b``.
+
+    Returns
+    -------
+    FeatureMap
+        ``kind="fourier"``, ``kernel="gaussian"``.
 
     Raises
     ------
     ValueError
-        For non-positive ``d``, ``n_features`` or ``width``.
+        For non-positive or non-integer ``d`` or ``n_features``, or a ``width``
+        that is not a positive finite number.
+
+    References
+    ----------
+    Rahimi and Recht (2007).
 
     Examples
     --------
@@ -216,7 +306,7 @@ def positive_features(
     orthogonal: bool = False,
     seed: int = 0,
 ) -> FeatureMap:
-    r"""Positive random features (Choromanski et al. 2021).
+    r"""Positive random features for the softmax or Gaussian kernel.
 
     With z = x/h and rows w of ``W`` ~ N(0, I_d):
     ``kernel="softmax"``: :math:`\phi(x) = \exp(Wz - \lVert z\rVert^2/2)/\sqrt D`,
@@ -228,20 +318,33 @@ def positive_features(
 
     Parameters
     ----------
-    d, n_features : int
-        Dimension and number of features D.
-    width : float
-        h > 0 (default 1: the plain softmax kernel exp(q.k)).
-    kernel : {"softmax", "gaussian"}
-    orthogonal : bool
+    d : int
+        Dimension of queries and keys.
+    n_features : int
+        D, the number of features.
+    width : float, default 1.0
+        h > 0, in the units of the points (1: the plain softmax kernel exp(q.k)).
+    kernel : {"softmax", "gaussian"}, default "softmax"
+        The kernel the features estimate.
+    orthogonal : bool, default False
         Draw ``W`` with :func:`orthogonal_gaussian` (lower variance) instead of iid.
-    seed : int
+    seed : int, default 0
         Seed of the ``torch.Generator``.
+
+    Returns
+    -------
+    FeatureMap
+        ``kind="positive"``.
 
     Raises
     ------
     ValueError
-        For non-positive ``d``, ``n_features``, ``width`` or an unknown ``kernel``.
+        For non-positive or non-integer ``d`` or ``n_features``, a ``width`` that is
+        not a positive finite number, or an unknown ``kernel``.
+
+    References
+    ----------
+    Choromanski et al. (2021), FAVOR+.
 
     Examples
     --------

@@ -94,8 +94,36 @@ def _summary(k: Tensor, v: Tensor, fm: FeatureMap) -> tuple[Tensor, Tensor]:
 
 
 def kernel_estimate(queries, keys, feature_map: FeatureMap) -> Tensor:
-    """The approximate kernel matrix phi(Q) phi(K)^T, shape (n_q, n_k) (quadratic:
-    for measuring the approximation, not for pooling).
+    r"""The approximate kernel matrix :math:`\phi(Q)\,\phi(K)^\top`, queries x keys.
+
+    Quadratic in the number of points: for measuring the approximation, not for
+    pooling (use :func:`linear_attention`).
+
+    Parameters
+    ----------
+    queries : Tensor or array_like, shape (n_q,) or (n_q, d)
+        Query points.
+    keys : Tensor or array_like, shape (n_k,) or (n_k, d)
+        Key points.
+    feature_map : FeatureMap
+        From :func:`fourier_features` or :func:`positive_features`.
+
+    Returns
+    -------
+    Tensor, shape (n_q, n_k)
+        Estimated kernel values, in the points' floating dtype (float64 for
+        integers).
+
+    Raises
+    ------
+    ValueError
+        For points whose d differs from the feature map's, NaN/inf or bad shapes.
+    TypeError
+        For non-numeric points.
+
+    References
+    ----------
+    Rahimi and Recht (2007); Choromanski et al. (2021).
 
     Examples
     --------
@@ -109,20 +137,29 @@ def kernel_estimate(queries, keys, feature_map: FeatureMap) -> Tensor:
 def linear_attention(
     queries, keys, values, feature_map: FeatureMap, *, causal: bool = False
 ) -> Tensor:
-    r"""Attention pooling through features, :math:`\phi(Q)(\phi(K)^\top V) / \phi(Q)(\phi(K)^\top 1)`.
+    r"""Attention pooling through random features, in time linear in the points.
+
+    :math:`\phi(Q)(\phi(K)^\top V) / \phi(Q)(\phi(K)^\top 1)`.
 
     Cost O((n_q + n_k) D (d + m)) time and O(D (m + 8192)) extra memory (causal:
     O(n D m) for the running sums). Positive features are shifted in the log
-    domain (queries by row, keys globally; see the module notes).
+    domain (queries by row, keys globally; see the module notes). Where a
+    denominator is not positive (random Fourier features can make it negative or
+    zero; positive features only when it underflows) the estimate is NaN and a
+    ``RuntimeWarning`` says for how many queries: never a number divided by a tiny
+    or negative normalizer.
 
     Parameters
     ----------
-    queries : (n_q,) or (n_q, d)
-    keys : (n_k,) or (n_k, d)
-    values : (n_k,) or (n_k, m)
+    queries : Tensor or array_like, shape (n_q,) or (n_q, d)
+        Query points.
+    keys : Tensor or array_like, shape (n_k,) or (n_k, d)
+        Key points, in the units of the queries.
+    values : Tensor or array_like, shape (n_k,) or (n_k, m)
+        One value (row) per key.
     feature_map : FeatureMap
         From :func:`fourier_features` or :func:`positive_features`.
-    causal : bool
+    causal : bool, default False
         Query ``j`` pools keys ``0..j`` only (requires n_q == n_k): running sums
         :math:`S_j = S_{j-1} + \phi(k_j) v_j^\top`, :math:`z_j = z_{j-1} + \phi(k_j)`,
         output :math:`\phi(q_j) S_j / \phi(q_j) z_j`, the recurrent view of
@@ -130,20 +167,22 @@ def linear_attention(
 
     Returns
     -------
-    Tensor, (n_q,) for 1-D values, (n_q, m) otherwise; the promoted floating dtype
-    of queries, keys, values (float64 for integers).
-
-    Where a denominator is not positive (random Fourier features can make it
-    negative or zero; positive features only when it underflows) the estimate is
-    NaN and a ``RuntimeWarning`` says for how many queries: never a number
-    divided by a tiny or negative normalizer.
+    Tensor, shape (n_q,) for 1-D values, (n_q, m) otherwise
+        In the promoted floating dtype of queries, keys, values (float64 for
+        integers).
 
     Raises
     ------
     ValueError
-        For bad shapes, NaN/inf input, mismatched lengths, or ``causal`` with
-        n_q != n_k. TypeError for non-numeric input or a ``feature_map`` that is
-        not a :class:`FeatureMap`.
+        For bad shapes, NaN/inf input, mismatched lengths or d, or ``causal`` with
+        n_q != n_k.
+    TypeError
+        For non-numeric input or a ``feature_map`` that is not a
+        :class:`FeatureMap`.
+
+    References
+    ----------
+    Katharopoulos et al. (2020); Choromanski et al. (2021); Rahimi and Recht (2007).
 
     Examples
     --------
@@ -151,8 +190,8 @@ def linear_attention(
     >>> linear_attention([0.0, 1.0], [0.0, 1.0, 2.0], [1, 2, 3], phi).shape
     torch.Size([2])
     >>> out = linear_attention([0.0, 1.0], [0.0, 1.0], [5.0, 7.0], phi, causal=True)
-    >>> round(float(out[0]), 9)
-    5.0
+    >>> print(f"{float(out[0]):.4f}")  # the first query sees the first key only
+    5.0000
     """
     if not isinstance(feature_map, FeatureMap):
         raise TypeError(
