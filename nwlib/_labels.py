@@ -26,11 +26,13 @@ def as_labels(labels: ArrayLike, n: int, name: str = "labels") -> Tensor:
         y = y[:, 0]
     if y.ndim != 1:
         raise ValueError(
-            f"{name} must have shape (n,), one label per point, got shape {tuple(y.shape)}"
+            f"{name} must have shape (n,), one label per point, "
+            f"got shape {tuple(y.shape)}"
         )
     if y.shape[0] != n:
         raise ValueError(
-            f"{name} must have one entry per data point: got {y.shape[0]} for {n} points"
+            f"{name} must have one entry per data point: "
+            f"got {y.shape[0]} for {n} points"
         )
     return y
 
@@ -94,7 +96,8 @@ def exact_classes(
         )
     if y.shape[0] != n:
         raise ValueError(
-            f"labels must have one entry per data point: got {y.shape[0]} for {n} points"
+            f"labels must have one entry per data point: "
+            f"got {y.shape[0]} for {n} points"
         )
     if classes is None:
         cls = np.unique(y)
@@ -146,11 +149,26 @@ def class_members(
 
 
 def class_labels(labels: ArrayLike) -> Tensor:
-    """The distinct labels in increasing order, shape (C,): the column order used below.
+    r"""The distinct labels in increasing order: the column order of the classifiers.
 
-    Dtype: floating labels in their own dtype; integer labels as float64 when
-    float64 holds them exactly (magnitudes up to 2**53), else as exact int64
-    (uint64 above 2**63 - 1), so that 2**53 and 2**53 + 1 stay two classes.
+    Parameters
+    ----------
+    labels : Tensor or array_like, any shape
+        Class labels (numbers; flattened).
+
+    Returns
+    -------
+    Tensor, shape (C,)
+        Floating labels in their own dtype; integer labels as float64 when float64
+        holds them exactly (magnitudes up to 2**53), else as exact int64 (uint64
+        above 2**63 - 1), so that 2**53 and 2**53 + 1 stay two classes.
+
+    Raises
+    ------
+    TypeError
+        For non-numeric labels.
+    ValueError
+        For NaN/inf or empty labels.
 
     Examples
     --------
@@ -175,15 +193,16 @@ def classes_of(labels: Tensor, classes: ArrayLike | None) -> Tensor:
 
 
 def argmax_labels(scores: Tensor, cls: Tensor, undefined: Tensor) -> Tensor:
-    """The label of each row's largest score, in the labels' dtype (exact); NaN where undefined."""
+    """The label of each row's largest score, exact; NaN where undefined."""
     scores = torch.where(scores.isnan(), -math.inf, scores)
     pred = cls[scores.argmax(dim=1)]
     if not cls.is_floating_point():
         if bool(undefined.any()):
             raise ValueError(
-                f"{int(undefined.sum())} of {undefined.numel()} points have no decision (no "
-                f"training point inside the kernel's support), and labels beyond 2**53 are "
-                f"returned as exact integers, which have no NaN to mark them: use a wider "
+                f"{int(undefined.sum())} of {undefined.numel()} points have no "
+                f"decision (no training point inside the kernel's support), and "
+                f"labels beyond 2**53 are returned as exact integers, which have no "
+                f"NaN to mark them: use a wider "
                 f"width or the 'gaussian' kernel"
             )
         return pred

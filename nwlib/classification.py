@@ -55,16 +55,56 @@ def joint_class_densities(
     classes: ArrayLike | None = None,
     exclude_self: bool = False,
 ) -> Tensor:
-    r"""Joint densities :math:`\hat p(x_j, c) = \frac1n \sum_{i: y_i = c} K_h(x_j - x_i)`.
+    r"""Joint densities :math:`\hat p(x_j, c) = \frac1n \sum_{y_i = c} K_h(x_j - x_i)`.
 
-    Dtype: as :func:`log_parzen_density`: one log-sum-exp per class, exponentiated
-    last. Labels are compared exactly: floating labels in their dtype, integers as
-    integers (2**53 and 2**53 + 1 are two classes).
+    One log-sum-exp per class, exponentiated last. Rows sum to
+    :func:`~nwlib.density.parzen_density`.
+
+    Parameters
+    ----------
+    x : Tensor or array_like, shape (n_x,) or (n_x, d)
+        Where to classify (the queries).
+    data : Tensor or array_like, shape (n,) or (n, d)
+        The training points (the keys), in the units of ``x``.
+    labels : Tensor or array_like, shape (n,)
+        One class label per training point (any numbers; compared exactly).
+    width : float or array_like or Tensor, shape (), (d,), (n, 1) or (n, d)
+        :math:`h > 0`, in the units of ``x``: one width, one per coordinate, or one
+        per training point.
+    kernel : str or Kernel, default "gaussian"
+        Any integrable kernel (not ``"constant"``).
+    classes : Tensor or array_like, shape (C,), optional
+        The classes, in the order of the output columns (default
+        :func:`class_labels`, the distinct labels in increasing order).
+    exclude_self : bool, default False
+        Leave-one-out: ``x`` must be ``data``; each point is classified from the
+        others.
 
     Returns
     -------
-    Tensor, shape (n_x, C), columns in the order of ``classes`` (default
-    :func:`class_labels`). Rows sum to :func:`parzen_density`.
+    Tensor, shape (n_x, C)
+        Columns in the order of ``classes``; in units of 1/(units of x)^d. Dtype:
+        as :func:`~nwlib.density.log_parzen_density` (the inputs' floating dtype,
+        integers as float64).
+
+    Raises
+    ------
+    ValueError
+        For the constant kernel, labels without one entry per point, repeated
+        ``classes``, a bad width, or ``exclude_self`` with ``x`` that is not
+        ``data``.
+    TypeError
+        For non-numeric labels (strings, say) or points.
+
+    References
+    ----------
+    Parzen (1962); Rosenblatt (1956).
+
+    Examples
+    --------
+    >>> p = joint_class_densities([0.0], [0.0, 1.0, 2.0], [0, 1, 1], 1.0)
+    >>> print(", ".join(f"{v:.4f}" for v in p[0].tolist()))
+    0.1330, 0.0987
     """
     return torch.exp(_log_joint(x, data, labels, width, kernel, classes, exclude_self))
 
@@ -107,7 +147,7 @@ def _log_joint(
     exclude_self: bool,
     shift: bool = False,
 ) -> Tensor:
-    r""":math:`\log \hat p(x_j, c)`, (n_x, C): one log-sum-exp per class, never exp first.
+    r""":math:`\log \hat p(x_j, c)`, (n_x, C): a log-sum-exp per class, never exp first.
 
     ``shift=True``: up to a constant per row (enough to compare classes).
 
@@ -132,12 +172,48 @@ def class_conditional_densities(
     *,
     classes: ArrayLike | None = None,
 ) -> Tensor:
-    r"""Class-conditional densities :math:`\hat p(x_j \mid c) = \frac1{n_c}\sum_{i: y_i = c} K_h(x_j - x_i)`.
+    r"""Class-conditional densities :math:`\hat p(x_j \mid c)`, a Parzen density each.
 
-    Each column is a Parzen density of one class's points; shape (n_x, C).
-    A class listed in ``classes`` with no points is a ``ValueError``.
+    :math:`\hat p(x_j \mid c) = \frac1{n_c}\sum_{i: y_i = c} K_h(x_j - x_i)`:
+    each column is the Parzen density of one class's points.
 
-    Dtype: as :func:`joint_class_densities`.
+    Parameters
+    ----------
+    x : Tensor or array_like, shape (n_x,) or (n_x, d)
+        Where to classify (the queries).
+    data : Tensor or array_like, shape (n,) or (n, d)
+        The training points (the keys), in the units of ``x``.
+    labels : Tensor or array_like, shape (n,)
+        One class label per training point (any numbers; compared exactly).
+    width : float or array_like or Tensor, shape (), (d,), (n, 1) or (n, d)
+        :math:`h > 0`, in the units of ``x``: one width, one per coordinate, or one
+        per training point.
+    kernel : str or Kernel, default "gaussian"
+        Any integrable kernel (not ``"constant"``).
+    classes : Tensor or array_like, shape (C,), optional
+        The classes, in the order of the output columns (default
+        :func:`class_labels`, the distinct labels in increasing order).
+
+    Returns
+    -------
+    Tensor, shape (n_x, C)
+        In units of 1/(units of x)^d; dtype as :func:`joint_class_densities`.
+
+    Raises
+    ------
+    ValueError
+        As :func:`joint_class_densities`, and for a class listed in ``classes``
+        that has no points.
+
+    References
+    ----------
+    Parzen (1962).
+
+    Examples
+    --------
+    >>> p = class_conditional_densities([0.0], [0.0, 1.0, 2.0], [0, 1, 1], 1.0)
+    >>> print(", ".join(f"{v:.4f}" for v in p[0].tolist()))
+    0.3989, 0.1480
     """
     joint = joint_class_densities(x, data, labels, width, kernel, classes=classes)
     n = as_points(data, "data").shape[0]
@@ -159,14 +235,16 @@ def _empty(
         kern = get_kernel(kernel)
         if kern.compact:
             msg = (
-                f"{n_empty} of {n_x} points have no training point inside the support of the "
+                f"{n_empty} of {n_x} points have no training point inside the "
+                f"support of the "
                 f"{kern.name!r} kernel: p(x) = 0 there, so {what} is undefined and "
                 f"returned as NaN. Use a wider width or the 'gaussian' kernel."
             )
         else:
             msg = (
-                f"{n_empty} of {n_x} points got density 0 from the {kern.name!r} kernel "
-                f"(a width or distance beyond the dtype's range), so {what} is returned "
+                f"{n_empty} of {n_x} points got density 0 from the {kern.name!r} "
+                f"kernel (a width or distance beyond the dtype's range), so {what} "
+                f"is returned "
                 f"as NaN. Compute in float64 or rescale data and width together."
             )
         if on_empty == "raise":
@@ -185,22 +263,60 @@ def parzen_classify(
     exclude_self: bool = False,
     on_empty: str = "nan",
 ) -> Tensor:
-    r"""The Parzen (plug-in Bayes) classifier :math:`\arg\max_c \hat p(x, c)`, shape (n_x,).
+    r"""The Parzen (plug-in Bayes) classifier :math:`\arg\max_c \hat p(x, c)`.
 
     Priors are the class frequencies, built into the joint densities. Where every
-    :math:`\hat p(x, c)` is 0 (no point in a compact kernel's support) there is
-    no decision: NaN with a ``RuntimeWarning``, or ``ValueError`` with
-    ``on_empty="raise"``. Other ties go to the first class in ``classes``.
-    ``exclude_self=True`` (``x`` is ``data``) classifies each point from the
-    others: leave-one-out.
+    :math:`\hat p(x, c)` is 0 (no point in a compact kernel's support) there is no
+    decision; other ties go to the first class in ``classes``. The classes' log
+    joint densities are compared, never the densities: a Gaussian density that
+    underflows (tiny width, far query) still has a decision, in float64, float32,
+    float16 and bfloat16 alike.
 
-    Dtype: the classes' log joint densities (log-sum-exp, in the dtype of
-    :func:`log_parzen_density`) are compared, never the densities: a Gaussian
-    density that underflows (tiny width, far query) still has a decision, in
-    float64, float32, float16 and bfloat16 alike. The labels returned are exact:
-    in the labels' floating dtype, integers as float64 up to 2**53 and as int64
-    beyond (see :func:`class_labels`; an undefined decision is then a ValueError,
-    since integers have no NaN).
+    Parameters
+    ----------
+    x : Tensor or array_like, shape (n_x,) or (n_x, d)
+        Where to classify (the queries).
+    data : Tensor or array_like, shape (n,) or (n, d)
+        The training points (the keys), in the units of ``x``.
+    labels : Tensor or array_like, shape (n,)
+        One class label per training point (any numbers; compared exactly).
+    width : float or array_like or Tensor, shape (), (d,), (n, 1) or (n, d)
+        :math:`h > 0`, in the units of ``x``: one width, one per coordinate, or one
+        per training point.
+    kernel : str or Kernel, default "gaussian"
+        Any integrable kernel (not ``"constant"``).
+    classes : Tensor or array_like, shape (C,), optional
+        The classes, in the order of the output columns (default
+        :func:`class_labels`, the distinct labels in increasing order).
+    exclude_self : bool, default False
+        Leave-one-out: ``x`` must be ``data``; each point is classified from the
+        others.
+    on_empty : {"nan", "raise"}, default "nan"
+        Where no training point lies inside a compact kernel's support: NaN with a
+        ``RuntimeWarning``, or ``ValueError``.
+
+    Returns
+    -------
+    Tensor, shape (n_x,)
+        The decided labels, exact: in the labels' floating dtype, integers as
+        float64 up to 2**53 and as int64 beyond (see :func:`class_labels`); NaN
+        where there is no decision.
+
+    Raises
+    ------
+    ValueError
+        As :func:`joint_class_densities`; with ``on_empty="raise"``, for a query
+        without a decision; and for a query without a decision when the labels
+        are integers beyond 2**53 (integers have no NaN).
+
+    References
+    ----------
+    Parzen (1962); Rosenblatt (1956).
+
+    Examples
+    --------
+    >>> parzen_classify([0.2, 1.9], [0.0, 1.0, 2.0], [0, 1, 1], 0.3).tolist()
+    [0.0, 1.0]
     """
     log_joint = _log_joint(
         x, data, labels, width, kernel, classes, exclude_self, shift=True
@@ -226,15 +342,47 @@ def parzen_difference(
     width: ArrayLike,
     kernel: str | Kernel = "gaussian",
 ) -> Tensor:
-    r"""The two-class Parzen score :math:`\hat p(x, +1) - \hat p(x, -1)`, shape (n_x,).
+    r"""The two-class Parzen score :math:`\hat p(x, +1) - \hat p(x, -1)`.
 
-    ``y`` holds labels in {-1, +1}. Its sign is the Parzen decision; it equals
-    :math:`\frac1n\sum_i y_i K_h(x - x_i)` and is exactly 0 where no point is
-    inside a compact kernel's support.
+    It equals :math:`\frac1n\sum_i y_i K_h(x - x_i)`; its sign is the Parzen
+    decision, and it is exactly 0 where no point is inside a compact kernel's
+    support. It is a value: where both joint densities underflow (a Gaussian far
+    from every point) it is 0, so take decisions from :func:`parzen_classify`,
+    which compares log densities.
 
-    Dtype: as :func:`joint_class_densities`. It is a value: where both joint densities
-    underflow (a Gaussian far from every point) it is 0, so take decisions from
-    :func:`parzen_classify`, which compares log densities.
+    Parameters
+    ----------
+    x : Tensor or array_like, shape (n_x,) or (n_x, d)
+        Where to classify (the queries).
+    data : Tensor or array_like, shape (n,) or (n, d)
+        The training points (the keys), in the units of ``x``.
+    y : Tensor or array_like, shape (n,)
+        Labels in {-1, +1}.
+    width : float or array_like or Tensor, shape (), (d,), (n, 1) or (n, d)
+        :math:`h > 0`, in the units of ``x``: one width, one per coordinate, or one
+        per training point.
+    kernel : str or Kernel, default "gaussian"
+        Any integrable kernel (not ``"constant"``).
+
+    Returns
+    -------
+    Tensor, shape (n_x,)
+        In units of 1/(units of x)^d; dtype as :func:`joint_class_densities`.
+
+    Raises
+    ------
+    ValueError
+        For labels other than -1 and +1, and as :func:`joint_class_densities`.
+
+    References
+    ----------
+    Parzen (1962).
+
+    Examples
+    --------
+    >>> d = parzen_difference([0.0, 3.0], [0.0, 1.0, 2.0], [1, -1, -1], 1.0)
+    >>> print(", ".join(f"{v:+.4f}" for v in d.tolist()))
+    +0.0343, -0.0972
     """
     yb = binary_labels(y, as_points(data, "data").shape[0])
     joint = joint_class_densities(x, data, yb, width, kernel, classes=[-1.0, 1.0])
@@ -250,16 +398,53 @@ def nw_binary_output(
     *,
     on_empty: str = "nan",
 ) -> Tensor:
-    r"""NW estimate of labels in {-1, +1}: :math:`\sum_i y_i K_h / \sum_j K_h`, in [-1, 1], shape (n_x,).
+    r"""NW estimate of labels in {-1, +1}, :math:`\sum_i y_i K_h / \sum_j K_h`.
 
     It is :math:`\hat P(+1 \mid x) - \hat P(-1 \mid x)`; its sign is the NW
-    classifier. NaN (with a ``RuntimeWarning``) where the kernel sum is 0/0.
-    With one width per point the kernels are the unnormalized
-    :math:`K((x - x_i)/h_i)` of :func:`nwlib.pooling.nadaraya_watson`, so the
-    output is then not :func:`parzen_difference` divided by :func:`parzen_density`.
+    classifier. With a shared width it is :func:`parzen_difference` divided by
+    :func:`~nwlib.density.parzen_density`; with one width per point the kernels are
+    the unnormalized :math:`K((x - x_i)/h_i)` of
+    :func:`nwlib.pooling.nadaraya_watson`, and it is not.
 
-    Dtype: as :func:`nwlib.pooling.nadaraya_watson` (weights normalized in the log
-    domain).
+    Parameters
+    ----------
+    x : Tensor or array_like, shape (n_x,) or (n_x, d)
+        Where to classify (the queries).
+    data : Tensor or array_like, shape (n,) or (n, d)
+        The training points (the keys), in the units of ``x``.
+    y : Tensor or array_like, shape (n,)
+        Labels in {-1, +1}.
+    width : float or array_like or Tensor, shape (), (d,), (n, 1) or (n, d)
+        :math:`h > 0`, in the units of ``x``: one width, one per coordinate, or one
+        per training point.
+    kernel : str or Kernel, default "gaussian"
+        A kernel of :mod:`nwlib.kernels`.
+    on_empty : {"nan", "raise"}, default "nan"
+        Where no training point lies inside a compact kernel's support: NaN with a
+        ``RuntimeWarning``, or ``ValueError``.
+
+    Returns
+    -------
+    Tensor, shape (n_x,)
+        Unitless, in [-1, 1]; NaN where the kernel sum is 0/0. Dtype: as
+        :func:`nwlib.pooling.nadaraya_watson` (weights normalized in the log
+        domain).
+
+    Raises
+    ------
+    ValueError
+        For labels other than -1 and +1, a bad width, or (``on_empty="raise"``)
+        a query with no point in a compact kernel's support.
+
+    References
+    ----------
+    Nadaraya (1964); Watson (1964).
+
+    Examples
+    --------
+    >>> f = nw_binary_output([0.0, 3.0], [0.0, 1.0, 2.0], [1, -1, -1], 1.0)
+    >>> print(", ".join(f"{v:+.4f}" for v in f.tolist()))
+    +0.1482, -0.9705
     """
     yb = binary_labels(y, as_points(data, "data").shape[0])
     return nadaraya_watson(x, data, yb, width, kernel, on_empty=on_empty)
@@ -276,16 +461,60 @@ def nw_class_probabilities(
     exclude_self: bool = False,
     on_empty: str = "nan",
 ) -> Tensor:
-    r"""NW estimate of one-hot labels: :math:`\hat P(c \mid x_j)`, shape (n_x, C).
+    r"""NW estimate of one-hot labels: :math:`\hat P(c \mid x_j)`, rows summing to 1.
 
-    Rows sum to 1; a row is NaN (with a ``RuntimeWarning``) where the weights are 0/0.
     For a width shared by all points (scalar or (d,)) it equals
-    :func:`joint_class_densities` divided by :func:`parzen_density` where the
-    density is positive; with one width per point it does not (see the module
-    docstring).
+    :func:`joint_class_densities` divided by :func:`~nwlib.density.parzen_density`
+    where the density is positive; with one width per point it does not (see
+    :mod:`nwlib.parzen`).
 
-    Dtype: as :func:`nwlib.pooling.nadaraya_watson` (weights normalized in the log
-    domain); one-hot labels in the data's compute dtype.
+    Parameters
+    ----------
+    x : Tensor or array_like, shape (n_x,) or (n_x, d)
+        Where to classify (the queries).
+    data : Tensor or array_like, shape (n,) or (n, d)
+        The training points (the keys), in the units of ``x``.
+    labels : Tensor or array_like, shape (n,)
+        One class label per training point (any numbers; compared exactly).
+    width : float or array_like or Tensor, shape (), (d,), (n, 1) or (n, d)
+        :math:`h > 0`, in the units of ``x``: one width, one per coordinate, or one
+        per training point.
+    kernel : str or Kernel, default "gaussian"
+        A kernel of :mod:`nwlib.kernels`.
+    classes : Tensor or array_like, shape (C,), optional
+        The classes, in the order of the output columns (default
+        :func:`class_labels`, the distinct labels in increasing order).
+    exclude_self : bool, default False
+        Leave-one-out: ``x`` must be ``data``; each point is classified from the
+        others.
+    on_empty : {"nan", "raise"}, default "nan"
+        Where no training point lies inside a compact kernel's support: NaN with a
+        ``RuntimeWarning``, or ``ValueError``.
+
+    Returns
+    -------
+    Tensor, shape (n_x, C)
+        Unitless; a row of NaN (with a ``RuntimeWarning``) where the weights are
+        0/0. Dtype: as :func:`nwlib.pooling.nadaraya_watson`; one-hot labels in the
+        data's compute dtype.
+
+    Raises
+    ------
+    ValueError
+        As :func:`joint_class_densities` (the constant kernel is allowed here),
+        and with ``on_empty="raise"`` for a query without a decision.
+    TypeError
+        For non-numeric labels (strings, say) or points.
+
+    References
+    ----------
+    Nadaraya (1964); Watson (1964).
+
+    Examples
+    --------
+    >>> p = nw_class_probabilities([0.0], [0.0, 1.0, 2.0], [0, 1, 1], 1.0)
+    >>> print(", ".join(f"{v:.4f}" for v in p[0].tolist()))
+    0.5741, 0.4259
     """
     pts = as_points(data, "data")
     member, _ = class_members(labels, pts.shape[0], classes, pts.device)
@@ -306,13 +535,53 @@ def nw_classify(
     exclude_self: bool = False,
     on_empty: str = "nan",
 ) -> Tensor:
-    r"""The NW classifier :math:`\arg\max_c \hat P(c \mid x)`, shape (n_x,); NaN where 0/0.
+    r"""The NW classifier :math:`\arg\max_c \hat P(c \mid x)`.
 
-    ``exclude_self=True`` (``x`` is ``data``) gives leave-one-out predictions.
+    Probabilities are normalized before the comparison, so nothing underflows.
 
-    Dtype: as :func:`nw_class_probabilities` (probabilities normalized before the
-    comparison, so nothing underflows); labels returned exactly, as in
-    :func:`parzen_classify`.
+    Parameters
+    ----------
+    x : Tensor or array_like, shape (n_x,) or (n_x, d)
+        Where to classify (the queries).
+    data : Tensor or array_like, shape (n,) or (n, d)
+        The training points (the keys), in the units of ``x``.
+    labels : Tensor or array_like, shape (n,)
+        One class label per training point (any numbers; compared exactly).
+    width : float or array_like or Tensor, shape (), (d,), (n, 1) or (n, d)
+        :math:`h > 0`, in the units of ``x``: one width, one per coordinate, or one
+        per training point.
+    kernel : str or Kernel, default "gaussian"
+        A kernel of :mod:`nwlib.kernels`.
+    classes : Tensor or array_like, shape (C,), optional
+        The classes, in the order of the output columns (default
+        :func:`class_labels`, the distinct labels in increasing order).
+    exclude_self : bool, default False
+        Leave-one-out: ``x`` must be ``data``; each point is classified from the
+        others.
+    on_empty : {"nan", "raise"}, default "nan"
+        Where no training point lies inside a compact kernel's support: NaN with a
+        ``RuntimeWarning``, or ``ValueError``.
+
+    Returns
+    -------
+    Tensor, shape (n_x,)
+        The decided labels, exact as in :func:`parzen_classify`; NaN where the
+        weights are 0/0.
+
+    Raises
+    ------
+    ValueError
+        As :func:`nw_class_probabilities`, and for a query without a decision
+        when the labels are integers beyond 2**53.
+
+    References
+    ----------
+    Nadaraya (1964); Watson (1964).
+
+    Examples
+    --------
+    >>> nw_classify([0.2, 1.9], [0.0, 1.0, 2.0], [0, 1, 1], 0.3).tolist()
+    [0.0, 1.0]
     """
     probs = nw_class_probabilities(
         x,

@@ -89,7 +89,7 @@ def _numerical_integral(kern: Kernel, d: int) -> float:
 
 
 def kernel_integral(kernel: str | Kernel, d: int) -> float:
-    r"""The normalizing constant :math:`c_d(K) = \int_{\mathbb R^d} K(\lVert u\rVert)\, du`.
+    r"""The normalizing constant :math:`c_d(K) = \int K(\lVert u\rVert)\, du` over R^d.
 
     ============  ===================================
     gaussian      :math:`(2\pi)^{d/2}`
@@ -100,15 +100,36 @@ def kernel_integral(kernel: str | Kernel, d: int) -> float:
     ============  ===================================
 
     A user-defined :class:`~nwlib.kernels.Kernel` is integrated numerically in
-    radial coordinates (needs scipy).
+    radial coordinates (scipy's ``quad``).
 
-    Dtype: Python floats (float64).
+    Parameters
+    ----------
+    kernel : str or Kernel
+        The kernel profile (a name of ``nwlib.kernels.KERNELS`` or a Kernel).
+    d : int
+        The dimension (>= 1).
+
+    Returns
+    -------
+    float
+        :math:`c_d(K)` (unitless: u is a scaled distance), a Python float.
 
     Raises
     ------
     ValueError
-        For the constant kernel (its integral over :math:`\mathbb R^d` is infinite),
-        any other kernel without a finite integral, or a bad ``d``.
+        For the constant kernel (its integral over :math:`\mathbb R^d` is
+        infinite), any other kernel without a finite positive integral, an unknown
+        kernel name, or a ``d`` that is not a positive integer.
+
+    References
+    ----------
+    Silverman (1986) for the kernels; the unit-ball volume :math:`V_d` is classical.
+
+    Examples
+    --------
+    >>> c1, c2 = kernel_integral("gaussian", 1), kernel_integral("boxcar", 2)
+    >>> print(f"{c1:.6f} {c2:.6f}")
+    2.506628 3.141593
     """
     kern = get_kernel(kernel)
     _check_dim(d)
@@ -202,24 +223,47 @@ def log_parzen_density(
     *,
     exclude_self: bool = False,
 ) -> Tensor:
-    r"""Log of the Parzen density :math:`\log \hat p(x_j)`, shape (n_x,); ``-inf`` where it is 0.
+    r"""Log of the Parzen density, :math:`\log \hat p(x_j)`; ``-inf`` where it is 0.
 
-    Dtype: as :func:`nwlib.pooling.log_scores` (the inputs' floating dtype; integers
-    as float64; float16/bfloat16 in float32), summed by log-sum-exp.
+    Summed by log-sum-exp over the training points, so a Gaussian density far
+    below the dtype's smallest number still has a finite log.
 
     Parameters
     ----------
-    x : (n_x,) or (n_x, d)
-        Where to evaluate.
-    data : (n,) or (n, d)
-        The sample.
-    width : scalar, (d,), or (n, 1)/(n, d)
-        :math:`h > 0`.
-    kernel : str or Kernel
+    x : Tensor or array_like, shape (n_x,) or (n_x, d)
+        Where to evaluate (the queries).
+    data : Tensor or array_like, shape (n,) or (n, d)
+        The sample (the keys), in the units of ``x``.
+    width : float or array_like or Tensor, shape (), (d,), (n, 1) or (n, d)
+        :math:`h > 0`, in the units of ``x``: one width, one per coordinate, or
+        one per training point.
+    kernel : str or Kernel, default "gaussian"
         Any integrable kernel (not ``"constant"``).
-    exclude_self : bool
-        Leave-one-out: ``x`` must be ``data``; point j's own kernel is left out
-        and the average runs over the other n - 1 points.
+    exclude_self : bool, default False
+        Leave-one-out: ``x`` must be ``data``; point j's own kernel is left out and
+        the average runs over the other n - 1 points.
+
+    Returns
+    -------
+    Tensor, shape (n_x,)
+        :math:`\log \hat p`, with :math:`\hat p` in units of 1/(units of x)^d.
+        Dtype: as :func:`nwlib.pooling.log_scores` (the inputs' floating dtype;
+        integers as float64; float16/bfloat16 in float32).
+
+    Raises
+    ------
+    ValueError
+        For the constant kernel, a width that is not > 0 or has no accepted shape,
+        mismatched d, or ``exclude_self`` with ``x`` that is not ``data``.
+
+    References
+    ----------
+    Rosenblatt (1956), Parzen (1962).
+
+    Examples
+    --------
+    >>> print(f"{float(log_parzen_density([0.0], [0.0], 1e-200)[0]):.2f}")
+    459.60
     """
     logk = log_parzen_kernels(x, data, width, kernel, exclude_self=exclude_self)
     return torch.logsumexp(logk, dim=1) - math.log(logk.shape[1] - int(exclude_self))
@@ -233,13 +277,45 @@ def parzen_density(
     *,
     exclude_self: bool = False,
 ) -> Tensor:
-    r"""Parzen density :math:`\hat p(x_j) = \frac1n\sum_i K_h(x_j - x_i)`, shape (n_x,).
+    r"""Parzen density :math:`\hat p(x_j) = \frac1n\sum_i K_h(x_j - x_i)`.
 
-    Exactly 0 where no point lies inside a compact kernel's support. See
-    :func:`log_parzen_density` for the arguments.
+    Exactly 0 where no point lies inside a compact kernel's support. Exponentiated
+    last (from :func:`log_parzen_density`), so it underflows to 0 only where the
+    true density is below the dtype's smallest number.
 
-    Dtype: as :func:`log_parzen_density`; exponentiated last, so it underflows to 0
-    only where the true density is below the dtype's smallest number.
+    Parameters
+    ----------
+    x : Tensor or array_like, shape (n_x,) or (n_x, d)
+        Where to evaluate (the queries).
+    data : Tensor or array_like, shape (n,) or (n, d)
+        The sample (the keys), in the units of ``x``.
+    width : float or array_like or Tensor, shape (), (d,), (n, 1) or (n, d)
+        :math:`h > 0`, in the units of ``x``.
+    kernel : str or Kernel, default "gaussian"
+        Any integrable kernel (not ``"constant"``).
+    exclude_self : bool, default False
+        Leave-one-out: ``x`` must be ``data``.
+
+    Returns
+    -------
+    Tensor, shape (n_x,)
+        :math:`\hat p(x_j)`, in units of 1/(units of x)^d; dtype as
+        :func:`log_parzen_density`.
+
+    Raises
+    ------
+    ValueError
+        As :func:`log_parzen_density`.
+
+    References
+    ----------
+    Rosenblatt (1956), Parzen (1962).
+
+    Examples
+    --------
+    >>> p = parzen_density([0.0, 0.5, 3.0], [0.0, 1.0], 1.0, "epanechnikov")
+    >>> print(", ".join(f"{v:.4f}" for v in p.tolist()))
+    0.3750, 0.5625, 0.0000
     """
     return torch.exp(
         log_parzen_density(x, data, width, kernel, exclude_self=exclude_self)

@@ -1,4 +1,4 @@
-r"""Parzen-window densities, the Parzen classifier, and its relation to NW classification.
+r"""Parzen-window densities, the Parzen classifier, and their relation to NW.
 
 A Parzen-window (kernel) density estimate from points :math:`x_1, \dots, x_n` in
 :math:`\mathbb R^d` is
@@ -101,20 +101,41 @@ __all__ = [
 
 
 class ParzenNWRelation(NamedTuple):
-    """The pieces of :math:`\\hat p(x,+1) - \\hat p(x,-1) = \\hat f_{NW}(x)\\, \\hat p(x)`, each (n_x,)."""
+    r"""Both sides of :math:`\hat p(x,+1) - \hat p(x,-1) = \hat f_{NW}(x)\,\hat p(x)`.
+
+    What :func:`parzen_nw_relation` returns; the tensors have one entry per
+    query.
+
+    Parameters
+    ----------
+    difference : Tensor, shape (n_x,)
+        Parzen score :math:`\hat p(x,+1) - \hat p(x,-1)`, in 1/(units of x)^d.
+    nw : Tensor, shape (n_x,)
+        NW output in [-1, 1]; NaN where undefined (0/0).
+    density : Tensor, shape (n_x,)
+        :math:`\hat p(x)`, in 1/(units of x)^d.
+    empty : Tensor, shape (n_x,), bool
+        No training point inside the kernel's support (0/0 for NW).
+    max_error : float
+        :math:`\max |\text{difference} - \text{nw}\cdot\text{density}|` over
+        the non-empty points.
+    max_difference_where_empty : float
+        :math:`\max |\text{difference}|` over the empty points (0 when there are
+        none).
+
+    Examples
+    --------
+    >>> rel = parzen_nw_relation([0.0, 5.0], [0.0, 1.0], [1, -1], 0.6, "boxcar")
+    >>> rel.empty.tolist(), rel.max_difference_where_empty
+    ([False, True], 0.0)
+    """
 
     difference: Tensor
-    """Parzen score :math:`\\hat p(x,+1) - \\hat p(x,-1)`."""
     nw: Tensor
-    """NW output in [-1, 1]; NaN where undefined (0/0)."""
     density: Tensor
-    """:math:`\\hat p(x)`."""
     empty: Tensor
-    """Boolean: no training point inside the kernel's support (0/0 for NW)."""
     max_error: float
-    """:math:`\\max |\\text{difference} - \\text{nw}\\cdot\\text{density}|` over the non-empty points."""
     max_difference_where_empty: float
-    """:math:`\\max |\\text{difference}|` over the empty points (0 when there are none)."""
 
 
 def parzen_nw_relation(
@@ -132,7 +153,25 @@ def parzen_nw_relation(
     (no warning is raised here: they are part of the answer), and there the
     relation reads ``difference == 0``.
 
-    Dtype: as the three functions it calls.
+    Parameters
+    ----------
+    x : Tensor or array_like, shape (n_x,) or (n_x, d)
+        Where to compare (the queries).
+    data : Tensor or array_like, shape (n,) or (n, d)
+        The training points (the keys), in the units of ``x``.
+    y : Tensor or array_like, shape (n,)
+        Labels in {-1, +1}.
+    width : float or array_like or Tensor, shape () or (d,)
+        One width :math:`h > 0` shared by all training points, or one per
+        coordinate, in the units of ``x``.
+    kernel : str or Kernel, default "gaussian"
+        Any integrable kernel (not ``"constant"``).
+
+    Returns
+    -------
+    ParzenNWRelation
+        The three sides, the empty points and the two largest gaps. Dtype: as
+        the three functions it calls.
 
     Raises
     ------
@@ -140,7 +179,12 @@ def parzen_nw_relation(
         If ``width`` has one row per training point ((n, 1) or (n, d)): the
         relation holds for a width shared by all points only, because the
         normalizing factors :math:`1/\prod_c h_{ic}` of the Parzen bumps differ
-        from point to point and do not cancel in the NW ratio.
+        from point to point and do not cancel in the NW ratio. Also for labels
+        other than -1 and +1, and as :func:`parzen_density`.
+
+    References
+    ----------
+    Parzen (1962); Nadaraya (1964); Watson (1964).
 
     Examples
     --------
