@@ -26,15 +26,51 @@ __all__ = [
 
 
 class FlatLossWarning(RuntimeWarning):
-    """Training could not move the width: the loss is flat where it started."""
+    r"""Training could not move the width: the loss is flat where it started.
+
+    Raised as a warning by :meth:`~nwlib.learn.LearnedWidthNW.fit` and
+    :func:`~nwlib.coordinate_widths.fit_coordinate_widths` when the loss changed by
+    less than 1e-6 (relative) and the gradient is below 1e-8: the starting width
+    was far too small (every query sees only its nearest key) or far too large
+    (every key weighs the same). The message names the starting width.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from nwlib.learn import LearnedWidthNW
+    >>> m = LearnedWidthNW([0.0, 1.0, 2.0], [0.0, 1.0, 0.0], width=1e-3)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = m.fit(5, progress=False)
+    >>> [w.category.__name__ for w in caught]
+    ['FlatLossWarning']
+    """
 
 
 class DivergenceError(FloatingPointError):
-    """Training produced a NaN/inf loss or an invalid width; the message names the step."""
+    r"""Training produced a NaN/inf loss or an invalid width (the message says where).
+
+    Raised by :meth:`~nwlib.learn.LearnedWidthNW.fit`, which first sets the
+    parameter back to the last value at which the loss was finite. A
+    ``FloatingPointError``.
+
+    Examples
+    --------
+    >>> from nwlib.learn import LearnedWidthNW
+    >>> x, y = [0.0, 1.0, 2.0], [0.0, 1.0, 0.0]
+    >>> m = LearnedWidthNW(x, y, parameterization="inverse_squared")
+    >>> try:
+    ...     m.fit(5, lr=100.0, optimizer="sgd", progress=False)
+    ... except DivergenceError as err:
+    ...     print(str(err)[:47])
+    the width became invalid at step 1: width = nan
+    >>> float(m.width)  # set back to the last width with a finite loss
+    1.0
+    """
 
 
 def offset(x: Tensor) -> Tensor | None:
-    """The middle of ``x``'s range along dim 0, where it dominates the spread; else None.
+    r"""The middle of ``x``'s range (dim 0) where it dominates the spread, else None.
 
     Subtracted in ``x``'s own precision before a cast to less precision, so that a
     large common offset (Unix time stamps, say) is not rounded into the differences.

@@ -63,16 +63,26 @@ _PER = ("scalar", "coordinate", "key")
 
 @dataclass
 class FitHistory:
-    """What :meth:`LearnedWidthNW.fit` returns.
+    r"""What :meth:`LearnedWidthNW.fit` returns: the loss and width at each step.
 
-    Attributes
+    ``len(history)`` is the number of steps taken.
+
+    Parameters
     ----------
     loss : ndarray, shape (steps,)
-        The objective at each step, evaluated before that step's update.
-    width : ndarray, shape (steps,) + width shape
-        The width at which ``loss[t]`` was evaluated.
-    raw : ndarray, same shape as ``width``
+        The objective at each step, evaluated before that step's update (float64;
+        squared units of the values).
+    width : ndarray, shape (steps,) + the width's shape
+        The width at which ``loss[t]`` was evaluated, in the units of the keys.
+    raw : ndarray, shape (steps,) + the width's shape
         The trainable parameter (``s``, ``w`` or ``v``) at each step.
+
+    Examples
+    --------
+    >>> m = LearnedWidthNW([0.0, 1.0, 2.0, 3.0], [0.0, 1.0, 0.0, 1.0], 0.5)
+    >>> hist = m.fit(3, progress=False)
+    >>> len(hist), hist.width.shape
+    (3, (3,))
     """
 
     loss: np.ndarray
@@ -84,23 +94,33 @@ class FitHistory:
 
 
 class LearnedWidthNW(nn.Module):
-    r"""Nadaraya-Watson regression with a trainable width.
+    r"""Nadaraya-Watson regression with a trainable width (a ``torch.nn.Module``).
+
+    ``model(queries)`` (or ``model.predict(queries)``, without a graph) predicts;
+    ``model.loss()`` is the leave-one-out squared error on the training pairs,
+    differentiable in the width; ``model.fit(steps)`` trains the width by
+    full-batch gradient descent and returns a :class:`FitHistory`. ``model.width``
+    is the current width (detached).
 
     Parameters
     ----------
-    keys : (n_k,) or (n_k, d)
+    keys : Tensor or array_like, shape (n_k,) or (n_k, d)
         Training inputs.
-    values : (n_k,) or (n_k, m)
+    values : Tensor or array_like, shape (n_k,) or (n_k, m)
         Training targets.
-    width : float or array, default 1.0
-        Initial width :math:`h_0 > 0`: a number (broadcast to the chosen shape) or an
-        array of the chosen shape ((d,) per coordinate, (n_k,) or (n_k, 1) per key).
+    width : float or array_like or Tensor, default 1.0
+        Initial width :math:`h_0 > 0`, in the units of the keys: a number
+        (broadcast to the chosen shape) or an array of the chosen shape ((d,) per
+        coordinate, (n_k,) or (n_k, 1) per key).
     kernel : str or Kernel, default "gaussian"
-    per : {"scalar", "coordinate", "key"}
+        A kernel of :mod:`nwlib.kernels` with a gradient (not boxcar or constant,
+        for training).
+    per : {"scalar", "coordinate", "key"}, default "scalar"
         One width, one per input coordinate, or one per key (training pair).
-    parameterization : {"log", "inverse", "inverse_squared"}
-        How the width is written in terms of the trainable ``raw`` (module docstring).
-    dtype : torch dtype, optional
+    parameterization : {"log", "inverse", "inverse_squared"}, default "log"
+        How the width is written in terms of the trainable ``raw``
+        (:mod:`nwlib.parameterization`).
+    dtype : torch.dtype, optional
         Compute dtype; by default the promoted floating dtype of ``keys`` and
         ``values``: integers and Python numbers as float64 (float32 would round
         integers above 2**24), float16/bfloat16 in float32 (too few bits for sums
@@ -113,22 +133,42 @@ class LearnedWidthNW(nn.Module):
 
     Attributes
     ----------
-    keys : Tensor, (n_k, d)
+    keys : Tensor, shape (n_k, d)
         The training inputs in the compute dtype, minus ``key_offset``.
-    values : Tensor, (n_k,) or (n_k, m)
+    values : Tensor, shape (n_k,) or (n_k, m)
         The training targets in the compute dtype, minus ``value_offset``.
     key_offset, value_offset : Tensor, float64
         The offsets subtracted before the cast: zero unless ``dtype`` holds less
         precision than the data and the data lie far from the origin compared
         with their spread. Predictions add ``value_offset`` back.
+    raw : torch.nn.Parameter
+        The trainable parameter, shape () / (d,) / (n_k, 1) by ``per``.
 
     Raises
     ------
     ValueError
-        Fewer than one key, values not matching the keys, a width that is not
-        finite and > 0 or that the parameterization cannot hold in the compute
-        dtype (see :func:`width_to_raw`), or a width array whose shape does not match ``per`` (for example a per-key
-        width whose length is not the number of keys).
+        No keys, values not matching the keys, a width that is not finite and > 0
+        or that the parameterization cannot hold in the compute dtype (see
+        :func:`width_to_raw`), a width array whose shape does not match ``per``
+        (for example a per-key width whose length is not the number of keys), or
+        an unknown ``per`` or ``parameterization``.
+    TypeError
+        For a bool width or non-numeric keys or values.
+
+    References
+    ----------
+    Nadaraya (1964); Watson (1964); the leave-one-out loss is least-squares
+    cross-validation (Härdle, Hall and Marron 1988 study the width it chooses).
+
+    Examples
+    --------
+    >>> from nwlib.data import running_example
+    >>> split = running_example(50, 50, seed=0)
+    >>> m = LearnedWidthNW(split.x_train, split.y_train, width=1.0)
+    >>> hist = m.fit(30, lr=0.15, progress=False)
+    >>> loo = float(m.loss())  # leave-one-out error at the learned width
+    >>> print(f"{hist.loss[0]:.4f} -> {loo:.4f}, width {float(m.width):.4f}")
+    0.7112 -> 0.3595, width 0.2108
     """
 
     def __init__(
@@ -239,7 +279,7 @@ class LearnedWidthNW(nn.Module):
         return (f.to(torch.float64) + self.value_offset).to(f.dtype)
 
     def _centred_forward(self, queries: ArrayLike | None, exclude_self: bool) -> Tensor:
-        """Predictions minus ``value_offset``, in the compute dtype (what the loss uses)."""
+        """Predictions minus ``value_offset``, in the compute dtype (for the loss)."""
         if queries is None:
             q = self.keys
         else:
@@ -283,7 +323,8 @@ class LearnedWidthNW(nn.Module):
         """
         if (queries is None) != (targets is None):
             raise ValueError(
-                "give both queries and targets, or neither (then the keys and values are used)"
+                "give both queries and targets, or neither (then the keys and values "
+                "are used)"
             )
         if queries is None:
             pred, t = self._centred_forward(None, exclude_self), self.values
@@ -323,37 +364,48 @@ class LearnedWidthNW(nn.Module):
         progress: bool = True,
         optimizer_kwargs: dict | None = None,
     ) -> FitHistory:
-        r"""Train the width for ``steps`` full-batch steps; return the :class:`FitHistory`.
+        r"""Train the width for ``steps`` full-batch steps; return the history.
 
         Parameters
         ----------
-        steps : int
+        steps : int, default 200
             Number of optimizer steps (each: one forward and backward over all queries).
-        lr : float
+        lr : float, default 0.05
             Learning rate.
-        optimizer : str, torch.optim class or callable
-            ``"adam"``, ``"sgd"``, ... (any ``torch.optim`` name, case-insensitive), or a
-            class/callable ``optimizer(params, lr=lr, **optimizer_kwargs)``.
+        optimizer : str, torch.optim class or callable, default "adam"
+            ``"adam"``, ``"sgd"``, ... (any ``torch.optim`` name, case-insensitive), or
+            a class/callable ``optimizer(params, lr=lr, **optimizer_kwargs)``.
         exclude_self : bool, default True
             Leave each training pair out of its own prediction (leave-one-out).
             With ``False`` the loss can be driven to 0 by shrinking the width.
-        queries, targets : optional
+        queries, targets : Tensor or array_like, optional
             Train on these pairs instead of the training pairs (for example a
             validation split); ``exclude_self`` is ignored then.
         penalty : callable, optional
             ``penalty(width) -> scalar tensor`` added to the loss, e.g.
             ``lambda h: 0.1 * h.reciprocal().sqrt().sum()`` for :math:`+0.1\sqrt{w}`.
-        seed : int
+        seed : int, default 0
             Seeds torch's generator for the duration of the fit (global state restored).
-        progress : bool
+        progress : bool, default True
             Show a ``tqdm.auto`` progress bar (notebook widget or terminal).
+        optimizer_kwargs : dict, optional
+            More keyword arguments of the optimizer.
+
+        Returns
+        -------
+        FitHistory
+            The loss, width and parameter before each step.
 
         Raises
         ------
         DivergenceError
             When the loss becomes NaN/inf or the width stops being finite and positive;
-            the message names the step and the width there. The parameter is set back to
-            the last value at which the loss was finite.
+            the message names the step and the width there. The parameter is set back
+            to the last value at which the loss was finite.
+        ValueError
+            For ``steps`` or ``lr`` out of range, ``exclude_self`` with a single
+            training pair, an unknown optimizer name, or a kernel without a gradient
+            (boxcar, constant).
         """
         from tqdm.auto import trange
 
@@ -383,7 +435,8 @@ class LearnedWidthNW(nn.Module):
                 h = self.width_tensor()
                 if not bool(torch.isfinite(h).all()) or bool((h <= 0).any()):
                     raise DivergenceError(
-                        f"the width became invalid at step {step}: width = {describe(h)} "
+                        f"the width became invalid at step {step}: "
+                        f"width = {describe(h)} "
                         f"({self.parameterization} parameter = {describe(self.raw)}). "
                         f"Try a smaller lr or the 'log' parameterization."
                     )
@@ -392,16 +445,19 @@ class LearnedWidthNW(nn.Module):
                     obj = obj + penalty(h)
                 if not bool(torch.isfinite(obj)):
                     raise DivergenceError(
-                        f"the loss became {float(obj.detach())} at step {step} (width = {describe(h)}). "
-                        f"Try a smaller lr, another initial width, or a kernel with unbounded "
-                        f"support such as 'gaussian' (a compact kernel gives 0/0 when a query "
+                        f"the loss became {float(obj.detach())} at step {step} "
+                        f"(width = {describe(h)}). "
+                        f"Try a smaller lr, another initial width, or a kernel with "
+                        f"unbounded support such as 'gaussian' (a compact kernel "
+                        f"gives 0/0 when a query "
                         f"has no key within one width)."
                     )
                 if not obj.requires_grad:
                     raise ValueError(
                         f"the loss does not depend smoothly on the width with the "
-                        f"{self.kernel.name!r} kernel (its gradient is 0 wherever it exists): "
-                        f"choose this width with nwlib.selection.select_width_grid instead"
+                        f"{self.kernel.name!r} kernel (its gradient is 0 wherever it "
+                        f"exists): choose this width with "
+                        f"nwlib.selection.select_width_grid instead"
                     )
                 obj.backward()
                 return obj
@@ -438,7 +494,7 @@ class LearnedWidthNW(nn.Module):
         )
 
     def _warn_if_stalled(self, raws: list, losses: list[float]) -> None:
-        """Warn when training could not move the loss because it is flat where it started.
+        """Warn when training could not move the loss (flat where it started).
 
         Far too small a width (every query sees only its nearest key) or far too large
         (every key weighs the same) gives a loss whose gradient underflows to about 0:
@@ -458,7 +514,8 @@ class LearnedWidthNW(nn.Module):
 
     def extra_repr(self) -> str:
         return (
-            f"n_keys={self.keys.shape[0]}, d={self.keys.shape[1]}, kernel={self.kernel.name!r}, "
+            f"n_keys={self.keys.shape[0]}, d={self.keys.shape[1]}, "
+            f"kernel={self.kernel.name!r}, "
             f"per={self.per!r}, parameterization={self.parameterization!r}, "
             f"width={describe(self.width)}"
         )

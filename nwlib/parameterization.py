@@ -30,7 +30,7 @@ PARAMETERIZATIONS = ("log", "inverse", "inverse_squared")
 
 
 def _as_tensor(x: ArrayLike, name: str) -> Tensor:
-    """A tensor as is (graph kept); numpy arrays, lists and Python numbers as float tensors."""
+    """A tensor as is (graph kept); arrays, lists and numbers as float tensors."""
     if isinstance(x, torch.Tensor):
         return x if x.is_floating_point() else x.to(torch.float64)
     if isinstance(x, bool):
@@ -42,11 +42,29 @@ def raw_to_width(raw: ArrayLike, parameterization: str = "log") -> Tensor:
     r"""The width :math:`h` from the trainable parameter (differentiable).
 
     ``"log"``: :math:`h = e^s`; ``"inverse"``: :math:`h = 1/|w|`;
-    ``"inverse_squared"``: :math:`h = 1/\sqrt{v}` (NaN for :math:`v < 0`).
+    ``"inverse_squared"``: :math:`h = 1/\sqrt{v}` (NaN for :math:`v < 0`). Invalid
+    parameters give invalid widths (NaN, 0 or inf) rather than an error, so that
+    training can detect them (:class:`~nwlib.learn.DivergenceError`).
 
-    ``raw`` may be a tensor (its graph and dtype are kept), a numpy array, a list or
-    a Python number (float64). Invalid parameters give invalid widths (NaN, 0 or
-    inf) rather than an error, so that training can detect them (``DivergenceError``).
+    Parameters
+    ----------
+    raw : float or array_like or Tensor, any shape
+        The parameter. A tensor keeps its graph and floating dtype; a numpy array,
+        a list or a Python number becomes float64.
+    parameterization : {"log", "inverse", "inverse_squared"}, default "log"
+        How the width is written.
+
+    Returns
+    -------
+    Tensor, the shape of ``raw``
+        The width, in the units of the data; the dtype of ``raw``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``parameterization``.
+    TypeError
+        For a bool or non-numeric ``raw``.
 
     Examples
     --------
@@ -57,7 +75,8 @@ def raw_to_width(raw: ArrayLike, parameterization: str = "log") -> Tensor:
     """
     if parameterization not in PARAMETERIZATIONS:
         raise ValueError(
-            f"parameterization must be one of {PARAMETERIZATIONS}, got {parameterization!r}"
+            f"parameterization must be one of {PARAMETERIZATIONS}, "
+            f"got {parameterization!r}"
         )
     raw = _as_tensor(raw, "raw")
     if parameterization == "log":
@@ -70,10 +89,22 @@ def raw_to_width(raw: ArrayLike, parameterization: str = "log") -> Tensor:
 def width_to_raw(
     width: ArrayLike, parameterization: str = "log", *, dtype: torch.dtype | None = None
 ) -> Tensor:
-    r"""Inverse of :func:`raw_to_width` for :math:`h > 0` (``"inverse"`` gives :math:`w > 0`).
+    r"""The trainable parameter of a width :math:`h > 0`: the inverse of raw_to_width.
 
-    ``width`` may be a tensor (graph kept), a numpy array, a list or a Python number
-    (float64); ``dtype`` casts it first (default: its own floating dtype).
+    Parameters
+    ----------
+    width : float or array_like or Tensor, any shape
+        Width(s) :math:`h > 0`, in the units of the data. A tensor keeps its graph;
+        a numpy array, a list or a Python number becomes float64.
+    parameterization : {"log", "inverse", "inverse_squared"}, default "log"
+        How the width is written.
+    dtype : torch.dtype, optional
+        Cast the width to this dtype first (default: its own floating dtype).
+
+    Returns
+    -------
+    Tensor, the shape of ``width``
+        :math:`\log h`, :math:`1/h` or :math:`h^{-2}`, in the (cast) width's dtype.
 
     Raises
     ------
@@ -81,9 +112,12 @@ def width_to_raw(
         Naming ``width``: an entry that is not finite and > 0, or one that the
         parameterization cannot hold in the dtype: the width rounds to 0 or inf
         there, or its parameter does (``"inverse_squared"`` holds
-        :math:`v = h^{-2}`, which overflows for :math:`h` below about 1e-19 in float32
-        and 1e-154 in float64, and underflows above the reciprocals). ``"log"``
-        holds every positive normal width of the dtype.
+        :math:`v = h^{-2}`, which overflows for :math:`h` below about 1e-19 in
+        float32 and 1e-154 in float64, and underflows above the reciprocals).
+        ``"log"`` holds every positive normal width of the dtype. Also for an
+        unknown ``parameterization``.
+    TypeError
+        For a bool or non-numeric ``width``.
 
     Examples
     --------
@@ -94,7 +128,8 @@ def width_to_raw(
     """
     if parameterization not in PARAMETERIZATIONS:
         raise ValueError(
-            f"parameterization must be one of {PARAMETERIZATIONS}, got {parameterization!r}"
+            f"parameterization must be one of {PARAMETERIZATIONS}, "
+            f"got {parameterization!r}"
         )
     h = _as_tensor(width, "width")
     hd = h.detach()
