@@ -2,8 +2,9 @@
 
 Floating labels are compared in their own dtype, integers as float64 when float64
 holds them exactly (magnitudes up to 2**53) and as integers beyond, so 2**53 and
-2**53 + 1 stay two classes. Used by :mod:`nwlib.classification`; the public
-:func:`class_labels` is re-exported there and from :mod:`nwlib.parzen`.
+2**53 + 1 stay two classes. Used by :mod:`nwlib.parzen_classifier` and
+:mod:`nwlib.nw_classifier`; the public :func:`class_labels` is re-exported there
+and from :mod:`nwlib.parzen`.
 """
 
 from __future__ import annotations

@@ -49,8 +49,9 @@ densities are computed in the log domain (log-sum-exp), so tiny Gaussian
 widths do not turn into 0/0.
 
 The densities live in :mod:`nwlib.density`, the classifiers in
-:mod:`nwlib.classification`; this module holds the relation between them and
-re-exports both, so ``from nwlib.parzen import parzen_density`` keeps working.
+:mod:`nwlib.parzen_classifier` and :mod:`nwlib.nw_classifier`; this module holds
+the relation between them and re-exports all three, so
+``from nwlib.parzen import parzen_density`` keeps working.
 """
 
 from __future__ import annotations
@@ -61,16 +62,6 @@ from typing import NamedTuple
 import torch
 
 from ._validate import ArrayLike, as_width
-from .classification import (
-    class_conditional_densities,
-    class_labels,
-    joint_class_densities,
-    nw_binary_output,
-    nw_class_probabilities,
-    nw_classify,
-    parzen_classify,
-    parzen_difference,
-)
 from .density import (
     kernel_integral,
     log_parzen_density,
@@ -78,6 +69,14 @@ from .density import (
     parzen_density,
 )
 from .kernels import Kernel
+from .nw_classifier import nw_binary_output, nw_class_probabilities, nw_classify
+from .parzen_classifier import (
+    class_conditional_densities,
+    class_labels,
+    joint_class_densities,
+    parzen_classify,
+    parzen_difference,
+)
 from .pooling import log_scores
 
 Tensor = torch.Tensor

@@ -50,7 +50,8 @@ ALL_MODULES = _public_modules()
 
 #: The modules whose docstrings are complete (task "docs" of issue 14).
 MODULES = [
-    "nwlib.classification",
+    "nwlib.nw_classifier",
+    "nwlib.parzen_classifier",
     "nwlib.coordinate_widths",
     "nwlib.data",
     "nwlib.density",

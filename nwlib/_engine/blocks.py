@@ -70,7 +70,7 @@ def choose_block_size(
     workers: int = 1,
     p: float = 2.0,
 ) -> int:
-    r"""Queries per block so that one block's temporaries fit in ``memory_budget`` bytes.
+    r"""Queries per block so that one block's temporaries fit in ``memory_budget``.
 
     A block of :math:`B` queries needs :math:`c \cdot B \cdot n_k` numbers of
     ``dtype`` (:math:`c` = 1 for the 1-D Gaussian without autograd, more for other
