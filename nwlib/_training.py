@@ -8,9 +8,12 @@ computes in less precision than its data. Used by :mod:`nwlib.learn` and
 
 from __future__ import annotations
 
+import math
 import warnings
+from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import torch
 
 Tensor = torch.Tensor
@@ -21,6 +24,8 @@ __all__ = [
     "offset",
     "describe",
     "make_optimizer",
+    "check_steps_lr",
+    "train",
     "warn_if_flat",
 ]
 
@@ -113,6 +118,74 @@ def make_optimizer(
             f"got {type(optimizer).__name__}"
         )
     return optimizer(params, lr=lr, **kwargs)
+
+
+def check_steps_lr(steps: int, lr: float, min_steps: int) -> None:
+    """``ValueError`` unless ``steps`` is an int >= ``min_steps`` and ``lr`` > 0."""
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < min_steps:
+        raise ValueError(f"steps must be an int >= {min_steps}, got {steps!r}")
+    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
+
+
+def train(
+    raw: torch.nn.Parameter,
+    objective: Callable[[int], Tensor],
+    to_width: Callable[[Tensor], Tensor],
+    *,
+    steps: int,
+    lr: float,
+    optimizer: Any,
+    optimizer_kwargs: dict | None,
+    seed: int,
+    progress: bool,
+) -> tuple[list[float], list[np.ndarray], list[np.ndarray]]:
+    """Full-batch optimizer steps on ``objective(step)``; the losses, raws, widths.
+
+    ``objective`` returns the loss (its checks raise ``DivergenceError`` or
+    ``ValueError``); each step differentiates it and steps the optimizer, with
+    torch's generator seeded (global state restored) and a ``tqdm.auto`` bar.
+    Each record is taken before its step's update. On an error ``raw`` is set
+    back to the last value at which the loss was finite and the error re-raised.
+    """
+    from tqdm.auto import trange
+
+    losses, widths, raws = [], [], []
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        opt = make_optimizer(optimizer, [raw], lr, optimizer_kwargs)
+        bar = trange(steps, disable=not progress, desc="fitting the width", leave=True)
+        every = max(1, steps // 50)
+        step = 0
+
+        def closure() -> Tensor:
+            opt.zero_grad()
+            obj = objective(step)
+            obj.backward()
+            return obj
+
+        last_good = raw.detach().clone()  # the last raw with a finite loss
+        for step in bar:
+            before = raw.detach().clone()
+            try:
+                obj = opt.step(closure)
+            except (DivergenceError, ValueError):
+                with torch.no_grad():
+                    raw.copy_(last_good)
+                bar.close()
+                raise
+            last_good = before
+            losses.append(float(obj.detach()))
+            raws.append(before.cpu().numpy())
+            widths.append(to_width(before).cpu().numpy())
+            if step % every == 0 or step == steps - 1:
+                bar.set_postfix(
+                    loss=f"{losses[-1]:.4g}",
+                    width=describe(to_width(raw.detach())),
+                    refresh=False,
+                )
+        bar.close()
+    return losses, raws, widths
 
 
 def warn_if_flat(

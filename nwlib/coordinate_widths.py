@@ -11,14 +11,13 @@ a growing width, which flattens the kernel along it.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
 from ._engine import check_p
-from ._training import warn_if_flat
+from ._training import check_steps_lr, warn_if_flat
 from ._validate import ArrayLike, as_float_tensor, as_points
 from .kernels import Kernel, get_kernel
 from .selection import loo_error, silverman_width
@@ -135,10 +134,7 @@ def fit_coordinate_widths(
     xt = as_points(x, "x").detach()
     yt = as_float_tensor(y, "y").detach()
     d = xt.shape[1]
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be an int >= 1, got {steps!r}")
-    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
+    check_steps_lr(steps, lr, min_steps=1)
     if width is None:  # Silverman's rule per coordinate: the data's own scale
         sw = np.atleast_1d(np.asarray(silverman_width(xt.double()), dtype=np.float64))
         width = np.where(np.isfinite(sw) & (sw > 0), sw, 1.0)

@@ -24,7 +24,6 @@ every key in one (n_q, n_k) matrix, no Python loop over queries.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -36,9 +35,10 @@ from torch import nn
 from ._training import (
     DivergenceError,
     FlatLossWarning,
+    check_steps_lr,
     describe,
-    make_optimizer,
     offset,
+    train,
     warn_if_flat,
 )
 from ._validate import ArrayLike, as_float_tensor, as_points, compute_dtype, precision
@@ -407,12 +407,7 @@ class LearnedWidthNW(nn.Module):
             training pair, an unknown optimizer name, or a kernel without a gradient
             (boxcar, constant).
         """
-        from tqdm.auto import trange
-
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-            raise ValueError(f"steps must be an int >= 0, got {steps!r}")
-        if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
-            raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
+        check_steps_lr(steps, lr, min_steps=0)
         if queries is not None:
             exclude_self = False
         elif self.keys.shape[0] < 2 and exclude_self:
@@ -420,69 +415,47 @@ class LearnedWidthNW(nn.Module):
                 "exclude_self needs at least 2 training pairs: with 1 pair no "
                 "other key is left to predict it"
             )
-        losses, widths, raws = [], [], []
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            opt = make_optimizer(optimizer, [self.raw], lr, optimizer_kwargs)
-            bar = trange(
-                steps, disable=not progress, desc="fitting the width", leave=True
-            )
-            every = max(1, steps // 50)
-            step = 0
 
-            def closure() -> Tensor:
-                opt.zero_grad()
-                h = self.width_tensor()
-                if not bool(torch.isfinite(h).all()) or bool((h <= 0).any()):
-                    raise DivergenceError(
-                        f"the width became invalid at step {step}: "
-                        f"width = {describe(h)} "
-                        f"({self.parameterization} parameter = {describe(self.raw)}). "
-                        f"Try a smaller lr or the 'log' parameterization."
-                    )
-                obj = self.loss(queries, targets, exclude_self=exclude_self)
-                if penalty is not None:
-                    obj = obj + penalty(h)
-                if not bool(torch.isfinite(obj)):
-                    raise DivergenceError(
-                        f"the loss became {float(obj.detach())} at step {step} "
-                        f"(width = {describe(h)}). "
-                        f"Try a smaller lr, another initial width, or a kernel with "
-                        f"unbounded support such as 'gaussian' (a compact kernel "
-                        f"gives 0/0 when a query "
-                        f"has no key within one width)."
-                    )
-                if not obj.requires_grad:
-                    raise ValueError(
-                        f"the loss does not depend smoothly on the width with the "
-                        f"{self.kernel.name!r} kernel (its gradient is 0 wherever it "
-                        f"exists): choose this width with "
-                        f"nwlib.selection.select_width_grid instead"
-                    )
-                obj.backward()
-                return obj
+        def objective(step: int) -> Tensor:
+            h = self.width_tensor()
+            if not bool(torch.isfinite(h).all()) or bool((h <= 0).any()):
+                raise DivergenceError(
+                    f"the width became invalid at step {step}: "
+                    f"width = {describe(h)} "
+                    f"({self.parameterization} parameter = {describe(self.raw)}). "
+                    f"Try a smaller lr or the 'log' parameterization."
+                )
+            obj = self.loss(queries, targets, exclude_self=exclude_self)
+            if penalty is not None:
+                obj = obj + penalty(h)
+            if not bool(torch.isfinite(obj)):
+                raise DivergenceError(
+                    f"the loss became {float(obj.detach())} at step {step} "
+                    f"(width = {describe(h)}). "
+                    f"Try a smaller lr, another initial width, or a kernel with "
+                    f"unbounded support such as 'gaussian' (a compact kernel "
+                    f"gives 0/0 when a query has no key within one width)."
+                )
+            if not obj.requires_grad:
+                raise ValueError(
+                    f"the loss does not depend smoothly on the width with the "
+                    f"{self.kernel.name!r} kernel (its gradient is 0 wherever it "
+                    f"exists): choose this width with "
+                    f"nwlib.selection.select_width_grid instead"
+                )
+            return obj
 
-            last_good = self.raw.detach().clone()  # the last raw with a finite loss
-            for step in bar:
-                before = self.raw.detach().clone()
-                try:
-                    obj = opt.step(closure)
-                except (DivergenceError, ValueError):
-                    with torch.no_grad():
-                        self.raw.copy_(last_good)
-                    bar.close()
-                    raise
-                last_good = before
-                losses.append(float(obj.detach()))
-                raws.append(before.cpu().numpy())
-                widths.append(raw_to_width(before, self.parameterization).cpu().numpy())
-                if step % every == 0 or step == steps - 1:
-                    bar.set_postfix(
-                        loss=f"{losses[-1]:.4g}",
-                        width=describe(self.width),
-                        refresh=False,
-                    )
-            bar.close()
+        losses, raws, widths = train(
+            self.raw,
+            objective,
+            lambda raw: raw_to_width(raw, self.parameterization),
+            steps=steps,
+            lr=lr,
+            optimizer=optimizer,
+            optimizer_kwargs=optimizer_kwargs,
+            seed=seed,
+            progress=progress,
+        )
         self._warn_if_stalled(raws, losses)
         shape = (0,) + tuple(self.raw.shape)
         return FitHistory(
