@@ -166,7 +166,7 @@ class LearnedWidthNW(nn.Module):
     >>> split = running_example(50, 50, seed=0)
     >>> m = LearnedWidthNW(split.x_train, split.y_train, width=1.0)
     >>> hist = m.fit(30, lr=0.15, progress=False)
-    >>> loo = float(m.loss())  # leave-one-out error at the learned width
+    >>> loo = float(m.loss().detach())  # leave-one-out error at the learned width
     >>> print(f"{hist.loss[0]:.4f} -> {loo:.4f}, width {float(m.width):.4f}")
     0.7112 -> 0.3595, width 0.2108
     """
