@@ -168,10 +168,6 @@ def constant(u: Tensor) -> Tensor:
     TypeError
         If ``u`` is not numeric (a string, say).
 
-    References
-    ----------
-    Nadaraya (1964), Watson (1964): the limit of an infinitely wide kernel.
-
     Examples
     --------
     >>> print(", ".join(f"{v:.4f}" for v in constant([0.0, 0.5, 1.0, 2.0]).tolist()))
@@ -317,14 +313,14 @@ class Kernel:
     Examples
     --------
     >>> import torch
-    >>> cosine = Kernel(
-    ...     "cosine",
-    ...     lambda u: torch.cos(u).clamp(min=0),
-    ...     lambda r2: torch.log(torch.cos(r2.sqrt()).clamp(min=0)),
-    ...     math.pi / 2,
+    >>> biweight = Kernel(
+    ...     "biweight",
+    ...     lambda u: (1 - u * u).clamp(min=0) ** 2,
+    ...     lambda r2: 2 * torch.log((1 - r2).clamp(min=0)),
+    ...     1.0,
     ... )
-    >>> cosine.compact, f"{float(cosine(torch.tensor(0.5))):.4f}"
-    (True, '0.8776')
+    >>> biweight.compact, f"{float(biweight(torch.tensor(0.5))):.4f}"
+    (True, '0.5625')
     """
 
     name: str

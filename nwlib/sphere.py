@@ -158,8 +158,9 @@ def random_unit_vectors(
 
     References
     ----------
-    Vaswani et al. (2017) draw queries and keys with independent unit-variance
-    coordinates; normalizing them puts them on the sphere.
+    Vaswani et al. (2017) reason with queries and keys of independent zero-mean,
+    unit-variance coordinates; normalized, standard normal vectors are uniform
+    on the sphere.
 
     Examples
     --------
