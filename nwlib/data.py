@@ -31,7 +31,35 @@ VARIANTS = ("linear", "power")
 def true_function(x: Tensor, variant: str = "linear") -> Tensor:
     """The noise-free regression function of the running example, elementwise.
 
-    Dtype: the input's floating dtype; integers and Python numbers as float64.
+    Parameters
+    ----------
+    x : Tensor or array_like, any shape
+        Inputs (unitless). Floating input keeps its dtype (a tensor is not copied);
+        integers and Python numbers are computed in float64.
+    variant : {"linear", "power"}, default "linear"
+        :math:`2\\sin x + x` (Zhang et al. 2023) or :math:`2\\sin x + x^{0.8}`
+        (Zhang et al. 2021; :math:`x^{0.8}` of negative ``x`` is taken as 0).
+
+    Returns
+    -------
+    Tensor
+        :math:`f(x)`, the shape and dtype of ``x``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``variant``, or NaN/inf in ``x``.
+    TypeError
+        For non-numeric ``x``.
+
+    References
+    ----------
+    zhang2023d2l (section 11.2), zhang2021d2l (Nadaraya-Watson kernel regression).
+
+    Examples
+    --------
+    >>> print(", ".join(f"{v:.4f}" for v in true_function([0, 1, 2]).tolist()))
+    0.0000, 2.6829, 3.8186
     """
     x = as_float_tensor(
         x, "x", allow_empty=True
@@ -44,7 +72,25 @@ def true_function(x: Tensor, variant: str = "linear") -> Tensor:
 
 
 class Split(NamedTuple):
-    """Training and validation data, 1-D tensors; training inputs sorted."""
+    """Training and validation data of :func:`running_example`, 1-D tensors.
+
+    Parameters
+    ----------
+    x_train : Tensor, shape (n_train,)
+        Training inputs (the keys), sorted.
+    y_train : Tensor, shape (n_train,)
+        Training outputs (the values).
+    x_val : Tensor, shape (n_val,)
+        Validation inputs, sorted.
+    y_val : Tensor, shape (n_val,)
+        Validation outputs.
+
+    Examples
+    --------
+    >>> split = running_example(3, 2)
+    >>> [tuple(t.shape) for t in split]
+    [(3,), (3,), (2,), (2,)]
+    """
 
     x_train: Tensor
     y_train: Tensor
@@ -83,14 +129,36 @@ def running_example(
         and the learners' questions: same inputs as chapter 2, other noise, so its
         widths and errors are not chapter 2's), ``(100, 2000, seed=1)`` (chapter 4)
         and ``n_val = 0`` draws for the size studies (chapter 4, the appendix);
-        each solution notebook names its draws in its first cells. This is kept, not changed, because the book's stored numbers are computed
-        on these draws.
+        each solution notebook names its draws in its first cells. This is kept, not
+        changed, because the book's stored numbers are computed on these draws.
+
+    dtype : torch.dtype, default torch.float64
+        Dtype of the four tensors (the draws are made in it).
 
     Returns
     -------
     Split
-        ``x_train`` (n_train,) sorted, ``y_train`` (n_train,), ``x_val`` (n_val,) sorted,
-        ``y_val`` (n_val,).
+        ``x_train`` (n_train,) sorted, ``y_train`` (n_train,), ``x_val`` (n_val,)
+        sorted, ``y_val`` (n_val,).
+
+    Raises
+    ------
+    TypeError
+        If ``n_train`` or ``n_val`` is not an int.
+    ValueError
+        If ``n_train < 1``, ``n_val < 0``, ``noise`` is negative, NaN or inf, or
+        ``variant`` is unknown.
+
+    References
+    ----------
+    zhang2023d2l, section 11.2 (:math:`2\sin x + x`, noise sd 1, 40 pairs);
+    zhang2021d2l (:math:`2\sin x + x^{0.8}`, noise sd 0.5, 50 and 50 pairs).
+
+    Examples
+    --------
+    >>> split = running_example(50, 50, seed=0)
+    >>> print(f"{split.x_train[0]:.4f} {split.y_train.mean():.4f}")
+    0.2053 3.0615
     """
     for name, val, low in (("n_train", n_train, 1), ("n_val", n_val, 0)):
         if isinstance(val, bool) or not isinstance(val, int):

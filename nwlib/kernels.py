@@ -19,9 +19,10 @@ https://github.com/d2l-ai/d2l-en/issues/2440.
 
 For attention pooling with one width shared by all keys, the constant factor of
 a kernel cancels in the normalization over keys, so only the profile matters
-(with one width per key it would not: per-key kernels are unnormalized). Each kernel also gives
-``log_profile(r2)``, the log of :math:`K` as a function of the squared scaled
-distance :math:`r^2 = u^2` (``-inf`` outside the support): pooling works with
+(with one width per key it would not: per-key kernels are unnormalized). Each
+kernel also gives ``log_profile(r2)``, the log of :math:`K` as a function of the
+squared scaled distance :math:`r^2 = u^2` (``-inf`` outside the support): pooling
+works with
 log-weights so that tiny widths never underflow to 0/0, and working with
 :math:`r^2` keeps gradients finite at distance 0.
 """
@@ -72,20 +73,72 @@ def _as_u(u: Tensor) -> Tensor:
 
 
 def gaussian(u: Tensor) -> Tensor:
-    """Gaussian profile :math:`\\exp(-u^2/2)`; any shape in, same shape out.
+    """Gaussian profile :math:`\\exp(-u^2/2)`, elementwise.
 
-    Dtype: elementwise in the dtype of ``u`` (array-likes become tensors, integers
-    float64). NaN in ``u`` is a ``ValueError``.
+    Parameters
+    ----------
+    u : Tensor or array_like, any shape
+        Scaled distances :math:`u = (q - k)/h` (unitless). A floating tensor keeps its
+        dtype and autograd graph (elementwise, nothing is summed); other input
+        becomes a tensor, integers as float64. ``+-inf`` is allowed (an infinitely
+        far point).
+
+    Returns
+    -------
+    Tensor
+        K(u) > 0 everywhere, the shape and dtype of ``u``.
+
+    Raises
+    ------
+    ValueError
+        If ``u`` contains NaN (it has no distance, so no kernel value).
+    TypeError
+        If ``u`` is not numeric (a string, say).
+
+    References
+    ----------
+    Silverman (1986), the Gaussian kernel of density estimation.
+
+    Examples
+    --------
+    >>> print(", ".join(f"{v:.4f}" for v in gaussian([0.0, 0.5, 1.0, 2.0]).tolist()))
+    1.0000, 0.8825, 0.6065, 0.1353
     """
     u = _as_u(u)
     return torch.exp(-0.5 * u * u)
 
 
 def boxcar(u: Tensor) -> Tensor:
-    """Boxcar profile :math:`\\mathbf 1\\{|u| < 1\\}`; any shape in, same shape out.
+    """Boxcar profile :math:`\\mathbf 1\\{|u| < 1\\}`, elementwise.
 
-    Dtype: elementwise in the dtype of ``u`` (array-likes become tensors, integers
-    float64). NaN in ``u`` is a ``ValueError``.
+    Parameters
+    ----------
+    u : Tensor or array_like, any shape
+        Scaled distances :math:`u = (q - k)/h` (unitless). A floating tensor keeps its
+        dtype and autograd graph (elementwise, nothing is summed); other input
+        becomes a tensor, integers as float64. ``+-inf`` is allowed (an infinitely
+        far point).
+
+    Returns
+    -------
+    Tensor
+        1 inside the open unit interval, 0 outside, the shape and dtype of ``u``.
+
+    Raises
+    ------
+    ValueError
+        If ``u`` contains NaN (it has no distance, so no kernel value).
+    TypeError
+        If ``u`` is not numeric (a string, say).
+
+    References
+    ----------
+    Silverman (1986), the rectangular kernel among the kernels of density estimation.
+
+    Examples
+    --------
+    >>> print(", ".join(f"{v:.4f}" for v in boxcar([0.0, 0.5, 1.0, 2.0]).tolist()))
+    1.0000, 1.0000, 0.0000, 0.0000
     """
     u = _as_u(u)
     return (u.abs() < 1).to(u.dtype)
@@ -94,8 +147,31 @@ def boxcar(u: Tensor) -> Tensor:
 def constant(u: Tensor) -> Tensor:
     """Constant profile 1: every key gets the same weight.
 
-    Dtype: the dtype of ``u`` (array-likes become tensors, integers float64).
-    NaN in ``u`` is a ``ValueError``.
+    Parameters
+    ----------
+    u : Tensor or array_like, any shape
+        Scaled distances :math:`u = (q - k)/h` (unitless). A floating tensor keeps its
+        dtype and autograd graph (elementwise, nothing is summed); other input
+        becomes a tensor, integers as float64. ``+-inf`` is allowed (an infinitely
+        far point).
+
+    Returns
+    -------
+    Tensor
+        Ones (NW pooling then returns the mean of the values), the shape and dtype
+        of ``u``.
+
+    Raises
+    ------
+    ValueError
+        If ``u`` contains NaN (it has no distance, so no kernel value).
+    TypeError
+        If ``u`` is not numeric (a string, say).
+
+    Examples
+    --------
+    >>> print(", ".join(f"{v:.4f}" for v in constant([0.0, 0.5, 1.0, 2.0]).tolist()))
+    1.0000, 1.0000, 1.0000, 1.0000
     """
     u = _as_u(u)
     return torch.ones_like(u)
@@ -104,8 +180,35 @@ def constant(u: Tensor) -> Tensor:
 def epanechnikov(u: Tensor) -> Tensor:
     """Epanechnikov profile :math:`\\tfrac34(1 - u^2)` for :math:`|u| \\le 1`, else 0.
 
-    Dtype: elementwise in the dtype of ``u`` (array-likes become tensors, integers
-    float64). NaN in ``u`` is a ``ValueError``.
+    Parameters
+    ----------
+    u : Tensor or array_like, any shape
+        Scaled distances :math:`u = (q - k)/h` (unitless). A floating tensor keeps its
+        dtype and autograd graph (elementwise, nothing is summed); other input
+        becomes a tensor, integers as float64. ``+-inf`` is allowed (an infinitely
+        far point).
+
+    Returns
+    -------
+    Tensor
+        :math:`\\tfrac34 \\max(0, 1 - u^2)`, the shape and dtype of ``u``.
+
+    Raises
+    ------
+    ValueError
+        If ``u`` contains NaN (it has no distance, so no kernel value).
+    TypeError
+        If ``u`` is not numeric (a string, say).
+
+    References
+    ----------
+    Silverman (1986), the Epanechnikov kernel among the kernels of density estimation.
+
+    Examples
+    --------
+    >>> k = epanechnikov([0.0, 0.5, 1.0, 2.0])
+    >>> print(", ".join(f"{v:.4f}" for v in k.tolist()))
+    0.7500, 0.5625, 0.0000, 0.0000
     """
     u = _as_u(u)
     return 0.75 * torch.clamp(1 - u * u, min=0)
@@ -114,8 +217,35 @@ def epanechnikov(u: Tensor) -> Tensor:
 def triangular(u: Tensor) -> Tensor:
     """Triangular profile :math:`\\max(0, 1 - |u|)` (not Epanechnikov).
 
-    Dtype: elementwise in the dtype of ``u`` (array-likes become tensors, integers
-    float64). NaN in ``u`` is a ``ValueError``.
+    Parameters
+    ----------
+    u : Tensor or array_like, any shape
+        Scaled distances :math:`u = (q - k)/h` (unitless). A floating tensor keeps its
+        dtype and autograd graph (elementwise, nothing is summed); other input
+        becomes a tensor, integers as float64. ``+-inf`` is allowed (an infinitely
+        far point).
+
+    Returns
+    -------
+    Tensor
+        :math:`\\max(0, 1 - |u|)`, the shape and dtype of ``u``.
+
+    Raises
+    ------
+    ValueError
+        If ``u`` contains NaN (it has no distance, so no kernel value).
+    TypeError
+        If ``u`` is not numeric (a string, say).
+
+    References
+    ----------
+    Silverman (1986); mislabelled Epanechnikov in Zhang et al.,
+    Dive into Deep Learning (2023), reported as d2l-ai/d2l-en issue 2440.
+
+    Examples
+    --------
+    >>> print(", ".join(f"{v:.4f}" for v in triangular([0.0, 0.5, 1.0, 2.0]).tolist()))
+    1.0000, 0.5000, 0.0000, 0.0000
     """
     u = _as_u(u)
     return torch.clamp(1 - u.abs(), min=0)
@@ -152,18 +282,45 @@ def _log_triangular(r2: Tensor) -> Tensor:
 
 @dataclass(frozen=True)
 class Kernel:
-    """A named kernel profile.
+    """A named kernel profile, usable wherever nwlib takes ``kernel=``.
+
+    Parameters
+    ----------
+    name : str
+        Registry name (lower case for the built-in kernels).
+    profile : callable
+        :math:`K(u)` of the scaled distance, elementwise, with :math:`K(0) > 0`.
+    log_profile : callable
+        :math:`\\log K` as a function of the squared scaled distance :math:`r^2`
+        (``-inf`` outside the support), what pooling uses.
+    radius : float
+        Support radius in units of the width (``math.inf`` for kernels that never
+        vanish).
 
     Attributes
     ----------
-    name : str
-        Registry name.
-    profile : callable
-        :math:`K(u)` of the scaled distance, elementwise.
-    log_profile : callable
-        :math:`\\log K` as a function of the squared scaled distance :math:`r^2`.
-    radius : float
-        Support radius in units of the width (``inf`` for kernels that never vanish).
+    compact : bool
+        True when ``radius`` is finite (a query can then have no key: 0/0).
+
+    See Also
+    --------
+    get_kernel : look a kernel up by name.
+
+    References
+    ----------
+    Silverman (1986) for the kernels of density estimation.
+
+    Examples
+    --------
+    >>> import torch
+    >>> biweight = Kernel(
+    ...     "biweight",
+    ...     lambda u: (1 - u * u).clamp(min=0) ** 2,
+    ...     lambda r2: 2 * torch.log((1 - r2).clamp(min=0)),
+    ...     1.0,
+    ... )
+    >>> biweight.compact, f"{float(biweight(torch.tensor(0.5))):.4f}"
+    (True, '0.5625')
     """
 
     name: str
@@ -195,12 +352,29 @@ KERNELS: dict[str, Kernel] = {
 def get_kernel(kernel: str | Kernel) -> Kernel:
     """Look a kernel up by name (case-insensitive), or pass a :class:`Kernel` through.
 
+    Parameters
+    ----------
+    kernel : str or Kernel
+        A name of ``KERNELS`` ("gaussian", "boxcar", "constant", "epanechnikov",
+        "triangular"; surrounding spaces and case ignored) or a :class:`Kernel`.
+
+    Returns
+    -------
+    Kernel
+        The registry's kernel, or ``kernel`` itself.
+
     Raises
     ------
     ValueError
         For an unknown name; the message lists the valid ones.
     TypeError
         For anything that is neither a string nor a :class:`Kernel`.
+
+    Examples
+    --------
+    >>> k = get_kernel(" Epanechnikov")
+    >>> k.name, k.radius, k.compact
+    ('epanechnikov', 1.0, True)
     """
     if isinstance(kernel, Kernel):
         return kernel

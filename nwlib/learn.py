@@ -3,20 +3,11 @@ r"""A Nadaraya-Watson regressor whose width is learned by gradient descent.
 The model keeps its training pairs as keys :math:`k_i` and values :math:`v_i`
 and predicts :math:`f(q) = \sum_i a(q, k_i)\, v_i` with the attention weights of
 :func:`nwlib.pooling.nadaraya_watson`. The only trainable thing is the width
-:math:`h`, held through an unconstrained parameter ``raw``:
-
-=================  ==============================  ===================================
-parameterization   width                           kernel it writes (Gaussian)
-=================  ==============================  ===================================
-``"log"``          :math:`h = e^{s}`               :math:`\exp(-(q-k)^2 / (2e^{2s}))`
-``"inverse"``      :math:`h = 1/|w|`               :math:`\exp(-((q-k)w)^2/2)`
-``"inverse_squared"``  :math:`h = 1/\sqrt{v}`      :math:`\exp(-v(q-k)^2/2)`
-=================  ==============================  ===================================
-
-All three describe the same family of kernels; they differ in where gradient
-descent starts and how fast it moves the width. Only ``"log"`` keeps every
-value of the parameter valid: ``w = 0`` is an infinitely wide kernel, and
-``v <= 0`` is no kernel at all (training stops with :class:`DivergenceError`).
+:math:`h`, held through an unconstrained parameter ``raw``: ``"log"``
+(:math:`h = e^s`, the default), ``"inverse"`` (:math:`h = 1/|w|`) or
+``"inverse_squared"`` (:math:`h = 1/\sqrt v`), the parameterizations of
+:mod:`nwlib.parameterization`. Only ``"log"`` keeps every value of the parameter
+valid; with the others training can stop with :class:`DivergenceError`.
 
 The width can be one number (``per="scalar"``), one per input coordinate
 (``per="coordinate"``, shape (d,)) or one per key (``per="key"``, shape
@@ -33,8 +24,6 @@ every key in one (n_q, n_k) matrix, no Python loop over queries.
 
 from __future__ import annotations
 
-import math
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -43,8 +32,18 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._training import (
+    DivergenceError,
+    FlatLossWarning,
+    check_steps_lr,
+    describe,
+    offset,
+    train,
+    warn_if_flat,
+)
 from ._validate import ArrayLike, as_float_tensor, as_points, compute_dtype, precision
 from .kernels import Kernel, get_kernel
+from .parameterization import PARAMETERIZATIONS, raw_to_width, width_to_raw
 from .pooling import nadaraya_watson
 
 Tensor = torch.Tensor
@@ -59,134 +58,31 @@ __all__ = [
     "raw_to_width",
 ]
 
-PARAMETERIZATIONS = ("log", "inverse", "inverse_squared")
 _PER = ("scalar", "coordinate", "key")
-
-
-class FlatLossWarning(RuntimeWarning):
-    """Training could not move the width: the loss is flat where it started."""
-
-
-class DivergenceError(FloatingPointError):
-    """Training produced a NaN/inf loss or an invalid width; the message names the step."""
-
-
-def _as_tensor(x: ArrayLike, name: str) -> Tensor:
-    """A tensor as is (graph kept); numpy arrays, lists and Python numbers as float tensors."""
-    if isinstance(x, torch.Tensor):
-        return x if x.is_floating_point() else x.to(torch.float64)
-    if isinstance(x, bool):
-        raise TypeError(f"{name} must be a number or array of numbers, got bool")
-    return as_float_tensor(x, name, finite=False)
-
-
-def raw_to_width(raw: ArrayLike, parameterization: str = "log") -> Tensor:
-    r"""The width :math:`h` from the trainable parameter (differentiable).
-
-    ``"log"``: :math:`h = e^s`; ``"inverse"``: :math:`h = 1/|w|`;
-    ``"inverse_squared"``: :math:`h = 1/\sqrt{v}` (NaN for :math:`v < 0`).
-
-    ``raw`` may be a tensor (its graph and dtype are kept), a numpy array, a list or
-    a Python number (float64). Invalid parameters give invalid widths (NaN, 0 or
-    inf) rather than an error, so that training can detect them (``DivergenceError``).
-
-    Examples
-    --------
-    >>> float(raw_to_width(0.0))
-    1.0
-    >>> float(raw_to_width(4.0, "inverse_squared"))
-    0.5
-    """
-    if parameterization not in PARAMETERIZATIONS:
-        raise ValueError(
-            f"parameterization must be one of {PARAMETERIZATIONS}, got {parameterization!r}"
-        )
-    raw = _as_tensor(raw, "raw")
-    if parameterization == "log":
-        return raw.exp()
-    if parameterization == "inverse":
-        return raw.abs().reciprocal()
-    return raw.rsqrt()
-
-
-def width_to_raw(
-    width: ArrayLike, parameterization: str = "log", *, dtype: torch.dtype | None = None
-) -> Tensor:
-    r"""Inverse of :func:`raw_to_width` for :math:`h > 0` (``"inverse"`` gives :math:`w > 0`).
-
-    ``width`` may be a tensor (graph kept), a numpy array, a list or a Python number
-    (float64); ``dtype`` casts it first (default: its own floating dtype).
-
-    Raises
-    ------
-    ValueError
-        Naming ``width``: an entry that is not finite and > 0, or one that the
-        parameterization cannot hold in the dtype: the width rounds to 0 or inf
-        there, or its parameter does (``"inverse_squared"`` holds
-        :math:`v = h^{-2}`, which overflows for :math:`h` below about 1e-19 in float32
-        and 1e-154 in float64, and underflows above the reciprocals). ``"log"``
-        holds every positive normal width of the dtype.
-
-    Examples
-    --------
-    >>> float(width_to_raw(1.0))
-    0.0
-    >>> float(width_to_raw(0.5, "inverse_squared"))
-    4.0
-    """
-    if parameterization not in PARAMETERIZATIONS:
-        raise ValueError(
-            f"parameterization must be one of {PARAMETERIZATIONS}, got {parameterization!r}"
-        )
-    h = _as_tensor(width, "width")
-    hd = h.detach()
-    if not bool(torch.isfinite(hd).all()) or bool((hd <= 0).any()):
-        bad = hd[~torch.isfinite(hd) | (hd <= 0)].reshape(-1)[0]
-        raise ValueError(
-            f"width must be finite and > 0 everywhere, got a value of {float(bad):g}"
-        )
-    if dtype is not None and h.dtype != dtype:
-        low = h.to(dtype)
-        bad = ~torch.isfinite(low.detach()) | (low.detach() <= 0)
-        if bool(bad.any()):
-            w = float(hd[bad].reshape(-1)[0])
-            raise ValueError(
-                f"width = {w:g} is not representable in {dtype}: it rounds to "
-                f"{float(low.detach()[bad].reshape(-1)[0]):g}; rescale the data "
-                f"(NW is scale equivariant) or compute in float64"
-            )
-        h = low
-    if parameterization == "log":
-        raw = h.log()
-    elif parameterization == "inverse":
-        raw = h.reciprocal()
-    else:
-        raw = h.pow(-2)
-    back = raw_to_width(raw.detach(), parameterization)
-    bad = ~torch.isfinite(raw.detach()) | ~torch.isfinite(back) | (back <= 0)
-    if bool(bad.any()):
-        w = float(h.detach()[bad].reshape(-1)[0])
-        raise ValueError(
-            f"width = {w:g} cannot be held by the {parameterization!r} "
-            f"parameterization in {h.dtype}: its parameter is "
-            f"{float(raw.detach()[bad].reshape(-1)[0]):g}. Use parameterization='log' "
-            f"or rescale the data (NW is scale equivariant)"
-        )
-    return raw
 
 
 @dataclass
 class FitHistory:
-    """What :meth:`LearnedWidthNW.fit` returns.
+    r"""What :meth:`LearnedWidthNW.fit` returns: the loss and width at each step.
 
-    Attributes
+    ``len(history)`` is the number of steps taken.
+
+    Parameters
     ----------
     loss : ndarray, shape (steps,)
-        The objective at each step, evaluated before that step's update.
-    width : ndarray, shape (steps,) + width shape
-        The width at which ``loss[t]`` was evaluated.
-    raw : ndarray, same shape as ``width``
+        The objective at each step, evaluated before that step's update (float64;
+        squared units of the values).
+    width : ndarray, shape (steps,) + the width's shape
+        The width at which ``loss[t]`` was evaluated, in the units of the keys.
+    raw : ndarray, shape (steps,) + the width's shape
         The trainable parameter (``s``, ``w`` or ``v``) at each step.
+
+    Examples
+    --------
+    >>> m = LearnedWidthNW([0.0, 1.0, 2.0, 3.0], [0.0, 1.0, 0.0, 1.0], 0.5)
+    >>> hist = m.fit(3, progress=False)
+    >>> len(hist), hist.width.shape
+    (3, (3,))
     """
 
     loss: np.ndarray
@@ -197,70 +93,34 @@ class FitHistory:
         return len(self.loss)
 
 
-def _offset(x: Tensor) -> Tensor | None:
-    """The middle of ``x``'s range along dim 0, where it dominates the spread; else None.
-
-    Subtracted in ``x``'s own precision before a cast to less precision, so that a
-    large common offset (Unix time stamps, say) is not rounded into the differences.
-    """
-    lo, hi = torch.aminmax(x, dim=0)
-    mid, spread = lo + (hi - lo) / 2, hi - lo
-    c = torch.where(mid.abs() > spread, mid, torch.zeros_like(mid))
-    return c if bool((c != 0).any()) else None
-
-
-def _describe(h: Tensor) -> str:
-    h = h.detach().reshape(-1)
-    if h.numel() == 1:
-        return f"{float(h[0]):.4g}"
-    return f"min {float(h.min()):.4g}, max {float(h.max()):.4g} over {h.numel()} widths"
-
-
-def _make_optimizer(
-    optimizer: Any, params: list[Tensor], lr: float, kwargs: dict | None
-) -> torch.optim.Optimizer:
-    kwargs = dict(kwargs or {})
-    if isinstance(optimizer, str):
-        names = {
-            n.lower(): n
-            for n in dir(torch.optim)
-            if isinstance(getattr(torch.optim, n), type)
-            and issubclass(getattr(torch.optim, n), torch.optim.Optimizer)
-            and n != "Optimizer"
-        }
-        key = optimizer.strip().lower()
-        if key not in names:
-            raise ValueError(
-                f"optimizer {optimizer!r} is unknown; use a torch.optim class or "
-                f"one of: {', '.join(sorted(names))}"
-            )
-        optimizer = getattr(torch.optim, names[key])
-    if not callable(optimizer):
-        raise TypeError(
-            f"optimizer must be a name, a torch.optim class or a callable, "
-            f"got {type(optimizer).__name__}"
-        )
-    return optimizer(params, lr=lr, **kwargs)
-
-
 class LearnedWidthNW(nn.Module):
-    r"""Nadaraya-Watson regression with a trainable width.
+    r"""Nadaraya-Watson regression with a trainable width (a ``torch.nn.Module``).
+
+    ``model(queries)`` (or ``model.predict(queries)``, without a graph) predicts;
+    ``model.loss()`` is the leave-one-out squared error on the training pairs,
+    differentiable in the width; ``model.fit(steps)`` trains the width by
+    full-batch gradient descent and returns a :class:`FitHistory`. ``model.width``
+    is the current width (detached).
 
     Parameters
     ----------
-    keys : (n_k,) or (n_k, d)
+    keys : Tensor or array_like, shape (n_k,) or (n_k, d)
         Training inputs.
-    values : (n_k,) or (n_k, m)
+    values : Tensor or array_like, shape (n_k,) or (n_k, m)
         Training targets.
-    width : float or array, default 1.0
-        Initial width :math:`h_0 > 0`: a number (broadcast to the chosen shape) or an
-        array of the chosen shape ((d,) per coordinate, (n_k,) or (n_k, 1) per key).
+    width : float or array_like or Tensor, default 1.0
+        Initial width :math:`h_0 > 0`, in the units of the keys: a number
+        (broadcast to the chosen shape) or an array of the chosen shape ((d,) per
+        coordinate, (n_k,) or (n_k, 1) per key).
     kernel : str or Kernel, default "gaussian"
-    per : {"scalar", "coordinate", "key"}
+        A kernel of :mod:`nwlib.kernels` with a gradient (not boxcar or constant,
+        for training).
+    per : {"scalar", "coordinate", "key"}, default "scalar"
         One width, one per input coordinate, or one per key (training pair).
-    parameterization : {"log", "inverse", "inverse_squared"}
-        How the width is written in terms of the trainable ``raw`` (module docstring).
-    dtype : torch dtype, optional
+    parameterization : {"log", "inverse", "inverse_squared"}, default "log"
+        How the width is written in terms of the trainable ``raw``
+        (:mod:`nwlib.parameterization`).
+    dtype : torch.dtype, optional
         Compute dtype; by default the promoted floating dtype of ``keys`` and
         ``values``: integers and Python numbers as float64 (float32 would round
         integers above 2**24), float16/bfloat16 in float32 (too few bits for sums
@@ -273,22 +133,42 @@ class LearnedWidthNW(nn.Module):
 
     Attributes
     ----------
-    keys : Tensor, (n_k, d)
+    keys : Tensor, shape (n_k, d)
         The training inputs in the compute dtype, minus ``key_offset``.
-    values : Tensor, (n_k,) or (n_k, m)
+    values : Tensor, shape (n_k,) or (n_k, m)
         The training targets in the compute dtype, minus ``value_offset``.
     key_offset, value_offset : Tensor, float64
         The offsets subtracted before the cast: zero unless ``dtype`` holds less
         precision than the data and the data lie far from the origin compared
         with their spread. Predictions add ``value_offset`` back.
+    raw : torch.nn.Parameter
+        The trainable parameter, shape () / (d,) / (n_k, 1) by ``per``.
 
     Raises
     ------
     ValueError
-        Fewer than one key, values not matching the keys, a width that is not
-        finite and > 0 or that the parameterization cannot hold in the compute
-        dtype (see :func:`width_to_raw`), or a width array whose shape does not match ``per`` (for example a per-key
-        width whose length is not the number of keys).
+        No keys, values not matching the keys, a width that is not finite and > 0
+        or that the parameterization cannot hold in the compute dtype (see
+        :func:`width_to_raw`), a width array whose shape does not match ``per``
+        (for example a per-key width whose length is not the number of keys), or
+        an unknown ``per`` or ``parameterization``.
+    TypeError
+        For a bool width or non-numeric keys or values.
+
+    References
+    ----------
+    Nadaraya (1964); Watson (1964); the leave-one-out loss is least-squares
+    cross-validation (Härdle, Hall and Marron 1988 study the width it chooses).
+
+    Examples
+    --------
+    >>> from nwlib.data import running_example
+    >>> split = running_example(50, 50, seed=0)
+    >>> m = LearnedWidthNW(split.x_train, split.y_train, width=1.0)
+    >>> hist = m.fit(30, lr=0.15, progress=False)
+    >>> loo = float(m.loss().detach())  # leave-one-out error at the learned width
+    >>> print(f"{hist.loss[0]:.4f} -> {loo:.4f}, width {float(m.width):.4f}")
+    0.7112 -> 0.3595, width 0.2108
     """
 
     def __init__(
@@ -326,8 +206,8 @@ class LearnedWidthNW(nn.Module):
         self.per = per
         self.parameterization = parameterization
         k, v = k.detach(), v.detach()
-        k_off = _offset(k) if precision(dt) > precision(k.dtype) else None
-        v_off = _offset(v) if precision(dt) > precision(v.dtype) else None
+        k_off = offset(k) if precision(dt) > precision(k.dtype) else None
+        v_off = offset(v) if precision(dt) > precision(v.dtype) else None
         d = k.shape[1]
         self.register_buffer(
             "key_offset",
@@ -399,7 +279,7 @@ class LearnedWidthNW(nn.Module):
         return (f.to(torch.float64) + self.value_offset).to(f.dtype)
 
     def _centred_forward(self, queries: ArrayLike | None, exclude_self: bool) -> Tensor:
-        """Predictions minus ``value_offset``, in the compute dtype (what the loss uses)."""
+        """Predictions minus ``value_offset``, in the compute dtype (for the loss)."""
         if queries is None:
             q = self.keys
         else:
@@ -417,8 +297,8 @@ class LearnedWidthNW(nn.Module):
         h = self.width_tensor()
         if not bool(torch.isfinite(h).all()) or bool((h <= 0).any()):
             raise ValueError(
-                f"the width is not a finite positive number (width = {_describe(h)}, "
-                f"{self.parameterization} parameter = {_describe(self.raw)})"
+                f"the width is not a finite positive number (width = {describe(h)}, "
+                f"{self.parameterization} parameter = {describe(self.raw)})"
             )
         return nadaraya_watson(
             q, self.keys, self.values, h, self.kernel, exclude_self=exclude_self
@@ -443,7 +323,8 @@ class LearnedWidthNW(nn.Module):
         """
         if (queries is None) != (targets is None):
             raise ValueError(
-                "give both queries and targets, or neither (then the keys and values are used)"
+                "give both queries and targets, or neither (then the keys and values "
+                "are used)"
             )
         if queries is None:
             pred, t = self._centred_forward(None, exclude_self), self.values
@@ -483,44 +364,50 @@ class LearnedWidthNW(nn.Module):
         progress: bool = True,
         optimizer_kwargs: dict | None = None,
     ) -> FitHistory:
-        r"""Train the width for ``steps`` full-batch steps; return the :class:`FitHistory`.
+        r"""Train the width for ``steps`` full-batch steps; return the history.
 
         Parameters
         ----------
-        steps : int
+        steps : int, default 200
             Number of optimizer steps (each: one forward and backward over all queries).
-        lr : float
+        lr : float, default 0.05
             Learning rate.
-        optimizer : str, torch.optim class or callable
-            ``"adam"``, ``"sgd"``, ... (any ``torch.optim`` name, case-insensitive), or a
-            class/callable ``optimizer(params, lr=lr, **optimizer_kwargs)``.
+        optimizer : str, torch.optim class or callable, default "adam"
+            ``"adam"``, ``"sgd"``, ... (any ``torch.optim`` name, case-insensitive), or
+            a class/callable ``optimizer(params, lr=lr, **optimizer_kwargs)``.
         exclude_self : bool, default True
             Leave each training pair out of its own prediction (leave-one-out).
             With ``False`` the loss can be driven to 0 by shrinking the width.
-        queries, targets : optional
+        queries, targets : Tensor or array_like, optional
             Train on these pairs instead of the training pairs (for example a
             validation split); ``exclude_self`` is ignored then.
         penalty : callable, optional
             ``penalty(width) -> scalar tensor`` added to the loss, e.g.
             ``lambda h: 0.1 * h.reciprocal().sqrt().sum()`` for :math:`+0.1\sqrt{w}`.
-        seed : int
+        seed : int, default 0
             Seeds torch's generator for the duration of the fit (global state restored).
-        progress : bool
+        progress : bool, default True
             Show a ``tqdm.auto`` progress bar (notebook widget or terminal).
+        optimizer_kwargs : dict, optional
+            More keyword arguments of the optimizer.
+
+        Returns
+        -------
+        FitHistory
+            The loss, width and parameter before each step.
 
         Raises
         ------
         DivergenceError
             When the loss becomes NaN/inf or the width stops being finite and positive;
-            the message names the step and the width there. The parameter is set back to
-            the last value at which the loss was finite.
+            the message names the step and the width there. The parameter is set back
+            to the last value at which the loss was finite.
+        ValueError
+            For ``steps`` or ``lr`` out of range, ``exclude_self`` with a single
+            training pair, an unknown optimizer name, or a kernel without a gradient
+            (boxcar, constant).
         """
-        from tqdm.auto import trange
-
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-            raise ValueError(f"steps must be an int >= 0, got {steps!r}")
-        if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
-            raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
+        check_steps_lr(steps, lr, min_steps=0)
         if queries is not None:
             exclude_self = False
         elif self.keys.shape[0] < 2 and exclude_self:
@@ -528,65 +415,47 @@ class LearnedWidthNW(nn.Module):
                 "exclude_self needs at least 2 training pairs: with 1 pair no "
                 "other key is left to predict it"
             )
-        losses, widths, raws = [], [], []
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            opt = _make_optimizer(optimizer, [self.raw], lr, optimizer_kwargs)
-            bar = trange(
-                steps, disable=not progress, desc="fitting the width", leave=True
-            )
-            every = max(1, steps // 50)
-            step = 0
 
-            def closure() -> Tensor:
-                opt.zero_grad()
-                h = self.width_tensor()
-                if not bool(torch.isfinite(h).all()) or bool((h <= 0).any()):
-                    raise DivergenceError(
-                        f"the width became invalid at step {step}: width = {_describe(h)} "
-                        f"({self.parameterization} parameter = {_describe(self.raw)}). "
-                        f"Try a smaller lr or the 'log' parameterization."
-                    )
-                obj = self.loss(queries, targets, exclude_self=exclude_self)
-                if penalty is not None:
-                    obj = obj + penalty(h)
-                if not bool(torch.isfinite(obj)):
-                    raise DivergenceError(
-                        f"the loss became {float(obj.detach())} at step {step} (width = {_describe(h)}). "
-                        f"Try a smaller lr, another initial width, or a kernel with unbounded "
-                        f"support such as 'gaussian' (a compact kernel gives 0/0 when a query "
-                        f"has no key within one width)."
-                    )
-                if not obj.requires_grad:
-                    raise ValueError(
-                        f"the loss does not depend smoothly on the width with the "
-                        f"{self.kernel.name!r} kernel (its gradient is 0 wherever it exists): "
-                        f"choose this width with nwlib.selection.select_width_grid instead"
-                    )
-                obj.backward()
-                return obj
+        def objective(step: int) -> Tensor:
+            h = self.width_tensor()
+            if not bool(torch.isfinite(h).all()) or bool((h <= 0).any()):
+                raise DivergenceError(
+                    f"the width became invalid at step {step}: "
+                    f"width = {describe(h)} "
+                    f"({self.parameterization} parameter = {describe(self.raw)}). "
+                    f"Try a smaller lr or the 'log' parameterization."
+                )
+            obj = self.loss(queries, targets, exclude_self=exclude_self)
+            if penalty is not None:
+                obj = obj + penalty(h)
+            if not bool(torch.isfinite(obj)):
+                raise DivergenceError(
+                    f"the loss became {float(obj.detach())} at step {step} "
+                    f"(width = {describe(h)}). "
+                    f"Try a smaller lr, another initial width, or a kernel with "
+                    f"unbounded support such as 'gaussian' (a compact kernel "
+                    f"gives 0/0 when a query has no key within one width)."
+                )
+            if not obj.requires_grad:
+                raise ValueError(
+                    f"the loss does not depend smoothly on the width with the "
+                    f"{self.kernel.name!r} kernel (its gradient is 0 wherever it "
+                    f"exists): choose this width with "
+                    f"nwlib.selection.select_width_grid instead"
+                )
+            return obj
 
-            last_good = self.raw.detach().clone()  # the last raw with a finite loss
-            for step in bar:
-                before = self.raw.detach().clone()
-                try:
-                    obj = opt.step(closure)
-                except (DivergenceError, ValueError):
-                    with torch.no_grad():
-                        self.raw.copy_(last_good)
-                    bar.close()
-                    raise
-                last_good = before
-                losses.append(float(obj.detach()))
-                raws.append(before.cpu().numpy())
-                widths.append(raw_to_width(before, self.parameterization).cpu().numpy())
-                if step % every == 0 or step == steps - 1:
-                    bar.set_postfix(
-                        loss=f"{losses[-1]:.4g}",
-                        width=_describe(self.width),
-                        refresh=False,
-                    )
-            bar.close()
+        losses, raws, widths = train(
+            self.raw,
+            objective,
+            lambda raw: raw_to_width(raw, self.parameterization),
+            steps=steps,
+            lr=lr,
+            optimizer=optimizer,
+            optimizer_kwargs=optimizer_kwargs,
+            seed=seed,
+            progress=progress,
+        )
         self._warn_if_stalled(raws, losses)
         shape = (0,) + tuple(self.raw.shape)
         return FitHistory(
@@ -598,32 +467,28 @@ class LearnedWidthNW(nn.Module):
         )
 
     def _warn_if_stalled(self, raws: list, losses: list[float]) -> None:
-        """Warn when training could not move the loss because it is flat where it started.
+        """Warn when training could not move the loss (flat where it started).
 
         Far too small a width (every query sees only its nearest key) or far too large
         (every key weighs the same) gives a loss whose gradient underflows to about 0:
         gradient descent then barely moves, which must not pass silently.
         """
-        if len(losses) < 2 or self.raw.grad is None:
+        if self.raw.grad is None:
             return
-        change = abs(losses[-1] - losses[0]) / max(abs(losses[0]), 1e-300)
-        grad = float(self.raw.grad.abs().max())
-        if change < 1e-6 and grad < 1e-8:
-            h0 = _describe(
-                raw_to_width(self.raw.new_tensor(raws[0]), self.parameterization)
-            )
-            warnings.warn(
-                f"the loss did not change (relative change {change:.1e}, gradient {grad:.1e}): it "
-                f"is flat at the starting width {h0}, far too small or too large for gradient "
-                f"descent. Start from a rule-of-thumb width such as "
-                f"nwlib.selection.silverman_width(x).",
-                FlatLossWarning,
-                stacklevel=3,
-            )
+        start = raw_to_width(self.raw.new_tensor(raws[0]), self.parameterization)
+        warn_if_flat(
+            losses,
+            float(self.raw.grad.abs().max()),
+            f"width {describe(start)}",
+            "Start from a rule-of-thumb width such as "
+            "nwlib.selection.silverman_width(x).",
+            stacklevel=3,
+        )
 
     def extra_repr(self) -> str:
         return (
-            f"n_keys={self.keys.shape[0]}, d={self.keys.shape[1]}, kernel={self.kernel.name!r}, "
+            f"n_keys={self.keys.shape[0]}, d={self.keys.shape[1]}, "
+            f"kernel={self.kernel.name!r}, "
             f"per={self.per!r}, parameterization={self.parameterization!r}, "
-            f"width={_describe(self.width)}"
+            f"width={describe(self.width)}"
         )

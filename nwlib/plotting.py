@@ -30,7 +30,34 @@ def _axes(ax: Axes | None, figsize: tuple[float, float] = (5, 3.5)) -> Axes:
 def plot_kernels(
     names: Iterable[str] = tuple(KERNELS), *, umax: float = 2.5, ax: Axes | None = None
 ) -> Axes:
-    """Kernel profiles K(u) against the scaled distance u = (q - k)/h."""
+    """Plot kernel profiles K(u) against the scaled distance u = (q - k)/h.
+
+    Parameters
+    ----------
+    names : iterable of str, default every kernel of ``KERNELS``
+        Kernel names (or :class:`~nwlib.kernels.Kernel` objects), one line each.
+    umax : float, default 2.5
+        The plot spans :math:`-u_{max} \\le u \\le u_{max}` (unitless).
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new 5 x 3.5 inch figure).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on, labelled, with a legend.
+
+    Raises
+    ------
+    ValueError
+        For an unknown kernel name.
+
+    Examples
+    --------
+    >>> ax = plot_kernels(["gaussian", "triangular"])
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['gaussian', 'triangular']
+    >>> plt.close(ax.figure)
+    """
     ax = _axes(ax)
     u = torch.linspace(-umax, umax, 801, dtype=torch.float64)
     for name in names:
@@ -52,7 +79,39 @@ def plot_fit(
     ax: Axes | None = None,
     title: str | None = None,
 ) -> Axes:
-    """Training pairs (dots), the NW estimate at the queries and, optionally, the truth."""
+    """Plot training pairs (dots), the NW estimate at the queries and the truth.
+
+    Parameters
+    ----------
+    x_train : array_like or Tensor, shape (n,)
+        Training inputs (keys).
+    y_train : array_like or Tensor, shape (n,)
+        Training outputs (values).
+    queries : array_like or Tensor, shape (n_q,)
+        Where the estimate was computed, sorted (drawn as a line).
+    estimate : array_like or Tensor, shape (n_q,)
+        The estimate at ``queries``.
+    truth : array_like or Tensor, shape (n_q,), optional
+        The true function at ``queries`` (dashed), if known.
+    label : str, default "estimate"
+        Legend label of the estimate.
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new figure).
+    title : str, optional
+        Axes title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on, labelled, with a legend.
+
+    Examples
+    --------
+    >>> ax = plot_fit([0, 1, 2], [0, 1, 4], [0.0, 2.0], [0.5, 3.0], label="NW")
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['training data', 'NW']
+    >>> plt.close(ax.figure)
+    """
     ax = _axes(ax)
     ax.plot(
         _np(x_train),
@@ -83,10 +142,39 @@ def plot_attention(
     title: str | None = None,
     colorbar: bool = True,
 ) -> Axes:
-    """Heatmap of an attention-weight matrix: queries on the vertical axis, keys on the horizontal.
+    """Heatmap of attention weights: queries on the vertical axis, keys across.
 
-    ``weights`` has shape (n_queries, n_keys). With ``queries``/``keys`` given
-    (sorted 1-D positions) the axes show positions instead of indices.
+    Parameters
+    ----------
+    weights : array_like or Tensor, shape (n_q, n_k)
+        Attention weights, queries x keys (rows usually sum to 1).
+    queries : sequence of float, shape (n_q,), optional
+        Sorted query positions; with ``keys``, the axes show positions, not indices.
+    keys : sequence of float, shape (n_k,), optional
+        Sorted key positions.
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new 4.2 x 3.6 inch figure).
+    title : str, optional
+        Axes title.
+    colorbar : bool, default True
+        Add a colour bar labelled "attention weight".
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+
+    Raises
+    ------
+    ValueError
+        If ``weights`` is not a matrix.
+
+    Examples
+    --------
+    >>> ax = plot_attention([[0.7, 0.3], [0.2, 0.8]], colorbar=False)
+    >>> ax.get_xlabel(), ax.get_ylabel()
+    ('keys (index)', 'queries (index)')
+    >>> plt.close(ax.figure)
     """
     ax = _axes(ax, (4.2, 3.6))
     w = _np(weights)

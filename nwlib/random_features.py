@@ -36,17 +36,24 @@ Shapes: ``queries`` (n_q, d), ``keys`` (n_k, d) (1-D input: d = 1), ``values``
 float64, floating input in its own dtype. Feature draws are made in float64 from
 a seeded ``torch.Generator`` and cast, so a seed gives the same features in any
 dtype.
+The feature maps live in :mod:`nwlib.feature_maps` and are re-exported here.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+from .feature_maps import (
+    FeatureMap,
+    as_points,
+    fourier_features,
+    orthogonal_gaussian,
+    positive_features,
+)
 
 Tensor = torch.Tensor
 
@@ -58,234 +65,6 @@ __all__ = [
     "kernel_estimate",
     "linear_attention",
 ]
-
-
-def _as_points(x, name: str) -> Tensor:
-    if isinstance(x, (str, bytes)) or x is None:
-        raise TypeError(
-            f"{name} must be numbers (a tensor or array), got {type(x).__name__}"
-        )
-    try:
-        t = torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x)
-    except (TypeError, ValueError, RuntimeError) as e:
-        raise TypeError(f"{name} must be numbers, got {type(x).__name__}") from e
-    if t.dtype.is_complex:
-        raise TypeError(f"{name} must be real numbers")
-    if not t.dtype.is_floating_point:
-        t = t.to(torch.float64)
-    if t.ndim == 1:
-        t = t[:, None]
-    if t.ndim != 2 or t.shape[0] == 0 or t.shape[1] == 0:
-        raise ValueError(
-            f"{name} must have shape (n,) or (n, d) with n, d >= 1, "
-            f"got {tuple(t.shape)}"
-        )
-    if not torch.isfinite(t).all():
-        raise ValueError(f"{name} holds NaN or inf")
-    return t
-
-
-def _positive_int(x, name: str) -> int:
-    if isinstance(x, bool) or not isinstance(x, numbers.Integral) or x < 1:
-        raise ValueError(f"{name} must be a positive integer, got {x!r}")
-    return int(x)
-
-
-def _positive_float(x, name: str) -> float:
-    if (
-        isinstance(x, bool)
-        or not isinstance(x, numbers.Real)
-        or not x > 0
-        or not math.isfinite(x)
-    ):
-        raise ValueError(f"{name} must be a positive finite number, got {x!r}")
-    return float(x)
-
-
-def orthogonal_gaussian(
-    n_features: int, d: int, *, generator: torch.Generator
-) -> Tensor:
-    """A (n_features, d) float64 matrix of rows orthogonal in blocks of d.
-
-    Each block of d rows is the Q of a QR decomposition of a d x d standard normal
-    matrix (signs fixed so that it is uniform on the orthogonal group); each row is
-    then given the length of an independent N(0, I_d) vector (chi with d degrees of
-    freedom), so every row is marginally N(0, I_d), as Choromanski et al. (2021)
-    draw them. The last block is cut to n_features rows.
-
-    Examples
-    --------
-    >>> w = orthogonal_gaussian(3, 3, generator=torch.Generator().manual_seed(0))
-    >>> u = w / w.norm(dim=1, keepdim=True)
-    >>> bool(torch.allclose(u @ u.T, torch.eye(3, dtype=torch.float64)))
-    True
-    """
-    blocks = []
-    for _ in range(-(-n_features // d)):
-        g = torch.randn(d, d, generator=generator, dtype=torch.float64)
-        q, r = torch.linalg.qr(g)
-        blocks.append(q * torch.sign(torch.diagonal(r))[None, :])
-    rows = torch.cat([b.T for b in blocks])[:n_features]
-    lengths = torch.randn(n_features, d, generator=generator, dtype=torch.float64).norm(
-        dim=1
-    )
-    return rows * lengths[:, None]
-
-
-@dataclass(frozen=True)
-class FeatureMap:
-    """D random features drawn once; ``phi(x)`` maps (n, d) points to (n, D).
-
-    Build one with :func:`fourier_features` or :func:`positive_features` and apply
-    the same map to queries and keys. ``kind`` is ``"fourier"`` or ``"positive"``;
-    ``weights`` is (D, d) float64, ``offsets`` (D,) (Fourier only), ``width`` the
-    kernel's width (x is divided by it), ``kernel`` ``"gaussian"`` or ``"softmax"``.
-    """
-
-    kind: str
-    weights: Tensor
-    offsets: Tensor | None
-    width: float
-    kernel: str
-
-    @property
-    def n_features(self) -> int:
-        return self.weights.shape[0]
-
-    def _z(self, x) -> Tensor:
-        x = _as_points(x, "x")
-        if x.shape[1] != self.weights.shape[1]:
-            raise ValueError(
-                f"x has d = {x.shape[1]} but the features were drawn for "
-                f"d = {self.weights.shape[1]}"
-            )
-        return x / self.width
-
-    def log_features(self, x) -> Tensor:
-        """Positive features only: log phi(x), shape (n, D), no shift."""
-        if self.kind != "positive":
-            raise ValueError("log_features exists for positive features only")
-        z = self._z(x)
-        sq = (z * z).sum(1, keepdim=True)
-        half = 0.5 if self.kernel == "softmax" else 1.0
-        return (
-            z @ self.weights.to(z.dtype).T - half * sq - 0.5 * math.log(self.n_features)
-        )
-
-    def __call__(self, x, *, shift: str | None = None) -> Tensor:
-        """phi(x), shape (n, D), in x's floating dtype (float64 for integers).
-
-        ``shift`` (positive features): ``None`` the exact features, ``"row"`` each
-        row divided by its largest entry, ``"global"`` all divided by the largest
-        entry (a per-row or global constant, applied in the log domain).
-        """
-        if shift not in (None, "row", "global"):
-            raise ValueError(f"shift must be None, 'row' or 'global', got {shift!r}")
-        if self.kind == "fourier":
-            z = self._z(x)
-            proj = z @ self.weights.to(z.dtype).T + self.offsets.to(z.dtype)
-            return math.sqrt(2 / self.n_features) * torch.cos(proj)
-        log = self.log_features(x)
-        if shift == "row":
-            log = log - log.amax(1, keepdim=True)
-        elif shift == "global":
-            log = log - log.max()
-        return log.exp()
-
-
-def fourier_features(
-    d: int, n_features: int, width: float, *, seed: int = 0
-) -> FeatureMap:
-    r"""Random Fourier features for the Gaussian kernel :math:`\exp(-\lVert q-k\rVert^2/2h^2)`.
-
-    :math:`\phi(x) = \sqrt{2/D}\cos(Wx/h + b)` with rows of ``W`` ~ N(0, I_d) and
-    ``b`` ~ U(0, 2 pi), so that :math:`E[\phi(q)\cdot\phi(k)]` is the kernel
-    (Rahimi and Recht 2007). Products of features can be negative.
-
-    Parameters
-    ----------
-    d : int
-        Dimension of queries and keys.
-    n_features : int
-        D, the number of features.
-    width : float
-        h > 0.
-    seed : int
-        Seed of the ``torch.Generator`` that draws ``W`` and ``b``.
-
-    Raises
-    ------
-    ValueError
-        For non-positive ``d``, ``n_features`` or ``width``.
-
-    Examples
-    --------
-    >>> phi = fourier_features(1, 20000, 1.0, seed=0)
-    >>> q, k = torch.tensor([[0.0]]), torch.tensor([[1.0]])
-    >>> abs(float(phi(q) @ phi(k).T) - math.exp(-0.5)) < 0.05
-    True
-    """
-    d, n = _positive_int(d, "d"), _positive_int(n_features, "n_features")
-    h = _positive_float(width, "width")
-    gen = torch.Generator().manual_seed(int(seed))
-    w = torch.randn(n, d, generator=gen, dtype=torch.float64)
-    b = 2 * math.pi * torch.rand(n, generator=gen, dtype=torch.float64)
-    return FeatureMap("fourier", w, b, h, "gaussian")
-
-
-def positive_features(
-    d: int,
-    n_features: int,
-    *,
-    width: float = 1.0,
-    kernel: str = "softmax",
-    orthogonal: bool = False,
-    seed: int = 0,
-) -> FeatureMap:
-    r"""Positive random features (Choromanski et al. 2021).
-
-    With z = x/h and rows w of ``W`` ~ N(0, I_d):
-    ``kernel="softmax"``: :math:`\phi(x) = \exp(Wz - \lVert z\rVert^2/2)/\sqrt D`,
-    unbiased for :math:`\exp(q\cdot k/h^2)` (h^2 is the temperature);
-    ``kernel="gaussian"``: :math:`\exp(Wz - \lVert z\rVert^2)/\sqrt D`, unbiased for
-    :math:`\exp(-\lVert q-k\rVert^2/2h^2)`. Every feature is positive. The relative
-    variance of one feature's product is :math:`e^{\lVert z_q + z_k\rVert^2} - 1`
-    (iid ``W``): small widths need many more features.
-
-    Parameters
-    ----------
-    d, n_features : int
-        Dimension and number of features D.
-    width : float
-        h > 0 (default 1: the plain softmax kernel exp(q.k)).
-    kernel : {"softmax", "gaussian"}
-    orthogonal : bool
-        Draw ``W`` with :func:`orthogonal_gaussian` (lower variance) instead of iid.
-    seed : int
-        Seed of the ``torch.Generator``.
-
-    Raises
-    ------
-    ValueError
-        For non-positive ``d``, ``n_features``, ``width`` or an unknown ``kernel``.
-
-    Examples
-    --------
-    >>> phi = positive_features(2, 20000, seed=1)
-    >>> q, k = torch.tensor([[0.6, 0.0]]), torch.tensor([[0.0, 0.8]])
-    >>> bool((phi(q) > 0).all()), round(float(phi(q) @ phi(k).T), 2)
-    (True, 1.0)
-    """
-    d, n = _positive_int(d, "d"), _positive_int(n_features, "n_features")
-    h = _positive_float(width, "width")
-    if kernel not in ("softmax", "gaussian"):
-        raise ValueError(f"kernel must be 'softmax' or 'gaussian', got {kernel!r}")
-    gen = torch.Generator().manual_seed(int(seed))
-    if orthogonal:
-        w = orthogonal_gaussian(n, d, generator=gen)
-    else:
-        w = torch.randn(n, d, generator=gen, dtype=torch.float64)
-    return FeatureMap("positive", w, None, h, kernel)
 
 
 #: Rows of queries or keys whose features are held at once (bounds the memory).
@@ -315,8 +94,36 @@ def _summary(k: Tensor, v: Tensor, fm: FeatureMap) -> tuple[Tensor, Tensor]:
 
 
 def kernel_estimate(queries, keys, feature_map: FeatureMap) -> Tensor:
-    """The approximate kernel matrix phi(Q) phi(K)^T, shape (n_q, n_k) (quadratic:
-    for measuring the approximation, not for pooling).
+    r"""The approximate kernel matrix :math:`\phi(Q)\,\phi(K)^\top`, queries x keys.
+
+    Quadratic in the number of points: for measuring the approximation, not for
+    pooling (use :func:`linear_attention`).
+
+    Parameters
+    ----------
+    queries : Tensor or array_like, shape (n_q,) or (n_q, d)
+        Query points.
+    keys : Tensor or array_like, shape (n_k,) or (n_k, d)
+        Key points.
+    feature_map : FeatureMap
+        From :func:`fourier_features` or :func:`positive_features`.
+
+    Returns
+    -------
+    Tensor, shape (n_q, n_k)
+        Estimated kernel values, in the points' floating dtype (float64 for
+        integers).
+
+    Raises
+    ------
+    ValueError
+        For points whose d differs from the feature map's, NaN/inf or bad shapes.
+    TypeError
+        For non-numeric points.
+
+    References
+    ----------
+    Rahimi and Recht (2007); Choromanski et al. (2021).
 
     Examples
     --------
@@ -330,20 +137,29 @@ def kernel_estimate(queries, keys, feature_map: FeatureMap) -> Tensor:
 def linear_attention(
     queries, keys, values, feature_map: FeatureMap, *, causal: bool = False
 ) -> Tensor:
-    r"""Attention pooling through features, :math:`\phi(Q)(\phi(K)^\top V) / \phi(Q)(\phi(K)^\top 1)`.
+    r"""Attention pooling through random features, in time linear in the points.
+
+    :math:`\phi(Q)(\phi(K)^\top V) / \phi(Q)(\phi(K)^\top 1)`.
 
     Cost O((n_q + n_k) D (d + m)) time and O(D (m + 8192)) extra memory (causal:
     O(n D m) for the running sums). Positive features are shifted in the log
-    domain (queries by row, keys globally; see the module notes).
+    domain (queries by row, keys globally; see the module notes). Where a
+    denominator is not positive (random Fourier features can make it negative or
+    zero; positive features only when it underflows) the estimate is NaN and a
+    ``RuntimeWarning`` says for how many queries: never a number divided by a tiny
+    or negative normalizer.
 
     Parameters
     ----------
-    queries : (n_q,) or (n_q, d)
-    keys : (n_k,) or (n_k, d)
-    values : (n_k,) or (n_k, m)
+    queries : Tensor or array_like, shape (n_q,) or (n_q, d)
+        Query points.
+    keys : Tensor or array_like, shape (n_k,) or (n_k, d)
+        Key points, in the units of the queries.
+    values : Tensor or array_like, shape (n_k,) or (n_k, m)
+        One value (row) per key.
     feature_map : FeatureMap
         From :func:`fourier_features` or :func:`positive_features`.
-    causal : bool
+    causal : bool, default False
         Query ``j`` pools keys ``0..j`` only (requires n_q == n_k): running sums
         :math:`S_j = S_{j-1} + \phi(k_j) v_j^\top`, :math:`z_j = z_{j-1} + \phi(k_j)`,
         output :math:`\phi(q_j) S_j / \phi(q_j) z_j`, the recurrent view of
@@ -351,20 +167,22 @@ def linear_attention(
 
     Returns
     -------
-    Tensor, (n_q,) for 1-D values, (n_q, m) otherwise; the promoted floating dtype
-    of queries, keys, values (float64 for integers).
-
-    Where a denominator is not positive (random Fourier features can make it
-    negative or zero; positive features only when it underflows) the estimate is
-    NaN and a ``RuntimeWarning`` says for how many queries: never a number
-    divided by a tiny or negative normalizer.
+    Tensor, shape (n_q,) for 1-D values, (n_q, m) otherwise
+        In the promoted floating dtype of queries, keys, values (float64 for
+        integers).
 
     Raises
     ------
     ValueError
-        For bad shapes, NaN/inf input, mismatched lengths, or ``causal`` with
-        n_q != n_k. TypeError for non-numeric input or a ``feature_map`` that is
-        not a :class:`FeatureMap`.
+        For bad shapes, NaN/inf input, mismatched lengths or d, or ``causal`` with
+        n_q != n_k.
+    TypeError
+        For non-numeric input or a ``feature_map`` that is not a
+        :class:`FeatureMap`.
+
+    References
+    ----------
+    Katharopoulos et al. (2020); Choromanski et al. (2021); Rahimi and Recht (2007).
 
     Examples
     --------
@@ -372,16 +190,16 @@ def linear_attention(
     >>> linear_attention([0.0, 1.0], [0.0, 1.0, 2.0], [1, 2, 3], phi).shape
     torch.Size([2])
     >>> out = linear_attention([0.0, 1.0], [0.0, 1.0], [5.0, 7.0], phi, causal=True)
-    >>> round(float(out[0]), 9)
-    5.0
+    >>> print(f"{float(out[0]):.4f}")  # the first query sees the first key only
+    5.0000
     """
     if not isinstance(feature_map, FeatureMap):
         raise TypeError(
             "feature_map must be a FeatureMap (from fourier_features or "
             f"positive_features), got {type(feature_map).__name__}"
         )
-    q, k = _as_points(queries, "queries"), _as_points(keys, "keys")
-    v = _as_points(values, "values")
+    q, k = as_points(queries, "queries"), as_points(keys, "keys")
+    v = as_points(values, "values")
     vector = (
         torch.as_tensor(
             np.asarray(values) if not isinstance(values, Tensor) else values

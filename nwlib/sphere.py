@@ -11,7 +11,8 @@ distance is :math:`2 - 2\,q\cdot k` and the Gaussian attention weights are
 
 .. math::
 
-    \frac{\exp(-\lVert q - k_i\rVert^2 / 2h^2)}{\sum_j \exp(-\lVert q - k_j\rVert^2 / 2h^2)}
+    \frac{\exp(-\lVert q - k_i\rVert^2 / 2h^2)}
+         {\sum_j \exp(-\lVert q - k_j\rVert^2 / 2h^2)}
     = \operatorname{softmax}_i\!\left(\frac{q\cdot k_i}{h^2}\right):
 
 the factor :math:`e^{-1/h^2}` is common to every key and cancels. The
@@ -27,22 +28,26 @@ independent set of keys per batch entry (the tokens of one sequence, say).
 A 1-D input of length n is read as n points in d = 1. Inputs may be numpy
 arrays or torch tensors; outputs are torch tensors, and autograd flows through
 tensor inputs.
+The dot-product side (temperatures, :func:`dot_product_weights`,
+:func:`key_bias`, :func:`biased_dot_product_weights`) lives in
+:mod:`nwlib.dot_product` and is re-exported here.
 """
 
 from __future__ import annotations
 
-import math
 import numbers
 
 import torch
 
-from ._validate import (
-    ArrayLike,
-    as_float_tensor,
-    as_width,
-    common_dtype,
-    compute_dtype,
-    same_device,
+from ._batched import as_batched_points, pair, scalar_positive
+from ._validate import ArrayLike, as_width, compute_dtype
+from .dot_product import (
+    biased_dot_product_weights,
+    dot_product_weights,
+    key_bias,
+    temperature_from_width,
+    vaswani_temperature,
+    width_from_temperature,
 )
 
 Tensor = torch.Tensor
@@ -63,100 +68,42 @@ __all__ = [
 ]
 
 
-def as_batched_points(x: ArrayLike, name: str) -> Tensor:
-    """Points as a (n, d) or (b, n, d) floating tensor; a 1-D input becomes (n, 1).
-
-    Dtype: the input's floating dtype; integers, booleans and Python numbers as
-    float64.
-
-    Raises
-    ------
-    TypeError
-        For non-numeric input.
-    ValueError
-        For an empty input, NaN/inf entries, or more than 3 dimensions.
-    """
-    t = as_float_tensor(x, name)
-    if t.ndim == 0:
-        t = t.reshape(1, 1)
-    elif t.ndim == 1:
-        t = t.unsqueeze(1)
-    elif t.ndim > 3:
-        raise ValueError(
-            f"{name} must have shape (n,), (n, d) or (b, n, d), "
-            f"got shape {tuple(t.shape)}"
-        )
-    return t
-
-
-def _pair(queries: ArrayLike, keys: ArrayLike) -> tuple[Tensor, Tensor]:
-    """Validate a query/key pair: same d, same batch size (if any), one dtype."""
-    q = as_batched_points(queries, "queries")
-    k = as_batched_points(keys, "keys")
-    if q.ndim != k.ndim:
-        raise ValueError(
-            f"queries and keys must both be batched (b, n, d) or both not, "
-            f"got queries of shape {tuple(q.shape)} and keys of shape {tuple(k.shape)}"
-        )
-    if q.shape[-1] != k.shape[-1]:
-        raise ValueError(
-            f"queries and keys must have the same number of coordinates d, "
-            f"got queries with d={q.shape[-1]} and keys with d={k.shape[-1]}"
-        )
-    if q.ndim == 3 and q.shape[0] != k.shape[0]:
-        raise ValueError(
-            f"queries and keys must have the same batch size, "
-            f"got {q.shape[0]} and {k.shape[0]}"
-        )
-    same_device(queries=q, keys=k)
-    dt = common_dtype(q, k)
-    return q.to(dt), k.to(dt)
-
-
-def _scalar_positive(x: ArrayLike, name: str, like: Tensor) -> Tensor:
-    """A single positive number as a 0-d tensor in ``like``'s dtype (graph kept)."""
-    t = as_width(x, name)
-    if t.numel() != 1:
-        raise ValueError(
-            f"{name} must be a single positive number, got shape {tuple(t.shape)}"
-        )
-    out = t.reshape(()).to(dtype=like.dtype, device=like.device)
-    low = out.detach()
-    if not bool(torch.isfinite(low)) or float(low) < torch.finfo(low.dtype).tiny:
-        raise ValueError(
-            f"{name} = {float(t.detach().reshape(())):g} is not representable in "
-            f"{low.dtype}, the dtype of the points (it becomes {float(low):g}); "
-            f"rescale the points (the weights are scale equivariant) or pass "
-            f"them in float64"
-        )
-    return out
-
-
 def normalize(x: ArrayLike, *, name: str = "x", eps: float = 0.0) -> Tensor:
-    r"""Project points onto the unit sphere: :math:`x / \lVert x\rVert` along the last axis.
+    r"""Project points onto the unit sphere: :math:`x / \lVert x\rVert` (last axis).
 
-    Dtype: the input's, float16/bfloat16 in float32. Each vector is divided by its
-    largest coordinate before its norm is taken, so norms of 1e20 or 1e-20 do not
-    overflow or underflow in float32.
+    Each vector is divided by its largest coordinate before its norm is taken, so
+    norms of 1e20 or 1e-20 do not overflow or underflow in float32.
 
     Parameters
     ----------
-    x : (n,), (n, d) or (b, n, d)
-        Points (a 1-D input of length n is n points in d = 1, which all land on -1 or +1).
-    name : str
+    x : Tensor or array_like, shape (n,), (n, d) or (b, n, d)
+        Points (a 1-D input of length n is n points in d = 1, which all land on -1
+        or +1). Integers as float64, float16/bfloat16 computed in float32.
+    name : str, default "x"
         Argument name used in error messages.
-    eps : float
-        Vectors with norm ``<= eps`` count as zero (default: only exact zeros).
+    eps : float, default 0.0
+        Vectors with norm ``<= eps`` (in the units of ``x``) count as zero
+        (default: only exact zeros).
 
     Returns
     -------
-    Tensor of the same shape as ``as_batched_points(x)``, every row of unit length.
+    Tensor, shape (n, d) or (b, n, d)
+        Every row of unit length (unitless); the input's floating dtype, float32
+        for float16/bfloat16; autograd flows through a tensor input.
 
     Raises
     ------
     ValueError
-        If any vector is (numerically) zero: it has no direction, so no point
-        on the sphere represents it. The message says how many and where.
+        If any vector is (numerically) zero: it has no direction, so no point on
+        the sphere represents it. The message says how many and where. Also for
+        NaN/inf, an empty input or more than 3 dimensions.
+    TypeError
+        For non-numeric input.
+
+    Examples
+    --------
+    >>> print(normalize([[3.0, 4.0], [0.0, -2.0]]).tolist())
+    [[0.6, 0.8], [0.0, -1.0]]
     """
     t = as_batched_points(x, name)
     t = t.to(compute_dtype(t))
@@ -183,11 +130,43 @@ def random_unit_vectors(
     seed: int = 0,
     dtype: torch.dtype = torch.float64,
 ) -> Tensor:
-    """Points uniform on the unit sphere in d dimensions: normalized standard normals.
+    r"""Points uniform on the unit sphere in d dimensions: normalized standard normals.
 
-    Returns shape (n, d), or (batch, n, d) when ``batch`` is given. Seeded.
+    Parameters
+    ----------
+    n : int
+        Number of points (>= 1).
+    d : int
+        Dimension (>= 1).
+    batch : int, optional
+        Draw ``batch`` independent sets (a leading batch dimension).
+    seed : int, default 0
+        Seed of a private ``torch.Generator`` (the global random state is left
+        alone).
+    dtype : torch.dtype, default torch.float64
+        Dtype of the draws and the result.
 
-    Dtype: ``dtype`` (float64 by default).
+    Returns
+    -------
+    Tensor, shape (n, d) or (batch, n, d)
+        Unit vectors, in ``dtype``.
+
+    Raises
+    ------
+    ValueError
+        If ``n``, ``d`` or ``batch`` is not a positive integer.
+
+    References
+    ----------
+    Vaswani et al. (2017) reason with queries and keys of independent zero-mean,
+    unit-variance coordinates; normalized, standard normal vectors are uniform
+    on the sphere.
+
+    Examples
+    --------
+    >>> u = random_unit_vectors(4, 3, seed=0)
+    >>> tuple(u.shape), f"{float(u.norm(dim=1).max()):.6f}"
+    ((4, 3), '1.000000')
     """
     for val, nm in ((n, "n"), (d, "d")):
         if not isinstance(val, numbers.Integral) or isinstance(val, bool) or val < 1:
@@ -200,82 +179,47 @@ def random_unit_vectors(
     return z / torch.linalg.vector_norm(z, dim=-1, keepdim=True)
 
 
-def temperature_from_width(width: ArrayLike) -> Tensor:
-    r"""Temperature of the equivalent dot-product softmax on the sphere: :math:`t = h^2`.
+def sq_distances(queries: ArrayLike, keys: ArrayLike) -> Tensor:
+    r"""Squared Euclidean distances :math:`\lVert q_j - k_i\rVert^2`, from differences.
 
-    Dtype: the width's (Python numbers as float64).
+    Memory is n_q x n_k x d per batch entry. Differences are squared (not dot
+    products), exact for data far from the origin. Each difference vector is first
+    divided by a power of two near its largest coordinate (exact), squared and
+    summed there, and scaled back once: no coordinate's square underflows or
+    overflows on its own. The result itself, a squared length, still leaves the
+    dtype's normal range for distances below the square root of its smallest normal
+    number (about 1e-19 in float32, 1e-154 in float64: a subnormal with fewer
+    significant bits, or 0) or above the square root of its largest (1e19 in
+    float32): there only its own rounding is lost.
+
+    Parameters
+    ----------
+    queries : Tensor or array_like, shape (n_q, d) or (b, n_q, d)
+        Query points (1-D: n_q points in d = 1).
+    keys : Tensor or array_like, shape (n_k, d) or (b, n_k, d)
+        Key points, batched like ``queries``.
+
+    Returns
+    -------
+    Tensor, shape (n_q, n_k) or (b, n_q, n_k)
+        In the squared units of the points. Dtype: the inputs' floating dtype,
+        promoted (float64 wins); integers, booleans and Python numbers as float64
+        (float32 would round integers above 2**24), float16 and bfloat16 in float32.
 
     Raises
     ------
     ValueError
-        Naming ``width``, where :math:`h^2` is not a normal number of the width's
-        dtype (it would underflow to 0 or a subnormal, or overflow to inf): below
-        about 1e-154 or above 1e154 in float64, 1e-19 and 1e19 in float32. No softmax
-        accepts such a temperature; rescale the points and the width together.
-
-    Examples
-    --------
-    >>> float(temperature_from_width(0.5))
-    0.25
-    """
-    h = as_width(width)
-    t = h**2
-    td = t.detach()
-    bad = ~torch.isfinite(td) | (td < torch.finfo(td.dtype).tiny)
-    if bool(bad.any()):
-        w = float(h.detach()[bad].reshape(-1)[0])
-        raise ValueError(
-            f"width = {w:g} has no temperature t = width**2 in {td.dtype}: it "
-            f"{'overflows' if w > 1 else 'underflows'} there; rescale the points "
-            f"and the width together (the weights are scale equivariant)"
-        )
-    return t
-
-
-def width_from_temperature(temperature: ArrayLike) -> Tensor:
-    r"""Gaussian width of a dot-product softmax with temperature t: :math:`h = \sqrt t`.
-
-    Dtype: the temperature's (Python numbers as float64).
-    """
-    return torch.sqrt(as_width(temperature, "temperature"))
-
-
-def vaswani_temperature(d: int) -> float:
-    r"""The temperature :math:`\sqrt d` of scaled dot-product attention (Vaswani et al.).
-
-    It is the Gaussian width :math:`h = d^{1/4}`. For q and k with independent
-    zero-mean, unit-variance coordinates, :math:`q\cdot k` has variance d, so
-    :math:`q\cdot k / \sqrt d` has variance 1 whatever d is.
-    """
-    if not isinstance(d, numbers.Integral) or isinstance(d, bool) or d < 1:
-        raise ValueError(f"d must be a positive integer, got {d!r}")
-    return math.sqrt(d)
-
-
-def sq_distances(queries: ArrayLike, keys: ArrayLike) -> Tensor:
-    r"""Squared Euclidean distances :math:`\lVert q_j - k_i\rVert^2`, formed from differences.
-
-    Shapes (n_q, d), (n_k, d) -> (n_q, n_k); (b, n_q, d), (b, n_k, d) -> (b, n_q, n_k).
-    Memory is n_q x n_k x d per batch entry.
-
-    Dtype: computes in the inputs' floating dtype, promoted (float64 wins);
-    integers, booleans and Python numbers as float64 (float32 would round integers
-    above 2**24), float16 and bfloat16 in float32 (too few bits for squared
-    distances and sums). Differences are squared (not dot products), exact for data
-    far from the origin. Each difference vector is first divided by a power of two
-    near its largest coordinate (exact), squared and summed there, and scaled back
-    once: no coordinate's square underflows or overflows on its own. The result
-    itself, a squared length, still leaves the dtype's normal range for distances
-    below the square root of its smallest normal number (about 1e-19 in float32,
-    1e-154 in float64: a subnormal with fewer significant bits, or 0) or above the
-    square root of its largest (1e19 in float32): there only its own rounding is lost.
+        If queries and keys differ in d, in batch size, or one is batched and the
+        other not; for NaN/inf or empty input.
+    TypeError
+        For non-numeric input.
 
     Examples
     --------
     >>> sq_distances([[0.0, 0.0]], [[3.0, 4.0]]).tolist()
     [[25.0]]
     """
-    q, k = _pair(queries, keys)
+    q, k = pair(queries, keys)
     diff = q.unsqueeze(-2) - k.unsqueeze(-3)  # (..., n_q, n_k, d)
     big = diff.detach().abs().amax(-1, keepdim=True)
     _, e = torch.frexp(torch.where(big > 0, big, torch.ones_like(big)))
@@ -285,17 +229,12 @@ def sq_distances(queries: ArrayLike, keys: ArrayLike) -> Tensor:
 
 
 def gaussian_weights(queries: ArrayLike, keys: ArrayLike, width: ArrayLike) -> Tensor:
-    r"""Gaussian attention weights :math:`\operatorname{softmax}_i(-\lVert q - k_i\rVert^2/2h^2)`.
+    r"""Gaussian weights :math:`\mathrm{softmax}_i(-\lVert q - k_i\rVert^2/2h^2)`.
 
     The distance form (no dot products), for unbatched or batched inputs; the
     unbatched case agrees with :func:`nwlib.pooling.attention_weights` with the
-    Gaussian kernel. Nothing is normalized here: pass :func:`normalize` d points
-    to work on the sphere.
-
-    Dtype: computes in the inputs' floating dtype, promoted (float64 wins);
-    integers, booleans and Python numbers as float64 (float32 would round integers
-    above 2**24), float16 and bfloat16 in float32 (too few bits for squared
-    distances and sums). Differences are divided by the width before they are
+    Gaussian kernel. Nothing is normalized here: pass :func:`normalize` d points to
+    work on the sphere. Differences are divided by the width before they are
     squared; where every key of a query lies so many widths away that its squared
     scaled distance overflows (a width below about 1e-154 of the distances in
     float64), the squared distances are shifted by the nearest one first, so the
@@ -303,17 +242,39 @@ def gaussian_weights(queries: ArrayLike, keys: ArrayLike, width: ArrayLike) -> T
 
     Parameters
     ----------
-    queries : (n_q, d) or (b, n_q, d)
-    keys : (n_k, d) or (b, n_k, d)
-    width : float
-        :math:`h > 0`.
+    queries : Tensor or array_like, shape (n_q, d) or (b, n_q, d)
+        Query points (1-D: n_q points in d = 1).
+    keys : Tensor or array_like, shape (n_k, d) or (b, n_k, d)
+        Key points, batched like ``queries``.
+    width : float or Tensor
+        One width :math:`h > 0`, in the units of the points; autograd flows through
+        a tensor.
 
     Returns
     -------
-    Tensor, (n_q, n_k) or (b, n_q, n_k); each row sums to 1.
+    Tensor, shape (n_q, n_k) or (b, n_q, n_k)
+        Each row sums to 1. Dtype: the inputs' floating dtype, promoted (float64
+        wins); integers, booleans and Python numbers as float64, float16 and
+        bfloat16 in float32.
+
+    Raises
+    ------
+    ValueError
+        For mismatched queries and keys (as :func:`sq_distances`), a width that is
+        not one positive number, or one that the points' dtype cannot hold.
+
+    References
+    ----------
+    Nadaraya (1964), Watson (1964).
+
+    Examples
+    --------
+    >>> w = gaussian_weights([[0.0]], [[0.0], [1.0], [3.0]], 1.0)
+    >>> print(", ".join(f"{v:.4f}" for v in w[0].tolist()))
+    0.6182, 0.3749, 0.0069
     """
-    q, k = _pair(queries, keys)
-    h = _scalar_positive(width, "width", q)
+    q, k = pair(queries, keys)
+    h = scalar_positive(width, "width", q)
     diff = (q.unsqueeze(-2) - k.unsqueeze(-3)) / h  # scaled before squaring
     r2 = (diff * diff).sum(-1)
     far = torch.isinf(r2).all(-1, keepdim=True)  # every key beyond sqrt(max) widths
@@ -323,7 +284,7 @@ def gaussian_weights(queries: ArrayLike, keys: ArrayLike, width: ArrayLike) -> T
 
 
 def _shifted_sq_norms(r: Tensor) -> Tensor:
-    r""":math:`\lVert r\rVert^2 - \min_i \lVert r_i\rVert^2` along the keys, without overflow.
+    r""":math:`\lVert r\rVert^2 - \min_i \lVert r_i\rVert^2` over keys, no overflow.
 
     For rows whose every squared scaled distance overflows (a width below about
     1e-154 of the distances in float64, 1e-19 in float32): the norms are formed
@@ -339,100 +300,47 @@ def _shifted_sq_norms(r: Tensor) -> Tensor:
     return (n - m) * (n + m)
 
 
-def dot_product_weights(
-    queries: ArrayLike, keys: ArrayLike, temperature: ArrayLike | None = None
-) -> Tensor:
-    r"""Scaled dot-product attention weights :math:`\operatorname{softmax}_i(q\cdot k_i / t)`.
-
-    Dtype: computes in the inputs' floating dtype, promoted (float64 wins);
-    integers, booleans and Python numbers as float64 (float32 would round integers
-    above 2**24), float16 and bfloat16 in float32 (too few bits for squared
-    distances and sums).
-
-    Parameters
-    ----------
-    queries : (n_q, d) or (b, n_q, d)
-    keys : (n_k, d) or (b, n_k, d)
-    temperature : float, optional
-        :math:`t > 0`; default :math:`\sqrt d`, the scaling of Vaswani et al. (2017).
-        On the unit sphere, :math:`t = h^2` gives the Gaussian weights of width h.
-
-    Returns
-    -------
-    Tensor, (n_q, n_k) or (b, n_q, n_k); each row sums to 1.
-    """
-    q, k = _pair(queries, keys)
-    t = _scalar_positive(
-        vaswani_temperature(q.shape[-1]) if temperature is None else temperature,
-        "temperature",
-        q,
-    )
-    scores = q @ k.transpose(-1, -2)  # (..., n_q, n_k)
-    return torch.softmax(scores / t, dim=-1)
-
-
-def key_bias(keys: ArrayLike, width: ArrayLike) -> Tensor:
-    r"""The per-key bias :math:`-\lVert k_i\rVert^2 / 2h^2` that dot products miss off the sphere.
-
-    Shapes (n_k, d) -> (n_k,); (b, n_k, d) -> (b, n_k). On the unit sphere it is
-    the same constant :math:`-1/2h^2` for every key and cancels in the softmax.
-
-    Dtype: computes in the inputs' floating dtype, promoted (float64 wins);
-    integers, booleans and Python numbers as float64 (float32 would round integers
-    above 2**24), float16 and bfloat16 in float32 (too few bits for squared
-    distances and sums). The keys are divided by the width before squaring.
-    """
-    k = as_batched_points(keys, "keys")
-    k = k.to(compute_dtype(k))
-    h = _scalar_positive(width, "width", k)
-    kh = k / h  # scaled before squaring: no overflow or underflow of |k|^2 or h^2
-    return -0.5 * (kh * kh).sum(-1)
-
-
-def biased_dot_product_weights(
-    queries: ArrayLike, keys: ArrayLike, width: ArrayLike
-) -> Tensor:
-    r"""Gaussian weights written as attention: :math:`\operatorname{softmax}_i(q\cdot k_i/h^2 - \lVert k_i\rVert^2/2h^2)`.
-
-    Equal to :func:`gaussian_weights` for any points, on the sphere or not:
-    :math:`-\lVert q\rVert^2/2h^2` is the same for every key of a query and cancels.
-
-    Dtype: computes in the inputs' floating dtype, promoted (float64 wins);
-    integers, booleans and Python numbers as float64 (float32 would round integers
-    above 2**24), float16 and bfloat16 in float32 (too few bits for squared
-    distances and sums). Queries and keys are first shifted by the keys' mean (per
-    batch entry) and divided by the width: the shift changes every score of one
-    query by the same constant, which the softmax cancels, so the result stays equal
-    to :func:`gaussian_weights` for data far from the origin. What remains is the
-    rounding of the dot products, about the dtype's epsilon times :math:`\lVert q -
-    c\rVert \lVert k - c\rVert / h^2` (c the keys' mean) in each score: below the
-    epsilon unless a query lies many widths from keys spread over many widths.
-
-    Returns
-    -------
-    Tensor, (n_q, n_k) or (b, n_q, n_k).
-    """
-    q, k = _pair(queries, keys)
-    h = _scalar_positive(width, "width", q)
-    c = k.detach().mean(
-        -2, keepdim=True
-    )  # the keys' centre; shifting both by it changes a
-    qc, kc = (q - c) / h, (k - c) / h  # query's scores by one constant, which cancels
-    scores = qc @ kc.transpose(-1, -2) + key_bias(kc, 1.0).unsqueeze(-2)
-    return torch.softmax(scores, dim=-1)
-
-
 def sphere_identity_error(
     queries: ArrayLike, keys: ArrayLike, width: ArrayLike
 ) -> float:
-    r"""Largest gap between Gaussian weights and :math:`\operatorname{softmax}(q\cdot k/h^2)`.
+    r"""Largest gap between Gaussian weights and :math:`\mathrm{softmax}(q\cdot k/h^2)`.
 
     Both sides are computed from the points projected onto the unit sphere
     (:func:`normalize`): the Gaussian side from distances, the other from dot
-    products. Returns :math:`\max_{j,i} |a^{\text{gauss}}_{ji} - a^{\text{dot}}_{ji}|`,
-    about the floating-point precision when the identity holds.
+    products.
 
-    Dtype: as :func:`normalize` and :func:`gaussian_weights`.
+    Parameters
+    ----------
+    queries : Tensor or array_like, shape (n_q, d) or (b, n_q, d)
+        Query points (any nonzero length; they are normalized).
+    keys : Tensor or array_like, shape (n_k, d) or (b, n_k, d)
+        Key points, batched like ``queries``.
+    width : float or Tensor
+        The Gaussian width :math:`h > 0` (unitless on the sphere); the dot-product
+        side uses the temperature :math:`h^2`.
+
+    Returns
+    -------
+    float
+        :math:`\max_{j,i} |a^{\text{gauss}}_{ji} - a^{\text{dot}}_{ji}|`, about the
+        floating-point precision of the dtype (as :func:`normalize`) when the
+        identity holds.
+
+    Raises
+    ------
+    ValueError
+        For a zero vector (it has no direction), mismatched shapes, or a width
+        that is not positive.
+
+    References
+    ----------
+    Vaswani et al. (2017); Tsai et al. (2019), attention as a kernel smoother.
+
+    Examples
+    --------
+    >>> q, k = random_unit_vectors(5, 8, seed=1), random_unit_vectors(7, 8, seed=2)
+    >>> sphere_identity_error(q, k, 0.7) < 1e-15
+    True
     """
     q = normalize(queries, name="queries")
     k = normalize(keys, name="keys")

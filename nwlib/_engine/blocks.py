@@ -70,25 +70,60 @@ def choose_block_size(
     workers: int = 1,
     p: float = 2.0,
 ) -> int:
-    r"""Queries per block so that one block's temporaries fit in ``memory_budget`` bytes.
+    r"""Queries per block so that one block's temporaries fit in ``memory_budget``.
 
     A block of :math:`B` queries needs :math:`c \cdot B \cdot n_k` numbers of
     ``dtype`` (:math:`c` = 1 for the 1-D Gaussian without autograd, more for other
     kernels, d > 1 and autograd, see ``_buffers_per_row``), so
 
-    .. math:: B = \min\big(n_q,\ \lfloor \text{budget} / (c\, n_k\, \text{itemsize}) \rfloor\big),
+    .. math:: B = \min\big(n_q,\ \lfloor \text{budget} / (c\, n_k\, \text{itemsize})
+        \rfloor\big),
 
     capped further at about :math:`2^{20} / n_k` rows without autograd (blocks
     that stay in cache are faster). Without autograd ``workers`` threads each hold
     one block, so the budget is shared among them. Peak memory is O(B x n_k),
     never O(n_q x n_k).
 
-    Dtype: only the item size of ``dtype`` enters (bytes per number).
+    Parameters
+    ----------
+    n_queries : int
+        Number of queries n_q.
+    n_keys : int
+        Number of keys n_k.
+    dtype : torch.dtype, default torch.float32
+        Compute dtype; only its item size (bytes per number) enters.
+    d : int, default 1
+        Number of coordinates.
+    kernel : str or Kernel, default "gaussian"
+        The kernel (some need more temporaries per row).
+    memory_budget : int, optional
+        Bytes one block's temporaries may take (default ``DEFAULT_MEMORY_BUDGET``).
+    requires_grad : bool, default False
+        Whether a backward pass will be needed (more temporaries, no cache cap).
+    workers : int, default 1
+        Threads that each hold one block at a time (they share the budget).
+    p : float, default 2.0
+        Order of the Minkowski distance (p other than 2 needs more temporaries).
+
+    Returns
+    -------
+    int
+        Queries per block, between 1 and ``n_queries``.
 
     Raises
     ------
     ValueError
-        If the budget cannot hold even one query row.
+        If the budget is not a positive number or cannot hold even one query row.
+
+    References
+    ----------
+    Rabe and Staats (2021): attention does not need O(n^2) memory when queries are
+    processed in chunks.
+
+    Examples
+    --------
+    >>> choose_block_size(10_000, 1_000, memory_budget=2**20)
+    262
     """
     budget = DEFAULT_MEMORY_BUDGET if memory_budget is None else memory_budget
     if (
