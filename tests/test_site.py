@@ -1208,7 +1208,7 @@ def test_figure_texts_legible(figure_audit):
     for name, figures in sorted(figure_audit.items()):
         items = []
         for f in figures:
-            label = f["title"] or f["cell_head"]
+            label = (f["title"] or f["cell_head"])[:70]
             where = f"{f['kind']} {label!r} ({f['width']} px)"
             items += [f"{where}: {p}" for p in figure_text_problems(f)]
         if items:
