@@ -38,8 +38,14 @@ def _figure_audit_install() -> None:
     out = Path(out_dir) / f"kernel-{os.getpid()}.json"
     # cell: SHA-1 of the running cell's source; drawn: id(text) -> record of the
     # current render; anim: None, or {"done": bool} while an animation is being saved
-    state = {"cell": None, "head": "", "index": 0, "drawn": None, "renderer": None,
-             "anim": None}
+    state = {
+        "cell": None,
+        "head": "",
+        "index": 0,
+        "drawn": None,
+        "renderer": None,
+        "anim": None,
+    }
     figures: list[dict] = []
 
     def pre_run_cell(info) -> None:
@@ -115,16 +121,18 @@ def _figure_audit_install() -> None:
                 data = filename.getvalue()[:24]
                 width = int.from_bytes(data[16:20], "big")
                 height = int.from_bytes(data[20:24], "big")
-            figures.append({
-                "cell": state["cell"],
-                "cell_head": state["head"],
-                "index": state["index"],
-                "kind": "animation" if anim is not None else "figure",
-                "title": title_of(self.figure),
-                "width": int(width),
-                "height": int(height),
-                "texts": list(drawn.values()),
-            })
+            figures.append(
+                {
+                    "cell": state["cell"],
+                    "cell_head": state["head"],
+                    "index": state["index"],
+                    "kind": "animation" if anim is not None else "figure",
+                    "title": title_of(self.figure),
+                    "width": int(width),
+                    "height": int(height),
+                    "texts": list(drawn.values()),
+                }
+            )
             state["index"] += 1
             write()
         except Exception:

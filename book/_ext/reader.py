@@ -42,16 +42,22 @@ def _add_static_path(app: Sphinx, config: Any) -> None:
     config.html_static_path = [*config.html_static_path, str(STATIC)]
 
 
-def _fix_body(app: Sphinx, pagename: str, templatename: str,
-              context: dict[str, Any], doctree: Any) -> None:
+def _fix_body(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
     body = context.get("body")
     if not isinstance(body, str) or not body:
         return
     body = _BIBLIOENTRY.sub('role="listitem"', body)
     body = _TOGGLE_SUMMARY.sub("<summary>", body)
     body = _ANIM_SLIDER.sub(
-        lambda m: m.group(0) if "aria-label" in m.group("attrs")
-        else f'<input aria-label="{SLIDER_LABEL}"{m.group("attrs")}>', body)
+        lambda m: (
+            m.group(0)
+            if "aria-label" in m.group("attrs")
+            else f'<input aria-label="{SLIDER_LABEL}"{m.group("attrs")}>'
+        ),
+        body,
+    )
     context["body"] = body
 
 
