@@ -59,8 +59,8 @@
   // Code cells wrap instead of hiding their line ends (reader.css): each source line
   // goes into a span.reader-line (inline-block, so copying and textContent keep the
   // same text and newlines) whose continuation rows hang 4 characters past the line's
-  // own indentation (at most 40 % of the box). Pygments writes flat token spans; a token holding a newline (a
-  // multi-line string) is split into one span per line.
+  // own indentation (at most 40 % of the box). Pygments writes flat token spans; a
+  // token holding a newline (a multi-line string) is split into one span per line.
   function wrapCode() {
     document.querySelectorAll("article div.highlight pre:not(.reader-wrap)")
       .forEach(function (pre) {
@@ -93,7 +93,9 @@
           span.style.textIndent = "calc(-1 * min(" + hang + "ch, 40%))";
           nodes.forEach(function (n) { span.appendChild(n); });
           frag.appendChild(span);
-          if (i < lines.length - 1 || trailing) frag.appendChild(document.createTextNode("\n"));
+          if (i < lines.length - 1 || trailing) {
+            frag.appendChild(document.createTextNode("\n"));
+          }
         });
         pre.textContent = "";
         pre.appendChild(frag);
