@@ -22,10 +22,17 @@ $(VENDOR_STAMP): .ci/package.json .ci/package-lock.json .ci/vendor.sh
 
 vendor: env $(VENDOR_STAMP)
 
-# Clean build of the website, every chapter executed, warnings are errors.
+# Clean build of the website, every chapter executed, warnings are errors. The
+# chapters' kernels first run book/_ext/figure_audit.py (an IPython startup file, found
+# through IPYTHONDIR, set here only): it records the texts of every figure they draw in
+# _build/figure_audit/, which tests/test_site.py judges (size as displayed, overlaps).
+AUDIT_IPYTHONDIR := $(CURDIR)/_build/ipython
 site: vendor
 	rm -rf _build
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	mkdir -p $(AUDIT_IPYTHONDIR)/profile_default/startup
+	cp book/_ext/figure_audit.py $(AUDIT_IPYTHONDIR)/profile_default/startup/00-figure-audit.py
+	IPYTHONDIR=$(AUDIT_IPYTHONDIR) FIGURE_AUDIT_DIR=$(CURDIR)/_build/figure_audit \
+	  $(BIN)/jupyter-book build . -W -n --keep-going
 
 # Debian's chromium for the browser test (see ../shared/TOOLCHAIN.md; never `playwright install`).
 browser:

@@ -196,3 +196,85 @@ def plot_attention(
     if colorbar:
         ax.figure.colorbar(im, ax=ax, label="attention weight")
     return ax
+
+
+# The first frame that to_jshtml() embeds: frames[0] = "data:image/png;base64,...".
+_FIRST_FRAME = r'frames\[0\] = "data:(image/(?:png|jpeg));base64,([^"]+)"'
+
+
+class AnimationWithStill:
+    """An animation's player for the website and its first frame for print.
+
+    Made by :func:`animation_html_with_still`. In a notebook or on the website it
+    shows the ``to_jshtml()`` player (``text/html``); a builder that cannot show HTML,
+    such as the book's PDF (LaTeX), takes the still image of the first frame from the
+    same output instead.
+    """
+
+    def __init__(self, html: str, mime: str, still_base64: str, frames: int) -> None:
+        self.html = html
+        self.mime = mime
+        self.still_base64 = still_base64
+        self.frames = frames
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
+        return {
+            "text/html": self.html,
+            self.mime: self.still_base64,
+            "text/plain": f"<animation of {self.frames} frames (first frame shown)>",
+        }
+
+
+def animation_html_with_still(anim, **jshtml_kwargs) -> AnimationWithStill:
+    """Show a matplotlib animation as a player on the website and a still in print.
+
+    Parameters
+    ----------
+    anim : matplotlib.animation.Animation
+        The animation (e.g. a ``FuncAnimation``); its figure is best closed first
+        (``plt.close(fig)``) so that the notebook does not also show it as a figure.
+    **jshtml_kwargs
+        Passed to ``anim.to_jshtml`` (e.g. ``default_mode="once"``, ``fps``).
+
+    Returns
+    -------
+    AnimationWithStill
+        The last expression of a cell: a display bundle of the player (``text/html``)
+        and of its first frame (``image/png``, or ``image/jpeg`` when matplotlib's
+        ``animation.frame_format`` says so), so that the book's PDF shows a still
+        where the website shows the player.
+
+    Raises
+    ------
+    TypeError
+        If ``anim`` has no ``to_jshtml`` method.
+    ValueError
+        If the player embeds no first frame (``animation.embed_limit`` exceeded).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from matplotlib.animation import FuncAnimation
+    >>> fig, ax = plt.subplots(figsize=(2, 1.5))
+    >>> (line,) = ax.plot([0, 1], [0, 0])
+    >>> anim = FuncAnimation(fig, lambda i: line.set_ydata([0, i]), frames=3)
+    >>> plt.close(fig)
+    >>> shown = animation_html_with_still(anim, default_mode="once")
+    >>> sorted(shown._repr_mimebundle_())
+    ['image/png', 'text/html', 'text/plain']
+    """
+    if not callable(getattr(anim, "to_jshtml", None)):
+        raise TypeError(
+            f"anim must be a matplotlib animation, got {type(anim).__name__}"
+        )
+    import re
+
+    html = anim.to_jshtml(**jshtml_kwargs)
+    match = re.search(_FIRST_FRAME, html)
+    if match is None:
+        raise ValueError(
+            "anim: the player embeds no first frame (raise matplotlib's "
+            "rcParams['animation.embed_limit'])"
+        )
+    frames = len(re.findall(r"frames\[\d+\] = ", html))
+    return AnimationWithStill(html, match.group(1), match.group(2), frames)

@@ -38,9 +38,11 @@ AXE = ROOT / "tests" / "_vendor" / "axe.min.js"
 VIEWPORTS = {"1280": (1280, 900), "390": (390, 844)}
 PDF_NAME = "attention-pooling.pdf"  # `make pdf` copies the book's PDF into _build/html
 MIN_FIGURE_SCALE = 0.75  # a figure shown at less than this share of its width: squeezed
+EQUATION_SCALE_FLOOR = 0.7  # reader.js never shows a formula smaller than this
+CODE_COLUMNS = 88  # characters a code line may have (ruff's line length)
 CHROMIUM = Path("/usr/bin/chromium")
-# See ../shared/TOOLCHAIN.md: without the background-networking flags Chromium itself tries many
-# outside connections at start.
+# See ../shared/TOOLCHAIN.md: without the background-networking flags Chromium itself
+# tries many outside connections at start.
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -124,7 +126,7 @@ _META_REFRESH = re.compile(
 
 
 def start_page() -> str:
-    """index.html, or the page it redirects to (Jupyter Book writes a redirect there)."""
+    """index.html, or the page it redirects to (Jupyter Book writes one there)."""
     index = SITE / "index.html"
     m = _META_REFRESH.search(index.read_text(encoding="utf-8", errors="replace"))
     if not m:
@@ -154,7 +156,8 @@ async () => {
   const imgs = Array.from(document.images);
   imgs.forEach(i => { if (i.loading === 'lazy') i.loading = 'eager'; });
   await Promise.all(imgs.map(i => i.complete ? null : settle(
-      new Promise(r => { i.addEventListener('load', r); i.addEventListener('error', r); }),
+      new Promise(r => { i.addEventListener('load', r);
+                         i.addEventListener('error', r); }),
       10000)));
   if (document.fonts) await settle(document.fonts.ready, 5000);
 }
@@ -169,15 +172,18 @@ COLLECT_JS = r"""
   q('pre, code, script, style, textarea, mjx-container, .highlight', clone)
       .forEach(e => e.remove());
   const mathSources = q('.math', article).length;
-  const widgetViews = q('script[type="application/vnd.jupyter.widget-view+json"]').length;
+  const widgetViews =
+      q('script[type="application/vnd.jupyter.widget-view+json"]').length;
   return {
     url: location.href,
     title: document.title,
     text: clone.textContent,
     mathSources: mathSources,
     mjx: q('mjx-container').length,
-    mjxErrors: q('mjx-merror').map(e => e.getAttribute('data-mjx-error') || e.textContent),
-    images: q('img').map(i => ({id: i.id, src: i.currentSrc || i.src, attrSrc: i.getAttribute('src'),
+    mjxErrors: q('mjx-merror').map(e => e.getAttribute('data-mjx-error')
+                                        || e.textContent),
+    images: q('img').map(i => ({id: i.id, src: i.currentSrc || i.src,
+                                 attrSrc: i.getAttribute('src'),
                                  alt: i.getAttribute('alt'), complete: i.complete,
                                  width: i.naturalWidth})),
     links: q('a[href]').map(a => ({href: a.href, raw: a.getAttribute('href')})),
@@ -238,18 +244,28 @@ MEASURE_JS = r"""
     if (!mjx) return;
     const math = mjx.querySelector('mjx-math') || mjx;
     const eqno = div.querySelector('.eqno');
-    const need = math.getBoundingClientRect().width
-                 + (eqno ? eqno.getBoundingClientRect().width : 0);
+    const m = math.getBoundingClientRect();
+    const n = eqno ? eqno.getBoundingClientRect() : null;
+    // the number beside the formula (same rows) needs room beside it
+    const beside = n && n.width > 0 && n.top < m.bottom && m.top < n.bottom;
+    const need = m.width + (beside ? n.width : 0);
     const r = div.getBoundingClientRect();
     // "fits": formula and number side by side inside the block's width;
-    // "clipped": something sticks out of the column (not merely scrolls in its own box)
+    // "clipped": something sticks out of the column (not merely scrolls in its box);
+    // "scale": the share of its size reader.js shows the formula at
     out.equations.push({id: div.id || label(div),
                         eqno: eqno ? eqno.textContent.replace('#', '').trim() : '',
                         need: Math.round(need), width: Math.round(div.clientWidth),
                         excess: Math.round(need - div.clientWidth),
                         scrolls: mjx.scrollWidth > mjx.clientWidth + 1,
                         clipped: Math.round(Math.max(0, r.right - colRight,
-                                                     colLeft - r.left))});
+                                                     colLeft - r.left)),
+                        scale: parseFloat(div.dataset.readerScale || '1'),
+                        eqnoOverlaps: !!beside && n.left < m.right - 1
+                                      && m.left < n.right - 1,
+                        eqnoHidden: !!eqno && (!n || n.width === 0
+                                               || n.right > colRight + 1
+                                               || n.left < colLeft - 1)});
   });
   q('table', article).filter(shown).forEach(t => {
     const r = t.getBoundingClientRect();
@@ -265,13 +281,17 @@ MEASURE_JS = r"""
     const st = getComputedStyle(pre);
     canvas.font = st.font;
     const ch = canvas.measureText('0').width || 8;
-    const inner = pre.clientWidth - parseFloat(st.paddingLeft) - parseFloat(st.paddingRight);
+    const inner = pre.clientWidth - parseFloat(st.paddingLeft)
+                  - parseFloat(st.paddingRight);
     const cols = Math.floor(inner / ch);
     const lines = pre.textContent.replace(/\n$/, '').split('\n');
     const cell = pre.closest('.cell_input') ? 'input'
                  : (pre.closest('.cell_output') ? 'output' : 'other');
     const r = pre.getBoundingClientRect();
+    // longLines: lines longer than the columns shown (they wrap where reader.js
+    // made the block wrap, else they are cut off: "scrolls")
     out.code.push({where: label(pre), kind: cell, columns: cols, lines: lines.length,
+                   wraps: pre.classList.contains('reader-wrap'),
                    longLines: lines.filter(l => l.length > cols).length,
                    maxLine: Math.max(...lines.map(l => l.length)),
                    scrolls: pre.scrollWidth > pre.clientWidth + 1,
@@ -409,12 +429,23 @@ def legibility_summary(reports: dict[str, PageReport]) -> dict:
             "equations_wider_than_column": sum(e["excess"] > 1 for e in eqs),
             "equations_scrolling_in_own_box": sum(e["scrolls"] for e in eqs),
             "equations_clipped": sum(e["clipped"] > 1 for e in eqs),
+            "equations_scaled_down": sum(e.get("scale", 1) < 1 for e in eqs),
+            "smallest_equation_scale": min(
+                (e.get("scale", 1) for e in eqs), default=None
+            ),
             "tables": len(tables),
             "tables_scrolling_in_own_box": sum(t["scrolls"] for t in tables),
             "tables_clipped": sum(t["clipped"] > 1 for t in tables),
             "code_cells": len(code_in),
             "code_cells_scrolling": sum(c["scrolls"] for c in code_in),
-            "code_lines_cut_off": sum(c["longLines"] for c in code_in),
+            "code_lines_longer_than_shown": sum(c["longLines"] for c in code_in),
+            "code_cells_wrapping": sum(
+                bool(c["longLines"]) and c.get("wraps", False) for c in code_in
+            ),
+            "code_cells_cut_off": sum(
+                c["scrolls"] or c["clipped"] > 1 for c in code_in
+            ),
+            "min_code_columns": min((c["columns"] for c in code_in), default=None),
             "pages_wider_than_window": sum(m["pageOverflow"] > 1 for m in ms),
         }
     axe: dict[str, int] = {}
@@ -518,7 +549,8 @@ def crawl(browser_context) -> dict:
     print(f"\nbrowser test: {len(reports)} pages in {elapsed:.1f} s")
     for rep in reports.values():
         print(
-            f"  {rep.name}: {rep.seconds:.1f} s, {len(rep.console_errors)} console errors, "
+            f"  {rep.name}: {rep.seconds:.1f} s, "
+            f"{len(rep.console_errors)} console errors, "
             f"{len(rep.failed_requests)} failed requests, "
             f"{len(rep.external_requests)} external requests, "
             f"{rep.info.get('mjx', 0)} math elements"
@@ -683,7 +715,7 @@ def test_prev_next_follow_the_navigation(crawl):
 def _no_such_content(what: str) -> None:
     msg = f"no page of the site has {what}: sub-check not exercised"
     print(msg)
-    warnings.warn(msg)
+    warnings.warn(msg, stacklevel=2)
     pytest.skip(msg)
 
 
@@ -807,8 +839,10 @@ def test_axe_no_critical_or_serious_violations(crawl):
 
 
 def test_equations_fit_the_column(crawl):
-    """At 1280 px every display equation fits beside its number; on a phone one that
-    cannot fit scrolls inside its own box, and none sticks out of the column."""
+    """At 1280 and at 390 px every display equation fits beside its number (reader.js
+    scales a wide one down, never below EQUATION_SCALE_FLOOR; longer ones are broken
+    into aligned lines in the chapter): none is wider than the column, scrolls, is
+    clipped, or has its number hidden or overlapping it."""
     bad = {}
     for name, rep in crawl["reports"].items():
         items = []
@@ -819,11 +853,42 @@ def test_equations_fit_the_column(crawl):
                     items.append(
                         f"{where} sticks out of the column by {e['clipped']} px"
                     )
-                elif e["excess"] > 1 and (width == "1280" or not e["scrolls"]):
-                    items.append(f"{where} needs {e['need']} px, has {e['width']} px")
+                elif e["excess"] > 1 or e["scrolls"]:
+                    items.append(
+                        f"{where} needs {e['need']} px, has {e['width']} px"
+                        + (" (scrolls in its box)" if e["scrolls"] else "")
+                    )
+                if e["scale"] < EQUATION_SCALE_FLOOR - 0.001:
+                    items.append(f"{where} shown at {e['scale']:.2f} of its size")
+                if e["eqnoOverlaps"] or e["eqnoHidden"]:
+                    items.append(f"{where}: its number overlaps it or is hidden")
         if items:
             bad[name] = items
     assert not bad, "display equations wider than the column:\n" + report_lines(bad)
+
+
+def test_code_shows_88_columns_and_never_cut_off(crawl):
+    """At 1280 px a code cell shows at least 88 characters a line (the chapters'
+    limit); at every width a longer line wraps (reader.js) instead of being cut off
+    or scrolling."""
+    bad = {}
+    for name, rep in crawl["reports"].items():
+        items = []
+        for width, m in rep.measure.items():
+            for c in m["code"]:
+                if c["kind"] != "input":
+                    continue
+                where = f"{width} px: code cell at {c['where']}"
+                if width == "1280" and c["columns"] < CODE_COLUMNS:
+                    items.append(f"{where} shows {c['columns']} columns")
+                if c["scrolls"] or c["clipped"] > 1:
+                    items.append(
+                        f"{where} is cut off ({c['longLines']} line(s) longer "
+                        f"than the {c['columns']} columns shown)"
+                    )
+        if items:
+            bad[name] = items
+    assert not bad, "code cells cut off or narrow:\n" + report_lines(bad)
 
 
 def test_tables_fit_or_scroll_in_their_box(crawl):
@@ -909,8 +974,9 @@ def test_pdf_linked_from_the_landing_page(crawl):
     "redesigned in the next step of issue 15",
 )
 def test_figures_and_code_legible(crawl):
-    """Figures at >= 75 % of their width at 1280 px; no code line cut off at either
-    width. Measured now (_build/legibility.json), asserted after the chapter pass."""
+    """Figures at >= 75 % of their width at 1280 px; no code line wraps at 1280 px
+    (every line fits the 88 columns shown). Measured now (_build/legibility.json),
+    asserted after the chapter pass."""
     bad = {}
     for name, rep in crawl["reports"].items():
         items = []
@@ -920,14 +986,282 @@ def test_figures_and_code_legible(crawl):
                     f"1280 px: figure {f['src']} shown at {f['scale']:.2f} "
                     f"of its {f['natural']} px"
                 )
-        for width, m in rep.measure.items():
-            for c in m["code"]:
-                if c["kind"] == "input" and c["longLines"]:
-                    items.append(
-                        f"{width} px: code cell at {c['where']}: "
-                        f"{c['longLines']} line(s) longer than the "
-                        f"{c['columns']} columns shown"
-                    )
+        for c in rep.measure.get("1280", {}).get("code", []):
+            if c["kind"] == "input" and c["longLines"]:
+                items.append(
+                    f"1280 px: code cell at {c['where']}: "
+                    f"{c['longLines']} line(s) longer than the "
+                    f"{c['columns']} columns shown (they wrap)"
+                )
         if items:
             bad[name] = items
     assert not bad, "figures squeezed / code cut off:\n" + report_lines(bad, limit=4)
+
+
+# ------------------------------------------------ the chapters' sources and figures
+# These read files, not the browser: the chapters' MyST notebooks (book/*.md, through
+# jupytext), and what book/_ext/figure_audit.py recorded in the chapter kernels during
+# `make site` (_build/figure_audit/).
+
+BOOK = ROOT / "book"
+FIGURE_AUDIT = ROOT / "_build" / "figure_audit"
+EXECUTED = ROOT / "_build" / "jupyter_execute" / "book"
+COLUMN_PX = 688  # the text column at 1280 px: a wider image is shown scaled down
+MIN_TEXT_PX = 9.0  # smallest text a reader can read, as displayed
+MAX_VISIBLE_CELL_LINES = 25
+HIDDEN_TAGS = {"remove-input", "remove-cell"}
+
+
+def chapter_notebooks() -> dict[str, object]:
+    """book/*.md that are notebooks (have code cells), read with jupytext."""
+    import jupytext
+
+    books = {}
+    for md in sorted(BOOK.glob("*.md")):
+        nb = jupytext.read(md)
+        if any(c.cell_type == "code" for c in nb.cells):
+            books[md.name] = nb
+    assert len(books) >= 10, f"found only {sorted(books)} as chapter notebooks"
+    return books
+
+
+CHAPTER_PASS = pytest.mark.xfail(
+    strict=True,
+    reason="the chapters' code cells are rewritten in the chapter pass of issue 15 "
+    "(lines <= 88 characters, plumbing in removed cells)",
+)
+
+
+@CHAPTER_PASS
+def test_chapter_code_lines_within_88_characters(tmp_path):
+    """ruff (E501, line length 88) over every code cell of every chapter."""
+    import subprocess
+    import sys
+
+    import jupytext
+
+    for name, nb in chapter_notebooks().items():
+        jupytext.write(nb, tmp_path / (Path(name).stem + ".ipynb"))
+    ruff = Path(sys.executable).with_name("ruff")
+    run = subprocess.run(
+        [str(ruff if ruff.exists() else "ruff"), "check", "--isolated", "--select",
+         "E501", "--line-length", str(CODE_COLUMNS), "--output-format", "json",
+         *sorted(str(p) for p in tmp_path.glob("*.ipynb"))],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert run.returncode in (0, 1), f"ruff failed: {run.stderr}"
+    bad: dict[str, list[str]] = {}
+    for f in json.loads(run.stdout or "[]"):
+        assert f["code"] == "E501", f
+        bad.setdefault(f"book/{Path(f['filename']).stem}.md", []).append(
+            f"cell {f['cell']}, line {f['location']['row']}: {f['message']}"
+        )
+    assert not bad, "code lines over 88 characters:\n" + report_lines(bad)
+
+
+@CHAPTER_PASS
+def test_chapter_visible_code_cells_short():
+    """No code cell a reader sees (no remove-input/remove-cell tag) over 25 lines."""
+    bad: dict[str, list[str]] = {}
+    for name, nb in chapter_notebooks().items():
+        for i, cell in enumerate(nb.cells, start=1):
+            tags = set(cell.metadata.get("tags", []))
+            lines = cell.source.strip("\n").splitlines()
+            if cell.cell_type != "code" or tags & HIDDEN_TAGS:
+                continue
+            if len(lines) > MAX_VISIBLE_CELL_LINES:
+                bad.setdefault(f"book/{name}", []).append(
+                    f"cell {i} ({lines[0][:50]!r}...): {len(lines)} lines"
+                )
+    assert not bad, "visible code cells over 25 lines:\n" + report_lines(bad)
+
+
+def audited_figures() -> dict[str, list[dict]]:
+    """Chapter file name -> the figures its kernel rendered, from the newest record.
+
+    A kernel writes one file; each figure names the SHA-1 of the cell that drew it,
+    which is looked up among the chapters' code cells. A chapter executed again
+    (its code changed) gets a newer file, which replaces the older one.
+    """
+    import hashlib
+
+    cells = {}
+    for name, nb in chapter_notebooks().items():
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                digest = hashlib.sha1(cell.source.strip().encode("utf-8")).hexdigest()
+                cells[digest] = name
+    newest: dict[str, tuple[float, list[dict]]] = {}
+    for path in FIGURE_AUDIT.glob("kernel-*.json"):
+        figures = json.loads(path.read_text(encoding="utf-8"))["figures"]
+        names = {cells.get(f["cell"]) for f in figures} - {None}
+        if len(names) != 1:
+            continue  # not a chapter's kernel (or cells changed since)
+        name = names.pop()
+        mtime = path.stat().st_mtime
+        if name not in newest or mtime > newest[name][0]:
+            newest[name] = (mtime, figures)
+    return {name: figures for name, (_, figures) in newest.items()}
+
+
+def _outputs_to_audit(name: str) -> tuple[int, int]:
+    """(image outputs, jshtml animations) in a chapter's executed notebook."""
+    import nbformat
+
+    nb = nbformat.read(EXECUTED / name.replace(".md", ".ipynb"), as_version=4)
+    images = animations = 0
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "_anim_img" in str(data.get("text/html", "")):
+                animations += 1
+            elif "image/png" in data or "image/jpeg" in data:
+                images += 1
+    return images, animations
+
+
+@pytest.fixture(scope="module")
+def figure_audit() -> dict[str, list[dict]]:
+    if not FIGURE_AUDIT.is_dir():
+        pytest.fail(
+            f"{FIGURE_AUDIT} is missing: build the site with `make site` (it runs "
+            "book/_ext/figure_audit.py in the chapter kernels), then test again."
+        )
+    return audited_figures()
+
+
+def test_figure_audit_covers_every_figure(figure_audit):
+    """Every image and animation in the built chapters was audited in its kernel."""
+    bad = {}
+    for name in chapter_notebooks():
+        if not (EXECUTED / name.replace(".md", ".ipynb")).is_file():
+            continue
+        images, animations = _outputs_to_audit(name)
+        figures = figure_audit.get(name, [])
+        static = sum(f["kind"] == "figure" for f in figures)
+        animated = sum(f["kind"] == "animation" for f in figures)
+        if static < images or animated < animations:
+            bad[f"book/{name}"] = [
+                f"{images} images and {animations} animations shown, "
+                f"{static} and {animated} audited (rebuild with `make site`)"
+            ]
+    assert not bad, "figures not audited:\n" + report_lines(bad)
+
+
+def figure_text_problems(figure: dict) -> list[str]:
+    """Texts under MIN_TEXT_PX as displayed, overlapping texts, texts cut off."""
+    scale = min(1.0, COLUMN_PX / figure["width"]) if figure["width"] else 1.0
+    texts = figure["texts"]
+    problems = []
+    small = [
+        (t["text"], t["px"] * scale) for t in texts if t["px"] * scale < MIN_TEXT_PX
+    ]
+    if small:
+        shown = ", ".join(f"{s!r} {px:.1f} px" for s, px in small[:4])
+        more = f" and {len(small) - 4} more" if len(small) > 4 else ""
+        problems.append(f"{len(small)} texts under {MIN_TEXT_PX:g} px: {shown}{more}")
+    for i, a in enumerate(texts):
+        ax0, ay0, ax1, ay1 = a["box"]
+        for b in texts[i + 1 :]:
+            bx0, by0, bx1, by1 = b["box"]
+            w = min(ax1, bx1) - max(ax0, bx0)
+            h = min(ay1, by1) - max(ay0, by0)
+            if w > 1 and h > 1:
+                problems.append(
+                    f"{a['text']!r} overlaps {b['text']!r} ({w:.0f}x{h:.0f} px)"
+                )
+    for t in texts:
+        x0, y0, x1, y1 = t["box"]
+        if x0 < -1 or y0 < -1 or x1 > figure["width"] + 1 or y1 > figure["height"] + 1:
+            problems.append(f"{t['text']!r} is cut off at the image's edge")
+    return problems
+
+
+def test_figure_audit_finds_faults():
+    """The judge itself: small, overlapping and cut-off texts are reported."""
+    figure = {
+        "width": 1376, "height": 400,
+        "texts": [
+            {"text": "a", "px": 16.0, "box": [10, 10, 60, 30]},
+            {"text": "b", "px": 16.0, "box": [50, 20, 90, 40]},
+            {"text": "tiny", "px": 12.0, "box": [200, 10, 230, 20]},
+            {"text": "edge", "px": 20.0, "box": [1360, 10, 1400, 30]},
+            {"text": "fine", "px": 20.0, "box": [500, 10, 540, 30]},
+        ],
+    }  # fmt: skip
+    problems = figure_text_problems(figure)
+    assert any("'tiny' 6.0 px" in p for p in problems), problems
+    assert any("'a' overlaps 'b'" in p for p in problems), problems
+    assert any("'edge' is cut off" in p for p in problems), problems
+    assert not any("fine" in p for p in problems), problems
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="chapters' figures are redesigned for the 688 px column in the chapter "
+    "pass of issue 15 (text >= 9 px as displayed, no overlapping titles)",
+)
+def test_figure_texts_legible(figure_audit):
+    """Every figure the chapters draw: no text under 9 px as displayed in the 688 px
+    column, no two texts overlapping, none cut off (an animation: its first frame)."""
+    bad = {}
+    for name, figures in sorted(figure_audit.items()):
+        items = []
+        for f in figures:
+            label = (f["title"] or f["cell_head"])[:70]
+            where = f"{f['kind']} {label!r} ({f['width']} px)"
+            items += [f"{where}: {p}" for p in figure_text_problems(f)]
+        if items:
+            bad[f"book/{name}"] = items
+    assert not bad, "figure texts:\n" + report_lines(bad, limit=6)
+
+
+def test_hide_input_toggle_named_by_its_text(browser_context):
+    """myst-nb's hide-input toggle fails axe's label-content-name-mismatch; after
+    reader.py's fix of the page's HTML it passes (checked on the real markup)."""
+    import importlib.util
+    from types import SimpleNamespace
+
+    from myst_nb.sphinx_ import (
+        HideCodeCellNode,
+        depart_HideCellInput,
+        visit_HideCellInput,
+    )
+
+    spec = importlib.util.spec_from_file_location("reader", BOOK / "_ext" / "reader.py")
+    reader = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(reader)
+    node = HideCodeCellNode(
+        classes=["above-input"],
+        prompt_show="Show code cell source",
+        prompt_hide="Hide code cell source",
+    )
+    translator = SimpleNamespace(body=[])
+    visit_HideCellInput(translator, node)
+    translator.body.append("<pre>x = 1</pre>")
+    depart_HideCellInput(translator, node)
+    raw = "".join(translator.body)
+    context = {"body": raw}
+    reader._fix_body(None, "page", "page.html", context, None)
+    css = (
+        "details.hide .expanded{display:none}"
+        "details.hide[open] .expanded{display:block}"
+        "details.hide[open] .collapsed{display:none}"
+    )
+    page = browser_context.new_page()
+    try:
+        found = {}
+        for key, body in (("theme", raw), ("fixed", context["body"])):
+            page.set_content(
+                f"<!doctype html><html lang='en'><head><title>t</title>"
+                f"<style>{css}</style></head><body><main>{body}</main></body></html>"
+            )
+            page.add_script_tag(path=str(AXE))
+            found[key] = page.evaluate(
+                """async () => (await axe.run(document, {runOnly: {type: 'rule',
+                   values: ['label-content-name-mismatch']}})).violations.length"""
+            )
+    finally:
+        page.close()
+    assert found["theme"] > 0, "axe no longer flags the theme's toggle: check the rule"
+    assert found["fixed"] == 0, f"the fixed toggle still fails axe: {context['body']}"

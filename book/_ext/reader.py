@@ -3,13 +3,16 @@
 A local Sphinx extension (loaded from _config.yml). It adds ``reader.css`` and
 ``reader.js`` (in ``reader_static/`` next to this file) to every HTML page:
 
-* display equations, tables and outputs stay inside the text column: a formula that
-  cannot fit a phone scrolls sideways inside its own box, wide tables scroll inside
-  theirs, and printed code wraps instead of losing its line ends;
+* display equations, code, tables and outputs stay inside the text column: a formula
+  wider than the column is scaled down to a legible floor (reader.js), 88 characters
+  of code fit a laptop's column and longer lines wrap with a marked continuation (on a
+  phone), wide tables and printed outputs scroll inside their own box, and printed
+  code wraps instead of losing its line ends;
 * accessibility fixes for markup the theme and the notebook outputs bring (axe-core
   rules, checked by tests/test_site.py): in the page's HTML at build time where the
   markup is ours to change (the bibliography list's entries, the range slider of
-  matplotlib's animation player), else in reader.js (markup built in the browser).
+  matplotlib's animation player, the hide-input toggle), else in reader.js (markup
+  built in the browser).
 """
 
 from __future__ import annotations
@@ -27,6 +30,10 @@ _BIBLIOENTRY = re.compile(r'\brole="doc-biblioentry"')
 # class="anim-slider" ...> has no label (axe: label).
 _ANIM_SLIDER = re.compile(r"<input\b(?P<attrs>[^>]*\bclass=\"anim-slider\"[^>]*)>")
 SLIDER_LABEL = "Animation frame"
+# myst-nb's hide-input toggle: <summary aria-label="Toggle hidden content"> around the
+# visible "Show code cell source": a name that differs from the visible text (axe:
+# label-content-name-mismatch). Without the aria-label the name is that text.
+_TOGGLE_SUMMARY = re.compile(r'<summary aria-label="Toggle hidden content">')
 
 STATIC = Path(__file__).resolve().parent / "reader_static"
 
@@ -35,15 +42,22 @@ def _add_static_path(app: Sphinx, config: Any) -> None:
     config.html_static_path = [*config.html_static_path, str(STATIC)]
 
 
-def _fix_body(app: Sphinx, pagename: str, templatename: str,
-              context: dict[str, Any], doctree: Any) -> None:
+def _fix_body(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
     body = context.get("body")
     if not isinstance(body, str) or not body:
         return
     body = _BIBLIOENTRY.sub('role="listitem"', body)
+    body = _TOGGLE_SUMMARY.sub("<summary>", body)
     body = _ANIM_SLIDER.sub(
-        lambda m: m.group(0) if "aria-label" in m.group("attrs")
-        else f'<input aria-label="{SLIDER_LABEL}"{m.group("attrs")}>', body)
+        lambda m: (
+            m.group(0)
+            if "aria-label" in m.group("attrs")
+            else f'<input aria-label="{SLIDER_LABEL}"{m.group("attrs")}>'
+        ),
+        body,
+    )
     context["body"] = body
 
 

@@ -55,7 +55,102 @@
     });
   }
 
+
+  // Code cells wrap instead of hiding their line ends (reader.css): each source line
+  // goes into a span.reader-line (inline-block, so copying and textContent keep the
+  // same text and newlines) whose continuation rows hang 4 characters past the line's
+  // own indentation (at most 40 % of the box). Pygments writes flat token spans; a
+  // token holding a newline (a multi-line string) is split into one span per line.
+  function wrapCode() {
+    document.querySelectorAll("article div.highlight pre:not(.reader-wrap)")
+      .forEach(function (pre) {
+        if (pre.closest("div.cell_output")) return;  // printed tables keep alignment
+        var lines = [[]];
+        Array.from(pre.childNodes).forEach(function (node) {
+          var parts = node.textContent.split("\n");
+          parts.forEach(function (part, i) {
+            if (i > 0) lines.push([]);
+            if (!part) return;
+            if (node.nodeType === Node.TEXT_NODE) {
+              lines[lines.length - 1].push(document.createTextNode(part));
+            } else {
+              var piece = node.cloneNode(false);
+              piece.textContent = part;
+              lines[lines.length - 1].push(piece);
+            }
+          });
+        });
+        var trailing = lines.length > 1 && lines[lines.length - 1].length === 0;
+        if (trailing) lines.pop();
+        var frag = document.createDocumentFragment();
+        lines.forEach(function (nodes, i) {
+          var span = document.createElement("span");
+          span.className = "reader-line";
+          var text = nodes.map(function (n) { return n.textContent; }).join("");
+          var hang = text.length - text.replace(/^ +/, "").length + 4;
+          // (at most 40 % of the box, for a deeply indented line on a phone)
+          span.style.paddingLeft = "min(" + hang + "ch, 40%)";
+          span.style.textIndent = "calc(-1 * min(" + hang + "ch, 40%))";
+          nodes.forEach(function (n) { span.appendChild(n); });
+          frag.appendChild(span);
+          if (i < lines.length - 1 || trailing) {
+            frag.appendChild(document.createTextNode("\n"));
+          }
+        });
+        pre.textContent = "";
+        pre.appendChild(frag);
+        pre.classList.add("reader-wrap");
+      });
+  }
+
+  // Display equations fit the space beside their number: a formula wider than that is
+  // scaled down (MathJax's CHTML output is sized in em), never below FLOOR of its
+  // size; one that would need less scrolls in its own box (reader.css) and is broken
+  // into lines in the chapter source instead. data-reader-scale records the scale.
+  var FLOOR = 0.7;
+  function fitEquations() {
+    document.querySelectorAll("div.math").forEach(function (div) {
+      var mjx = div.querySelector("mjx-container");
+      var math = mjx && mjx.querySelector("mjx-math");
+      if (!math) return;
+      if (!mjx.dataset.readerSize) {
+        mjx.dataset.readerSize = String(parseFloat(mjx.style.fontSize) || 100);
+      }
+      var size = parseFloat(mjx.dataset.readerSize);
+      mjx.style.fontSize = size + "%";
+      var eqno = div.querySelector(".eqno");
+      var gap = eqno ? parseFloat(getComputedStyle(div).columnGap) || 0 : 0;
+      var room = div.clientWidth - (eqno ? eqno.getBoundingClientRect().width + gap : 0)
+                 - 2;  // sub-pixel rounding
+      var need = math.getBoundingClientRect().width;
+      var scale = need > room && need > 0 ? Math.max(FLOOR, room / need) : 1;
+      if (scale < 1) {
+        mjx.style.fontSize = (size * scale).toFixed(2) + "%";
+        // em sizes round to whole pixels: shrink a little more if still too wide
+        for (var i = 0; i < 5 && scale > FLOOR
+             && math.getBoundingClientRect().width > room; i++) {
+          scale = Math.max(FLOOR, scale - 0.01);
+          mjx.style.fontSize = (size * scale).toFixed(2) + "%";
+        }
+      }
+      div.dataset.readerScale = scale.toFixed(3);
+    });
+  }
+
+  // The notebook's hide-input toggle (<summary aria-label="Toggle hidden content">
+  // around "Show code cell source"): reader.py drops that aria-label in the HTML, so
+  // the name is the visible text (axe: label-content-name-mismatch); this covers
+  // pages built without it.
+  function toggleNames() {
+    document.querySelectorAll("details.hide > summary[aria-label]").forEach(function (s) {
+      if (s.textContent.trim()) s.removeAttribute("aria-label");
+    });
+  }
+
   function fixAll() {
+    wrapCode();
+    fitEquations();
+    toggleNames();
     tableHeaders();
     focusableScrollers();
     nameWidgetSliders();
@@ -63,14 +158,43 @@
     titleLandmark();
   }
 
+  // MathJax (loaded async) typesets after this script runs: fit the equations and
+  // name the scrollers once it has, whenever that is.
+  function whenMathJaxDone(callback) {
+    var tries = 0;
+    (function poll() {
+      var mj = window.MathJax;
+      if (mj && mj.startup && mj.startup.promise) {
+        mj.startup.promise.then(callback);
+      } else if (tries++ < 200) {
+        setTimeout(poll, 50);
+      }
+    })();
+  }
+
   function start() {
     fixAll();
-    new MutationObserver(function () { nameWidgetSliders(); })
-      .observe(document.body, {childList: true, subtree: true});
-    window.addEventListener("resize", focusableScrollers);
-    if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
-      MathJax.startup.promise.then(fixAll);
-    }
+    var queued = false;
+    new MutationObserver(function (records) {
+      nameWidgetSliders();
+      var math = records.some(function (r) {
+        return Array.from(r.addedNodes).some(function (n) {
+          return n.nodeName === "MJX-CONTAINER";
+        });
+      });
+      if (math && !queued) {
+        queued = true;
+        requestAnimationFrame(function () { queued = false; fitEquations(); });
+      }
+    }).observe(document.body, {childList: true, subtree: true});
+    var pending = null;
+    window.addEventListener("resize", function () {
+      fitEquations();
+      focusableScrollers();
+      clearTimeout(pending);  // once more after the theme re-lays out the sidebars
+      pending = setTimeout(function () { fitEquations(); focusableScrollers(); }, 150);
+    });
+    whenMathJaxDone(fixAll);
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
