@@ -16,7 +16,7 @@ from matplotlib.axes import Axes
 
 from .kernels import KERNELS, get_kernel
 
-__all__ = ["plot_kernels", "plot_fit", "plot_attention"]
+__all__ = ["plot_kernels", "plot_fit", "plot_attention", "animation_html_with_still"]
 
 
 def _np(x) -> np.ndarray:
