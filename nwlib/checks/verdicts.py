@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -231,6 +232,10 @@ def agrees(
     return typed and abs(got - exact) <= unit / 2 * (1 + 1e-9)
 
 
+#: A message that opens with a variable (``h = ``) or a call (``softmax(``).
+_NAMED = re.compile(r"[A-Za-z_]\w*( = |\()")
+
+
 def _verdict(text: str, passed: bool) -> Verdict:
     """The :class:`Verdict` ``text`` with ``.passed`` set."""
     v = Verdict(text)
@@ -239,8 +244,14 @@ def _verdict(text: str, passed: bool) -> Verdict:
 
 
 def _sentence(text: str) -> str:
-    """``text`` with a capital first letter (it follows a full stop)."""
-    return text[:1].upper() + text[1:] if text[:1].isalpha() else text
+    """``text`` with a capital first letter (it follows a full stop).
+
+    A leading name that is a variable or a function (``h = 0.24 ...``,
+    ``softmax(...) ...``) keeps its case: ``H`` would be another symbol.
+    """
+    if not text[:1].isalpha() or _NAMED.match(text):
+        return text
+    return text[:1].upper() + text[1:]
 
 
 def run_check(title: str, body: Callable[[], str]) -> Verdict:
