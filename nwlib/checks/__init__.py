@@ -25,7 +25,8 @@ helpers importable from here:
   :class:`NotDone`, :class:`Wrong`) and its words (:func:`describe`,
   :func:`pair`, :func:`agrees`);
 * :mod:`nwlib.checks.answers`: reading an answer (:func:`number`,
-  :func:`boolean`, :func:`as_array`, :func:`close`, :func:`call`);
+  :func:`boolean`, :func:`as_array`, :func:`close`);
+* :mod:`nwlib.checks.calls`: calling the learner's function (:func:`call`);
 * :mod:`nwlib.checks.source_code`: reading a function's source where a prompt
   asks for a method (:func:`require_source`).
 
@@ -53,7 +54,8 @@ Not quite: positive width. `h` should be a single number, got a list of 1 item
 
 from __future__ import annotations
 
-from .answers import as_array, boolean, call, close, is_stub_function, number
+from .answers import as_array, boolean, close, number
+from .calls import call, is_stub_function
 from .source_code import require_source, source_names
 from .verdicts import (
     SHOWN_DECIMALS,
