@@ -19,11 +19,16 @@ One small module per concept:
 * :mod:`nwlib.sphere`   Gaussian pooling on the unit sphere and dot-product attention
 * :mod:`nwlib.parzen`   Parzen-window densities and NW classification
 * :mod:`nwlib.checks`   self-checks for the exercise notebooks
-* :mod:`nwlib.exercises` exercise notebooks generated from the solutions
+* :mod:`nwlib.exercises` exercise notebooks generated from the solutions (command line)
+* :mod:`nwlib.nbgrader_course` the throw-away nbgrader course and its configuration
+* :mod:`nwlib.generation` an exercise generated from its solution, and its outline
+* :mod:`nwlib.exercise_sync` exercises brought up to date, never over a learner's work
+* :mod:`nwlib.notebook_run` executing a solution notebook with byte-stable outputs
 * :mod:`nwlib.estimators` scikit-learn estimators (regression, classification)
 * :mod:`nwlib.local_linear` local-linear pooling and its equivalent kernel
 * :mod:`nwlib.random_features` random-feature maps and linear-time attention
 * :mod:`nwlib.grading`  autograding submitted exercise notebooks with nbgrader
+* :mod:`nwlib.autograding` the autograding run in a throw-away nbgrader course
 * :mod:`nwlib.explore`  guards for the exercises' Explore cells
 
 The computations behind :mod:`nwlib.pooling` (blocked and banded sums, the custom

@@ -27,7 +27,7 @@ def _kind(value: Any) -> str:
 
 
 def _one_number(value: Any) -> float | None:
-    """``value`` as a finite float if it is one number (Python, numpy, 1-element tensor)."""
+    """``value`` as a finite float if it is one number (Python, numpy, 1-element)."""
     import math
 
     if isinstance(value, (str, bytes, bool, list, tuple, dict, set)):
@@ -54,25 +54,42 @@ def _as_tensor(out: Any, label: str, shape: tuple[int, ...] | None) -> Any:
         )
     except Exception:
         print(
-            f"Explore: {label} returned {_kind(out)}, not numbers this cell can draw. "
-            f"Fix it above (its check says what it should return), then run this cell again."
+            f"Explore: {label} returned {_kind(out)}, not numbers this cell can "
+            f"draw. Fix it above (its check says what it should return), then run "
+            f"this cell again."
         )
         return None
     if shape is not None and tuple(t.shape) != tuple(shape):
         print(
             f"Explore: {label} returned shape {tuple(t.shape)}, this cell needs "
-            f"{tuple(shape)}. Fix it above (its check says more), then run this cell again."
+            f"{tuple(shape)}. Fix it above (its check says more), then run this "
+            f"cell again."
         )
         return None
     return t
 
 
 def as_number(value: Any, name: str, default: float | None = None) -> float | None:
-    """The learner's answer ``value`` as one float, or ``default`` if it is not one number.
+    """The learner's answer ``value`` as one float, or ``default`` if it is not.
 
     A placeholder (``None``/``...``) gives ``default`` silently (its check already
     says "Not done yet"); anything else that is not a single finite number prints
     one plain message naming ``name`` and gives ``default``.
+
+    Parameters
+    ----------
+    value : object
+        The learner's answer: a Python or numpy number, or a one-element tensor
+        or array, is one number.
+    name : str
+        The learner's variable, for the message.
+    default : float, optional
+        What the cell uses instead.
+
+    Returns
+    -------
+    float or None
+        ``value`` as a finite float, else ``default``. Never raises.
 
     Examples
     --------
@@ -80,8 +97,9 @@ def as_number(value: Any, name: str, default: float | None = None) -> float | No
     0.25
     >>> as_number(None, "h", 0.3)
     0.3
-    >>> as_number([0.1, 0.2], "h", 0.3)
-    Explore: `h` is a list of 2 items, not one number; this cell uses 0.3 instead. Fix it above, then run this cell again.
+    >>> as_number([0.1, 0.2], "h", 0.3)  # doctest: +NORMALIZE_WHITESPACE
+    Explore: `h` is a list of 2 items, not one number; this cell uses 0.3 instead.
+    Fix it above, then run this cell again.
     0.3
     """
     if value is None or value is Ellipsis:
@@ -104,7 +122,7 @@ def attempt(
     want: str | None = None,
     shape: tuple[int, ...] | None = None,
 ) -> Any:
-    """Call the learner's ``fn(*args)``; ``None`` (after one plain message) if it cannot be used.
+    """Call the learner's ``fn(*args)``; ``None`` (after one plain message) if unusable.
 
     Parameters
     ----------
@@ -125,9 +143,11 @@ def attempt(
 
     Returns
     -------
-    Whatever ``fn`` returns (converted as ``want`` says), or ``None`` when ``fn``
-    is a placeholder, returns ``None``/``...``, raises (the message names the
-    exception) or returns something the cell cannot use.
+    object or None
+        Whatever ``fn`` returns (converted as ``want`` says), or ``None`` when
+        ``fn`` is a placeholder, returns ``None``/``...``, raises (the message
+        names the exception) or returns something the cell cannot use. Never
+        raises.
 
     Examples
     --------
@@ -135,28 +155,33 @@ def attempt(
     2
     >>> def f(u):
     ...     ...
-    >>> attempt(f, 1)
-    Explore: f returns nothing yet. Write its body above (and `return` the result), then run this cell again.
+    >>> attempt(f, 1)  # doctest: +NORMALIZE_WHITESPACE
+    Explore: f returns nothing yet. Write its body above (and `return` the
+    result), then run this cell again.
     >>> attempt(lambda: [1.0, 2.0], name="g", want="number")
-    Explore: g returned a list of 2 items, not one number. Fix it above (its check says more), then run this cell again.
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Explore: g returned a list of 2 items, not one number. Fix it above (its check
+    says more), then run this cell again.
     """
     label = name or getattr(fn, "__name__", "your function")
     if fn is None or fn is Ellipsis:
         print(
-            f"Explore: {label} is still a placeholder. Do its exercise above, then run this cell again."
+            f"Explore: {label} is still a placeholder. Do its exercise above, then "
+            f"run this cell again."
         )
         return None
     try:
         out = fn(*args)
     except Exception as exc:  # the learner's code: report, do not stop Run All
         print(
-            f"Explore: {label} raised {type(exc).__name__}: {exc}. Fix it above, then run this cell again."
+            f"Explore: {label} raised {type(exc).__name__}: {exc}. Fix it above, then "
+            f"run this cell again."
         )
         return None
     if out is None or out is Ellipsis:
         print(
-            f"Explore: {label} returns nothing yet. Write its body above (and `return` the result), "
-            f"then run this cell again."
+            f"Explore: {label} returns nothing yet. Write its body above (and "
+            f"`return` the result), then run this cell again."
         )
         return None
     if want == "tensor":
@@ -165,8 +190,8 @@ def attempt(
         x = _one_number(out)
         if x is None:
             print(
-                f"Explore: {label} returned {_kind(out)}, not one number. Fix it above (its "
-                f"check says more), then run this cell again."
+                f"Explore: {label} returned {_kind(out)}, not one number. Fix it "
+                f"above (its check says more), then run this cell again."
             )
         return x
     return out
@@ -191,6 +216,18 @@ def _describe(value: Any) -> str:
 
 def show(**answers: Any) -> None:
     """Print the learner's answers on one line, floats with 4 decimals.
+
+    Parameters
+    ----------
+    **answers
+        The learner's variables by name: a float prints with 4 decimals
+        (``nwlib.checks.SHOWN_DECIMALS``: typed back, it passes its check), a
+        placeholder as "not set yet", a tensor or array by its shape.
+
+    Returns
+    -------
+    None
+        The line is printed.
 
     Examples
     --------

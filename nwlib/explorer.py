@@ -43,7 +43,37 @@ class WidthSweep:
         The noise-free function, drawn as a dashed line when given.
 
     Dtype: x and y keep their floating dtype (integers and Python numbers become
-    float64); fits and curves are computed as in :func:`nwlib.pooling.nadaraya_watson`.
+    float64); fits and curves are computed as in
+    :func:`nwlib.pooling.nadaraya_watson`.
+
+    Attributes
+    ----------
+    x, y : torch.Tensor
+        The training pairs, shape (n,).
+    widths : numpy.ndarray
+        The widths of the loss curves, shape (n_w,).
+    grid : torch.Tensor
+        300 queries spanning x and 5 % beyond each end, where the fit is drawn.
+
+    Raises
+    ------
+    ValueError
+        When x and y differ in length or hold fewer than 2 pairs.
+    TypeError
+        When x or y is not numbers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nwlib.data import running_example
+    >>> data = running_example(n_train=30, seed=4)
+    >>> sweep = WidthSweep(data.x_train, data.y_train, np.geomspace(0.02, 5, 12))
+    >>> sweep.grid.shape
+    torch.Size([300])
+    >>> WidthSweep([0.0], [1.0])
+    Traceback (most recent call last):
+    ...
+    ValueError: x and y must be 1-D with the same length >= 2, got (1,) and (1,)
     """
 
     def __init__(
@@ -70,7 +100,29 @@ class WidthSweep:
         self._curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def curves(self, kernel: str) -> tuple[np.ndarray, np.ndarray]:
-        """(in-sample errors, leave-one-out errors) over ``self.widths``, cached per kernel."""
+        """(in-sample errors, leave-one-out errors) over ``self.widths``, cached.
+
+        Parameters
+        ----------
+        kernel : str
+            A kernel name of :mod:`nwlib.kernels`.
+
+        Returns
+        -------
+        (numpy.ndarray, numpy.ndarray)
+            The mean squared errors on the training pairs, each point included
+            in its own prediction or left out, shape (n_w,) each.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from nwlib.data import running_example
+        >>> data = running_example(n_train=30, seed=4)
+        >>> sweep = WidthSweep(data.x_train, data.y_train, np.geomspace(0.02, 5, 12))
+        >>> ins, loo = sweep.curves("gaussian")
+        >>> ins.shape, bool((loo >= ins).all())
+        ((12,), True)
+        """
         if kernel not in self._curves:
             self._curves[kernel] = (
                 error_curve(self.x, self.y, self.widths, kernel, exclude_self=False),
@@ -85,7 +137,33 @@ class WidthSweep:
         kernel: str = "gaussian",
         include_self: bool = False,
     ) -> None:
-        """Draw the state at one width on two axes (fit, loss curves)."""
+        """Draw the state at one width on two axes (fit, loss curves).
+
+        Parameters
+        ----------
+        axes : sequence of two matplotlib Axes
+            The fit is drawn on the first, both loss curves on the second.
+        width : float
+            The width drawn (and marked on the loss curves).
+        kernel : str, default "gaussian"
+            A kernel name of :mod:`nwlib.kernels`.
+        include_self : bool, default False
+            Predict each training point with itself included (in-sample) or
+            left out (leave-one-out).
+
+        Examples
+        --------
+        >>> import matplotlib.pyplot as plt
+        >>> import numpy as np
+        >>> from nwlib.data import running_example
+        >>> data = running_example(n_train=30, seed=4)
+        >>> sweep = WidthSweep(data.x_train, data.y_train, np.geomspace(0.02, 5, 12))
+        >>> fig, axes = plt.subplots(1, 2)
+        >>> sweep.draw(axes, 0.3)
+        >>> axes[0].get_title()
+        'gaussian kernel, width h = 0.3'
+        >>> plt.close(fig)
+        """
         ax_fit, ax_loss = axes
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -149,7 +227,37 @@ def width_explorer(
     width: float = 0.3,
     kernels: Sequence[str] = ("gaussian", "epanechnikov", "triangular", "boxcar"),
 ):
-    """An ``ipywidgets.interactive`` panel: width slider (log scale), kernel, include-self."""
+    """An ``ipywidgets.interactive`` panel: width slider, kernel, include-self.
+
+    Parameters
+    ----------
+    sweep : WidthSweep
+        The data and loss curves.
+    width : float, default 0.3
+        The slider's starting width; it moves on a log scale over
+        ``sweep.widths``.
+    kernels : sequence of str
+        The kernel picker's choices (the first is selected).
+
+    Returns
+    -------
+    ipywidgets.interactive
+        Display it in Jupyter; each change redraws :meth:`WidthSweep.draw`.
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> from nwlib.data import running_example
+    >>> data = running_example(n_train=30, seed=4)
+    >>> sweep = WidthSweep(data.x_train, data.y_train, np.geomspace(0.02, 5, 12))
+    >>> with contextlib.redirect_stdout(io.StringIO()):  # the panel's first draw
+    ...     panel = width_explorer(sweep)
+    >>> [c.description for c in panel.children[:3]]
+    ['width h', 'kernel', 'include self']
+    >>> plt.close("all")
+    """
     import ipywidgets as widgets
 
     def show(width: float, kernel: str, include_self: bool) -> None:
@@ -185,10 +293,37 @@ def width_sweep_animation(
     include_self: bool = False,
     dpi: int = 60,
 ) -> FuncAnimation:
-    """A small animation sweeping the width over ``sweep.widths`` in ``frames`` log steps.
+    """A small animation sweeping the width over ``sweep.widths`` in log steps.
 
-    Call ``.to_jshtml()`` on the result for a static web page; the figure is closed
-    so that it is not shown twice.
+    Call ``.to_jshtml()`` on the result for a static web page; the figure is
+    closed so that it is not shown twice.
+
+    Parameters
+    ----------
+    sweep : WidthSweep
+        The data and loss curves.
+    kernel : str, default "gaussian"
+        A kernel name of :mod:`nwlib.kernels`.
+    frames : int, default 16
+        Widths shown, log-spaced from the first to the last of ``sweep.widths``.
+    include_self : bool, default False
+        As in :meth:`WidthSweep.draw`.
+    dpi : int, default 60
+        Resolution of each frame (8.5 x 3.2 inches).
+
+    Returns
+    -------
+    matplotlib.animation.FuncAnimation
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nwlib.data import running_example
+    >>> data = running_example(n_train=30, seed=4)
+    >>> sweep = WidthSweep(data.x_train, data.y_train, np.geomspace(0.02, 5, 12))
+    >>> player = width_sweep_animation(sweep, frames=2).to_jshtml()
+    >>> "<script" in player
+    True
     """
     hs = np.geomspace(sweep.widths[0], sweep.widths[-1], frames)
     fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.2), dpi=dpi)

@@ -29,37 +29,36 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
 import io
-import re
-import shutil
 import sys
-import tempfile
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .autograding import autograde
+
 __all__ = ["autograde", "fill_answers", "main", "require"]
-
-ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENT = "exercises"
-FIELDS = ["learner", "notebook", "exercise", "points", "max_points"]
-#: The comment nbgrader puts at the top of a grade cell it added back.
-RESTORED = "was missing from the submission"
-
-
-def _quiet_config(api) -> None:
-    """Grading settings on top of the course's: restore deleted check cells, quiet kernels."""
-    api.config.OverwriteCells.add_missing_cells = True
-    api.config.Execute.extra_arguments = [
-        "--HistoryManager.hist_file=:memory:",
-        "--IPKernelApp.log_level=CRITICAL",
-    ]
 
 
 def require(check: Callable[..., Any], *answers: Any) -> None:
-    """Run a self-check silently; raise ``AssertionError`` with its verdict unless "Correct".
+    """Run a self-check silently; raise ``AssertionError`` unless it says "Correct".
+
+    The hidden test of every check cell calls this with the check the learner
+    sees and the learner's answers.
+
+    Parameters
+    ----------
+    check : callable
+        A self-check of :mod:`nwlib.checks` (it prints its verdict and returns a
+        :class:`~nwlib.checks.Verdict`, or only prints it).
+    *answers
+        The learner's answers, passed to ``check``.
+
+    Raises
+    ------
+    AssertionError
+        With the check's verdict as message, unless it passed (a verdict that
+        starts with ``Correct:``).
 
     Examples
     --------
@@ -84,11 +83,39 @@ def require(check: Callable[..., Any], *answers: Any) -> None:
 
 
 def fill_answers(exercise: Path, solution: Path, grade_ids: set[str] | None = None):
-    """The exercise notebook with answer cells filled in from its solution, as a learner would.
+    """The exercise with its answer cells filled in from its solution.
 
-    ``grade_ids`` names the nbgrader answer cells to fill (default: all). The
-    solution markers are dropped; every other cell is the exercise's own. Used
-    to build test submissions (a fully or partly solved notebook).
+    The solution markers are dropped; every other cell is the exercise's own.
+    Used to build test submissions (a fully or partly solved notebook).
+
+    Parameters
+    ----------
+    exercise, solution : Path
+        An exercise notebook and the solution it was generated from.
+    grade_ids : set of str, optional
+        The nbgrader answer cells to fill (default: all).
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        The exercise, changed in memory (nothing is written).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import nbformat
+    >>> from nbformat.v4 import new_code_cell, new_notebook
+    >>> def notebook(source):
+    ...     cell = new_code_cell(source)
+    ...     cell.metadata["nbgrader"] = {"solution": True, "grade_id": "ex1_answer"}
+    ...     return new_notebook(cells=[cell])
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     ex, sol = Path(tmp) / "ex.ipynb", Path(tmp) / "sol.ipynb"
+    ...     nbformat.write(notebook("# YOUR CODE HERE\\n..."), ex)
+    ...     nbformat.write(notebook("### BEGIN SOLUTION\\nh = 0.5\\n### END SOLUTION"),
+    ...                    sol)
+    ...     print(fill_answers(ex, sol).cells[0].source)
+    h = 0.5
     """
     import nbformat
 
@@ -109,130 +136,27 @@ def fill_answers(exercise: Path, solution: Path, grade_ids: set[str] | None = No
     return ex
 
 
-def _exercise(grade_id: str) -> int:
-    m = re.match(r"ex(\d+)_", grade_id)
-    if not m:
-        raise ValueError(f"grade cell {grade_id!r} does not start with exN_")
-    return int(m.group(1))
-
-
-def autograde(
-    submissions: Path,
-    csv_path: Path | None = None,
-    *,
-    solutions: Path = ROOT / "solutions",
-    log=print,
-) -> list[dict]:
-    """Grade every ``submissions/<learner>/*.ipynb``; return (and write) the rows of points.
-
-    Raises ``ValueError`` when ``submissions`` holds no learner folder.
-    """
-    with warnings.catch_warnings():
-        try:
-            from sqlalchemy.exc import SAWarning
-
-            warnings.simplefilter(
-                "ignore", SAWarning
-            )  # nbgrader's gradebook session warnings
-        except ImportError:  # pragma: no cover - sqlalchemy comes with nbgrader
-            pass
-        return _autograde(submissions, csv_path, solutions=solutions, log=log)
-
-
-def _restored(done: Path, learner: str, log) -> None:
-    """Say which check cells nbgrader had to add back to a learner's notebooks."""
-    import nbformat
-
-    for path in sorted(done.glob("*.ipynb")):
-        for cell in nbformat.read(path, 4).cells:
-            if RESTORED in cell.source.split("\n", 1)[0]:
-                gid = cell.metadata.get("nbgrader", {}).get("grade_id", "?")
-                log(
-                    f"{learner}: {path.name}: the check cell {gid} was missing; it was added "
-                    f"back from the exercise and graded"
-                )
-
-
-def _autograde(
-    submissions: Path, csv_path: Path | None, *, solutions: Path, log
-) -> list[dict]:
-    from nbgrader.api import Gradebook
-
-    from .exercises import check_nbgrader, generate_in, nbgrader_api
-
-    submissions = Path(submissions)
-    learners = (
-        sorted(p for p in submissions.iterdir() if p.is_dir())
-        if submissions.is_dir()
-        else []
-    )
-    if not learners:
-        raise ValueError(f"submissions: {submissions} holds no folder per learner")
-    sols = sorted(Path(solutions).glob("*.ipynb"))
-    known = {s.name for s in sols}
-    rows: list[dict] = []
-    with tempfile.TemporaryDirectory(prefix="nwlib-grading-") as tmp:
-        course = Path(tmp)
-        generate_in(course, sols, ASSIGNMENT)
-        api = nbgrader_api(course)
-        _quiet_config(api)
-        for learner in learners:
-            dest = course / "submitted" / learner.name / ASSIGNMENT
-            dest.mkdir(parents=True)
-            for nb in sorted(learner.glob("*.ipynb")):
-                if nb.name in known:
-                    shutil.copyfile(nb, dest / nb.name)
-                else:
-                    log(
-                        f"{learner.name}: ignored {nb.name} (no such exercise notebook)"
-                    )
-            for attempt in (
-                1,
-                2,
-            ):  # nbgrader 0.9.6 declares Execute.execute_retries but ignores it
-                check_nbgrader(
-                    api.autograde(ASSIGNMENT, learner.name, force=True, create=True),
-                    f"autograde of {learner.name}",
-                )
-                done = course / "autograded" / learner.name / ASSIGNMENT
-                if not any(
-                    "CellTimeoutError" in p.read_text() for p in done.glob("*.ipynb")
-                ):
-                    break
-                log(
-                    f"{learner.name}: a cell timed out; grading again (attempt {attempt + 1})"
-                )
-            _restored(done, learner.name, log)
-            log(f"graded {learner.name}")
-        with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-            for learner in learners:
-                sub = gb.find_submission(ASSIGNMENT, learner.name)
-                for nb in sorted(sub.notebooks, key=lambda n: n.name):
-                    per: dict[int, list[float]] = {}
-                    for g in nb.grades:
-                        tot = per.setdefault(_exercise(g.name), [0.0, 0.0])
-                        tot[0] += g.score or 0.0
-                        tot[1] += g.max_score
-                    for ex, (pts, mx) in sorted(per.items()):
-                        rows.append(
-                            {
-                                "learner": learner.name,
-                                "notebook": f"{nb.name}.ipynb",
-                                "exercise": ex,
-                                "points": pts,
-                                "max_points": mx,
-                            }
-                        )
-    if csv_path is not None:
-        with open(csv_path, "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=FIELDS)
-            w.writeheader()
-            w.writerows(rows)
-        log(f"wrote {csv_path}")
-    return rows
-
-
 def main(argv: list[str] | None = None) -> int:
+    """The command line ``python -m nwlib.grading submissions/ --csv grades.csv``.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit status: 0 after grading (one line of points per learner is
+        printed), 2 when the submissions folder holds no learner folder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     main([tmp, "--csv", str(Path(tmp) / "grades.csv")])
+    2
+    """
     p = argparse.ArgumentParser(
         prog="python -m nwlib.grading", description=__doc__.split("\n")[0]
     )
@@ -252,9 +176,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for learner in sorted({r["learner"] for r in rows}):
         mine = [r for r in rows if r["learner"] == learner]
-        print(
-            f"{learner}: {sum(r['points'] for r in mine):g} of {sum(r['max_points'] for r in mine):g}"
-        )
+        points = sum(r["points"] for r in mine)
+        max_points = sum(r["max_points"] for r in mine)
+        print(f"{learner}: {points:g} of {max_points:g}")
     return 0
 
 

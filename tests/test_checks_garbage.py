@@ -1,4 +1,4 @@
-"""Every exercise self-check survives garbage answers: one friendly line, never a traceback."""
+"""Every exercise self-check survives garbage answers: one plain line, no traceback."""
 
 import importlib
 import inspect

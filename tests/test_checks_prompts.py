@@ -33,15 +33,15 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 @dataclass
 class Arg:
-    """One answer a check takes: the learner's variable ``name``, what the prompt asks for
-    (``kind``) and a natural right answer."""
+    """One answer a check takes: the learner's variable ``name``, what the prompt asks
+    for (``kind``) and a natural right answer."""
 
     name: str
     kind: str  # fn-tensor, fn-array, fn-float, fn-number, number, array, bool, boollist
     right: Any
 
 
-# --------------------------------------------------------------------------- right answers
+# ---------------------------------------------------------------------- right answers
 
 
 def _weights(queries, keys, h):
@@ -245,7 +245,8 @@ SPECS: dict[str, Callable[[], list[Arg]]] = {
         Arg("mean", "number", _EX2.y_train.mean()),
     ],
     "ch02.best_width": lambda: [
-        Arg(n, "number", v) for n, v in zip(("h", "mse"), _best_width_ch02())
+        Arg(n, "number", v)
+        for n, v in zip(("h", "mse"), _best_width_ch02(), strict=True)
     ],
     "ch03.self_weights": lambda: [
         Arg(
@@ -459,7 +460,7 @@ def test_right_answer_is_correct_without_warnings(name, capsys):
 
 
 def _variants(name: str):
-    """(label, index of the answer changed, replacement, kind of fault) for every answer."""
+    """(label, index of the answer changed, replacement, kind of fault) per answer."""
     for i, arg in enumerate(spec(name)):
         if arg.kind.startswith("fn-"):
 

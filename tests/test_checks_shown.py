@@ -1,5 +1,5 @@
-"""Checks agree with what the notebook shows, and read a function's source where the prompt
-asks for a method.
+"""Checks agree with what the notebook shows, and read a function's source where the
+prompt asks for a method.
 
 * A number typed back as ``show()`` printed it (4 decimals) is accepted; a wrong
   one is refused with enough digits that the two numbers printed differ.

@@ -23,7 +23,7 @@ _REGION = re.compile(
 
 
 def _provided_code(nb):
-    """Code a learner gets as is: provided cells, and answer cells outside their solution."""
+    """Code a learner gets as is: provided cells, answer cells outside the solution."""
     out = []
     for i, cell in enumerate(nb.cells):
         meta = cell.metadata.get("nbgrader", {})
@@ -126,7 +126,8 @@ def test_provided_cells_use_answers_only_through_guards(path):
             if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)):
                 continue
             if node.id in loops and id(node) not in allowed:
-                # a loop variable over learner functions: only `attempt(fn, ...)` or `fn.__name__`
+                # a loop variable over learner functions: only `attempt(fn, ...)` or
+                # `fn.__name__`
                 parent_ok = any(
                     isinstance(p, ast.Attribute) and p.value is node
                     for p in ast.walk(tree)

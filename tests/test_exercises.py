@@ -1,4 +1,5 @@
-"""Exercises are generated from solutions by nbgrader: same outline, in sync, never clobbering work."""
+"""Exercises are generated from solutions by nbgrader: same outline, in sync, never
+clobbering work."""
 
 import json
 from pathlib import Path
@@ -143,7 +144,7 @@ def test_solution_checks_all_pass_and_explore_draws(path):
     )
 
 
-# ---- generation rules on a small nbgrader source notebook ------------------------------------
+# ---- generation rules on a small nbgrader source notebook ----------------------------
 
 
 def _meta(kind, gid):
@@ -166,11 +167,13 @@ def _solution(prompt="Write `f(u)`: return `u + 1`."):
             new_markdown_cell("# Demo"),
             new_markdown_cell(f"## Exercise 1: add one\n\n{prompt}"),
             new_code_cell(
-                "def f(u):\n    ### BEGIN SOLUTION\n    return u + 1\n    ### END SOLUTION",
+                "def f(u):\n    ### BEGIN SOLUTION\n    return u + 1\n"
+                "    ### END SOLUTION",
                 metadata=_meta("solution", "ex1_f_answer"),
             ),
             new_code_cell(
-                "print('Correct' if f(1) == 2 else 'Not done yet')\n### BEGIN HIDDEN TESTS\n"
+                "print('Correct' if f(1) == 2 else 'Not done yet')\n"
+                "### BEGIN HIDDEN TESTS\n"
                 "assert f(1) == 2\n### END HIDDEN TESTS",
                 metadata=_meta("grade", "ex1_f"),
                 outputs=[new_output("stream", text="Correct\n")],
@@ -235,7 +238,7 @@ def test_outline_sees_a_lost_prompt():
 
 
 def _run_it(path, edit=None):
-    """What a learner's Jupyter does: outputs, counts, timings, maybe an edit; then save."""
+    """What a learner's Jupyter does: outputs, counts, timings, maybe an edit; save."""
     nb = nbformat.read(path, 4)
     for k, c in enumerate(c for c in nb.cells if c.cell_type == "code"):
         c.execution_count = k + 1
@@ -266,7 +269,8 @@ def test_a_learners_notebook_is_never_out_of_date_nor_overwritten(
     assert main(dirs) == 0
     assert target.read_text() == mine
 
-    # the solution's prompt changes: out of date, but the learner's file is refused, exit 1
+    # the solution's prompt changes: out of date, but the learner's file is refused,
+    # exit 1
     nbformat.write(
         _solution("Write `f(u)`: return `u + 1` (revised)."), sol / "demo.ipynb"
     )

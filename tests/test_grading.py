@@ -1,4 +1,5 @@
-"""Autograding with nbgrader: solutions get full marks, untouched exercises zero, partial work its points."""
+"""Autograding with nbgrader: solutions get full marks, untouched exercises zero,
+partial work its points."""
 
 import csv
 import doctest
@@ -50,7 +51,7 @@ def graded(tmp_path_factory):
         ),
         sub / "partial" / PARTIAL,
     )
-    # a learner whose solved 01 lost its first check cell (only possible outside Jupyter)
+    # a learner whose solved 01 lost its first check cell (possible outside Jupyter)
     (sub / "deleted").mkdir()
     nb = fill_answers(ROOT / "exercises" / PARTIAL, ROOT / "solutions" / PARTIAL)
     nb.cells = [
@@ -58,7 +59,7 @@ def graded(tmp_path_factory):
     ]
     nbformat.write(nb, sub / "deleted" / PARTIAL)
     out = sub.parent / "grades.csv"
-    # the documented command, as an instructor runs it: its terminal output is checked too
+    # the documented command, as an instructor runs it: its terminal output is checked
     run = subprocess.run(
         [sys.executable, "-m", "nwlib.grading", str(sub), "--csv", str(out)],
         capture_output=True,

@@ -27,19 +27,95 @@ def _profile(fn: Any, name: str) -> str:
 
 
 def epanechnikov(fn: Any) -> None:
-    """Exercise 1: ``epanechnikov(u)`` returns a tensor of u's shape: 3/4 (1 - u^2) on
-    |u| <= 1, else 0."""
+    """Exercise 1: check the learner's Epanechnikov profile.
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's ``epanechnikov(u)``: returns a tensor of u's shape, 3/4 (1 - u^2)
+        where |u| <= 1, else 0. It is compared with nwlib's profile on 81 points of [-2,
+        2].
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch01
+    >>> import torch
+    >>> ch01.epanechnikov(lambda u: 0.75 * torch.clamp(1 - u**2, min=0))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Correct: Epanechnikov profile. It matches nwlib's epanechnikov profile on 81 points
+    of [-2, 2].
+    >>> ch01.epanechnikov(lambda u: 0.75 * (1 - u**2))  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: Epanechnikov profile. `epanechnikov(u)` for u in [-2, 2] is off by up to
+    2.25 at index (0,): expected 0, got -2.25
+    """
     run_check("Epanechnikov profile", lambda: _profile(fn, "epanechnikov"))
 
 
 def triangular(fn: Any) -> None:
-    """Exercise 2, first part: ``triangular(u)`` returns a tensor of u's shape, max(0, 1 - |u|)."""
+    """Exercise 2, first part: check the learner's triangular profile.
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's ``triangular(u)``: returns a tensor of u's shape, max(0, 1 - |u|).
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch01
+    >>> import torch
+    >>> ch01.triangular(lambda u: torch.clamp(1 - u.abs(), min=0))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Correct: triangular profile. It matches nwlib's triangular profile on 81 points of
+    [-2, 2].
+    >>> ch01.triangular(lambda u: (1 - u.abs()).tolist())
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: triangular profile. `triangular(u)` for u in [-2, 2] should be a torch
+    tensor of shape (81,), got a list of 81 items: build it with torch operations
+    (torch.stack joins a list of tensors)
+    """
     run_check("triangular profile", lambda: _profile(fn, "triangular"))
 
 
 def largest_gap(gap: Any, where: Any) -> None:
-    """Exercise 2, second part: the numbers ``gap`` (largest |Epanechnikov - triangular| on
-    [-1, 1]) and ``where`` (a |u| at which it is attained)."""
+    """Exercise 2, second part: check the largest Epanechnikov-triangular gap.
+
+    Parameters
+    ----------
+    gap : float
+        The largest |Epanechnikov - triangular| on [-1, 1].
+    where : float
+        A |u| at which it is attained.
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch01
+    >>> ch01.largest_gap(0.25, 0.0)
+    Correct: largest gap. The gap 0.2500 is attained at |u| = 0.0000.
+    >>> ch01.largest_gap(0.25, 0.5)  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: largest gap. At |u| = `where` = 0.5000 the gap is 0.0625, not the largest
+    one (0.2500); set `where` to the |u| of the grid point where it is largest
+    """
 
     def body() -> str:
         u = torch.linspace(-1, 1, 200_001, dtype=torch.float64)
@@ -47,8 +123,9 @@ def largest_gap(gap: Any, where: Any) -> None:
         g, w = number(gap, "`gap`"), abs(number(where, "`where`"))
         if abs(g - float(diff.max())) > 1e-3:
             raise Wrong(
-                f"`gap` = {g:.4f} is not the largest absolute difference; evaluate both "
-                f"profiles on a fine grid of [-1, 1] and take the maximum of |difference|"
+                f"`gap` = {g:.4f} is not the largest absolute difference; evaluate "
+                f"both profiles on a fine grid of [-1, 1] and take the maximum of "
+                f"|difference|"
             )
         at = float(
             get_kernel("epanechnikov")(torch.tensor(w))
@@ -56,8 +133,9 @@ def largest_gap(gap: Any, where: Any) -> None:
         )
         if abs(abs(at) - float(diff.max())) > 1e-3:
             raise Wrong(
-                f"at |u| = `where` = {w:.4f} the gap is {abs(at):.4f}, not the largest one "
-                f"({g:.4f}); set `where` to the |u| of the grid point where it is largest"
+                f"at |u| = `where` = {w:.4f} the gap is {abs(at):.4f}, not the "
+                f"largest one ({g:.4f}); set `where` to the |u| of the grid point "
+                f"where it is largest"
             )
         return f"The gap {g:.4f} is attained at |u| = {w:.4f}."
 
@@ -65,7 +143,32 @@ def largest_gap(gap: Any, where: Any) -> None:
 
 
 def half_height_width(h: Any) -> None:
-    """Exercise 3: the number ``h``, the Gaussian width with K(1/h) = K(0)/2."""
+    """Exercise 3: check the Gaussian width at which K(1/h) = K(0)/2.
+
+    Parameters
+    ----------
+    h : float
+        The learner's width (typed back to 4 decimals passes).
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch01
+    >>> import math
+    >>> ch01.half_height_width(1 / math.sqrt(2 * math.log(2)))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Correct: half-height width. With h = 0.849322 the key at distance 1 gets half the
+    weight.
+    >>> ch01.half_height_width(1.2)  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: half-height width. With `h` = 1.2 the key at distance 1 gets 0.706648 of
+    the weight of the key at distance 0, not 0.5: solve exp(-1/(2 h^2)) = 1/2 for h
+    """
 
     def body() -> str:
         val = number(h, "`h`")
@@ -74,7 +177,8 @@ def half_height_width(h: Any) -> None:
         ratio = math.exp(-0.5 / val**2)
         if abs(ratio - 0.5) > 1e-6 and not agrees(val, 1 / math.sqrt(2 * math.log(2))):
             raise Wrong(
-                f"with `h` = {val:.6g} the key at distance 1 gets {pair(ratio, 0.5)[0]} "
+                f"with `h` = {val:.6g} the key at distance 1 gets "
+                f"{pair(ratio, 0.5)[0]} "
                 f"of the weight of the key at distance 0, not 0.5: solve "
                 f"exp(-1/(2 h^2)) = 1/2 for h"
             )
@@ -84,7 +188,33 @@ def half_height_width(h: Any) -> None:
 
 
 def normalizing_constants(c_gauss: Any, c_box: Any) -> None:
-    """Exercise 4: the numbers ``c_gauss`` and ``c_box`` with integral of c K(u) du = 1."""
+    """Exercise 4: check the constants that make the kernels integrate to 1.
+
+    Parameters
+    ----------
+    c_gauss : float
+        c with c exp(-u^2/2) integrating to 1.
+    c_box : float
+        c with c 1(|u| <= 1) integrating to 1.
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch01
+    >>> import math
+    >>> ch01.normalizing_constants(1 / math.sqrt(2 * math.pi), 0.5)
+    Correct: normalizing constants. Both constants make the kernels integrate to 1.
+    >>> ch01.normalizing_constants(math.sqrt(2 * math.pi), 0.5)
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: normalizing constants. With `c_gauss` = 2.50663, c K(u) integrates to
+    6.28319, not 1: that is the integral of the profile itself, and c is one over it
+    """
 
     def body() -> str:
         cg, cb = number(c_gauss, "`c_gauss`"), number(c_box, "`c_box`")

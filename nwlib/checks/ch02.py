@@ -17,8 +17,39 @@ _V = torch.tensor([1.0, -2.0, 0.5, 3.0, 2.0], dtype=torch.float64)
 
 
 def gaussian_weights(fn: Any) -> None:
-    """Exercise 1: ``weights(queries, keys, h)`` returns the (n_q, n_k) Gaussian attention
-    weights (a tensor or numpy array) for 1-D tensors ``queries`` and ``keys``."""
+    """Exercise 1: check the learner's Gaussian attention weights.
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's ``weights(queries, keys, h)``: 1-D tensors ``queries`` (n_q,) and
+        ``keys`` (n_k,) and a width; returns the (n_q, n_k) weights, a tensor or numpy
+        array, rows summing to 1, without NaN at a tiny width.
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch02
+    >>> import torch
+    >>> from nwlib import attention_weights
+    >>> ch02.gaussian_weights(attention_weights)  # doctest: +NORMALIZE_WHITESPACE
+    Correct: Gaussian attention weights. Shape (queries, keys), rows sum to 1, and a
+    tiny width gives no NaN.
+    >>> def weights(queries, keys, h):
+    ...     e = torch.exp(-(((queries[:, None] - keys) / h) ** 2) / 2)
+    ...     return e / e.sum(1, keepdim=True)
+    ...
+    >>> ch02.gaussian_weights(weights)  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: Gaussian attention weights. `weights(queries, keys, 0.001)` contains NaN
+    or inf: with a tiny width every exp() underflows to 0 and the ratio is 0/0; take
+    torch.softmax of the scores over keys (dim=1) instead of dividing exponentials
+    """
 
     def body() -> str:
         for h in (0.3, 1.0, 1e-3):
@@ -53,7 +84,30 @@ def gaussian_weights(fn: Any) -> None:
 
 
 def estimate(fn: Any) -> None:
-    """Exercise 2: ``estimate(w, values)`` returns the (n_q,) estimate (a tensor or numpy array)."""
+    """Exercise 2: check the learner's estimate from weights and values.
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's ``estimate(w, values)``: (n_q, n_k) weights and (n_k,) values;
+        returns the (n_q,) estimate, a tensor or numpy array.
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch02
+    >>> ch02.estimate(lambda w, values: w @ values)
+    Correct: NW estimate. The estimate is the weights times the values.
+    >>> ch02.estimate(lambda w, values: w.sum(1))  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: NW estimate. `estimate(w, values)` is off by up to 1.11 at index (0,):
+    expected -0.105181, got 1
+    """
 
     def body() -> str:
         w = attention_weights(_Q, _K, 0.7)
@@ -72,8 +126,35 @@ def estimate(fn: Any) -> None:
 
 
 def constant_kernel(predictions: Any, mean: Any) -> None:
-    """Exercise 3: ``predictions`` at 20 queries (a tensor or numpy array) all equal ``mean``,
-    the mean of ``data.y_train`` (a number)."""
+    """Exercise 3: check that a constant kernel predicts the mean.
+
+    Parameters
+    ----------
+    predictions : tensor or numpy array
+        The predictions at 20 queries with the constant kernel.
+    mean : float
+        The mean of ``running_example().y_train``.
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch02
+    >>> import torch
+    >>> from nwlib.data import running_example
+    >>> mean = running_example().y_train.mean()
+    >>> ch02.constant_kernel(torch.full((20,), float(mean)), float(mean))
+    Correct: constant kernel. All 20 predictions equal the mean 3.0615.
+    >>> ch02.constant_kernel(torch.full((20,), float(mean)), 0.0)
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: constant kernel. `mean` = 0 is not the mean of data.y_train (3.0615):
+    compute data.y_train.mean()
+    """
 
     def body() -> str:
         s = running_example()
@@ -102,8 +183,43 @@ def constant_kernel(predictions: Any, mean: Any) -> None:
 
 
 def best_width(h: Any, mse: Any) -> None:
-    """Exercise 4: the numbers ``h`` (a grid-optimal Gaussian width for ``running_example()``)
-    and ``mse`` (its validation mean squared error)."""
+    """Exercise 4: check a grid-optimal width and its validation error.
+
+    Parameters
+    ----------
+    h : float
+        A Gaussian width for ``running_example()`` whose validation mean squared error
+        is within 2 % of the best on a fine grid.
+    mse : float
+        Its validation mean squared error.
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch02
+    >>> import torch
+    >>> from nwlib import nadaraya_watson
+    >>> from nwlib.data import running_example
+    >>> d = running_example()
+    >>> def val_mse(h):
+    ...     return ((nadaraya_watson(d.x_val, d.x_train, d.y_train, h) - d.y_val)
+    ...             ** 2).mean().item()
+    ...
+    >>> grid = torch.logspace(-1.7, 0.7, 241, dtype=torch.float64).tolist()
+    >>> h = min(grid, key=val_mse)
+    >>> ch02.best_width(h, val_mse(h))  # doctest: +NORMALIZE_WHITESPACE
+    Correct: best width. h = 0.2399 gives validation MSE 0.3210 (best on a fine grid:
+    0.3210).
+    >>> ch02.best_width(1.0, val_mse(1.0))  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: best width. A width with a validation MSE of 0.3210 exists, lower than
+    your 0.8264: use a finer or wider grid and take the width with the smallest error
+    """
 
     def body() -> str:
         s = running_example()
@@ -135,6 +251,9 @@ def best_width(h: Any, mse: Any) -> None:
                 f"{actual:.4f}: use a finer or wider grid and take the width with "
                 f"the smallest error"
             )
-        return f"h = {hv:.4f} gives validation MSE {actual:.4f} (best on a fine grid: {best:.4f})."
+        return (
+            f"h = {hv:.4f} gives validation MSE {actual:.4f} (best on a fine grid: "
+            f"{best:.4f})."
+        )
 
     run_check("best width", body)

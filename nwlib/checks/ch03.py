@@ -19,8 +19,35 @@ _X, _Y = _DATA.x_train, _DATA.y_train
 
 
 def self_weights(fn: Any) -> None:
-    """Exercise 1: ``self_weights(x, h)`` returns the (n,) tensor of weights a_ii each point
-    gives itself."""
+    """Exercise 1: check the weights a_ii each point gives itself.
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's ``self_weights(x, h)``: (n,) inputs and a width; returns the (n,)
+        tensor of the attention matrix's diagonal.
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch03
+    >>> import torch
+    >>> from nwlib import attention_weights
+    >>> ch03.self_weights(lambda x, h: torch.diagonal(attention_weights(x, x, h)))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Correct: self-weights. The diagonal of the attention matrix, and it tends to 1 as h
+    shrinks.
+    >>> ch03.self_weights(lambda x, h: attention_weights(x, x, h)[0])
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: self-weights. `self_weights(x, 1.0)` is off by up to 0.0998 at index
+    (12,): expected 0.102472, got 0.00266715
+    """
 
     def body() -> str:
         for h in (1.0, 0.1, 1e-3):
@@ -40,8 +67,45 @@ def self_weights(fn: Any) -> None:
 
 
 def train_log_width(fn: Any) -> None:
-    """Exercise 2: ``train_log_width(x, y, h0, steps, lr)`` trains s = log h by SGD on the
-    leave-one-out loss and returns the final width as a Python float."""
+    """Exercise 2: check the learner's SGD loop on s = log h.
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's ``train_log_width(x, y, h0, steps, lr)``: trains s = log h with
+        ``torch.optim.SGD`` on the leave-one-out mean squared error from h0 and returns
+        the final width as a Python float.
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch03
+    >>> import math, torch
+    >>> from nwlib import nadaraya_watson
+    >>> def train_log_width(x, y, h0, steps, lr, exclude_self=True):
+    ...     s = torch.tensor(math.log(h0), requires_grad=True)
+    ...     opt = torch.optim.SGD([s], lr=lr)
+    ...     for _ in range(steps):
+    ...         opt.zero_grad()
+    ...         fit = nadaraya_watson(x, x, y, s.exp(), exclude_self=exclude_self)
+    ...         ((fit - y) ** 2).mean().backward()
+    ...         opt.step()
+    ...     return s.exp().item()
+    ...
+    >>> ch03.train_log_width(train_log_width)
+    Correct: training loop on log h. 60 steps of SGD on s = log h reach h = 0.3057.
+    >>> ch03.train_log_width(lambda *a: train_log_width(*a, exclude_self=False))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: training loop on log h. `train_log_width` returned 0.0606, the width
+    learned with each point included in its own prediction; leave it out
+    (exclude_self=True)
+    """
 
     def body() -> str:
         out = call(fn, "train_log_width", _X.clone(), _Y.clone(), 1.0, 60, 0.5)
@@ -76,8 +140,38 @@ def train_log_width(fn: Any) -> None:
 
 
 def step_in_width(fn: Any) -> None:
-    """Exercise 3: ``step_in_width(h, dL_dh, lr, parameterization)`` returns (a number) one
-    SGD step's first-order change of h."""
+    """Exercise 3: check one SGD step's change of h in each parameterization.
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's ``step_in_width(h, dL_dh, lr, parameterization)``: returns (a
+        number) the first-order change of h in one SGD step on theta = log h, 1/h or
+        1/h^2 (``"log"``, ``"inverse"``, ``"inverse_squared"``).
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch03
+    >>> def step_in_width(h, dL_dh, lr, parameterization):
+    ...     dh = {"log": h, "inverse": -h**2, "inverse_squared": -h**3 / 2}
+    ...     return -lr * dh[parameterization] ** 2 * dL_dh
+    ...
+    >>> ch03.step_in_width(step_in_width)  # doctest: +NORMALIZE_WHITESPACE
+    Correct: one SGD step in each parameterization. Steps in h scale like h^2, h^4 and
+    h^6/4 times lr L'(h).
+    >>> ch03.step_in_width(lambda h, dL_dh, lr, p: -lr * dL_dh)
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: one SGD step in each parameterization. For 'log' at h = 0.3 one SGD step
+    changes h by 1.662e-08, but `step_in_width(0.3, dL_dh, lr, 'log')` returned
+    1.8466e-07: use the chain rule through dh/dtheta twice
+    """
 
     def body() -> str:
         lr = 1e-5
@@ -104,8 +198,40 @@ def step_in_width(fn: Any) -> None:
 
 
 def penalized_width(fn: Any) -> None:
-    """Exercise 4: ``penalized_width(x, y, lam, widths)`` returns, as a float, the grid width
-    minimizing E_in + lam sqrt(1/h)."""
+    """Exercise 4: check the grid width minimizing E_in + lam sqrt(1/h).
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's ``penalized_width(x, y, lam, widths)``: returns, as a float, the
+        width in ``widths`` minimizing the in-sample mean squared error (each point
+        included) plus lam sqrt(1/h).
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch03
+    >>> import numpy as np
+    >>> from nwlib.selection import error_curve
+    >>> def penalized_width(x, y, lam, widths):
+    ...     e_in = error_curve(x, y, widths, exclude_self=False)
+    ...     return float(widths[np.argmin(e_in + lam / np.sqrt(widths))])
+    ...
+    >>> ch03.penalized_width(penalized_width)  # doctest: +NORMALIZE_WHITESPACE
+    Correct: penalized width. lambda = 0.03 gives h = 0.0674, lambda = 0.3 gives h =
+    0.4466.
+    >>> ch03.penalized_width(lambda x, y, lam, widths: float(widths[0]))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: penalized width. For lambda = 0.03 the best width in `widths` is
+    0.067447, `penalized_width(x, y, 0.03, widths)` returned 0.002: minimize the
+    in-sample mean squared error (each point included) plus lam * sqrt(1/h)
+    """
 
     def body() -> str:
         widths = np.geomspace(2e-3, 5, 150)
@@ -127,14 +253,42 @@ def penalized_width(fn: Any) -> None:
                     f"error (each point included) plus lam * sqrt(1/h)"
                 )
             found.append(got)
-        return f"lambda = 0.03 gives h = {found[0]:.4f}, lambda = 0.3 gives h = {found[1]:.4f}."
+        return (
+            f"lambda = 0.03 gives h = {found[0]:.4f}, lambda = 0.3 gives "
+            f"h = {found[1]:.4f}."
+        )
 
     run_check("penalized width", body)
 
 
 def predict_per_key(fn: Any) -> None:
-    """Exercise 5: ``predict_per_key(queries, keys, values, widths)`` returns the (n_q,)
-    estimate (a tensor or numpy array) with one width per key."""
+    """Exercise 5: check the estimate with one width per key.
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's ``predict_per_key(queries, keys, values, widths)``: 1-D tensors,
+        ``widths`` (n_k,); returns the (n_q,) estimate, a tensor or numpy array, key i
+        measured in units of its width h_i.
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch03
+    >>> from nwlib import nadaraya_watson
+    >>> ch03.predict_per_key(lambda q, k, v, w: nadaraya_watson(q, k, v, w[:, None]))
+    Correct: per-key widths. Key i is measured in units of its own width h_i.
+    >>> ch03.predict_per_key(lambda q, k, v, w: nadaraya_watson(q, k, v, w.mean()))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: per-key widths. `predict_per_key(queries, keys, values, widths)` is off
+    by up to 2.18 at index (0,): expected 2.59215, got 0.410839
+    """
 
     def body() -> str:
         q = torch.linspace(-0.5, 5.5, 13, dtype=torch.float64)

@@ -43,13 +43,46 @@ def _loo(
 
 
 def loo_by_mask(fn: Any) -> None:
-    """Exercise 1: ``loo_by_mask(x, y, h)`` returns the (n,) tensor of leave-one-out
-    predictions from one masked matrix (plain torch)."""
+    """Exercise 1: check leave-one-out predictions from one masked matrix.
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's ``loo_by_mask(x, y, h)``: (n,) tensors and a width; returns the
+        (n,) tensor of leave-one-out predictions, built in plain torch (nwlib's pooling
+        and leave-one-out functions are refused), without NaN at a tiny width.
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch04
+    >>> import torch
+    >>> def loo_by_mask(x, y, h):
+    ...     scores = -(((x[:, None] - x) / h) ** 2) / 2
+    ...     scores = scores.masked_fill(torch.eye(len(x), dtype=torch.bool), -torch.inf)
+    ...     return torch.softmax(scores, dim=1) @ y
+    ...
+    >>> ch04.loo_by_mask(loo_by_mask)  # doctest: +NORMALIZE_WHITESPACE
+    Correct: leave-one-out by masking the diagonal. One (n, n) matrix, diagonal at -inf,
+    softmax over keys; a tiny h gives no NaN.
+    >>> from nwlib.selection import loo_predictions
+    >>> ch04.loo_by_mask(loo_predictions)  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: leave-one-out by masking the diagonal. `loo_by_mask` uses
+    `nadaraya_watson`, which this exercise asks you not to use: it gives the right
+    numbers, but the exercise is to build them another way (read the prompt again)
+    """
     _loo(
         fn,
         "loo_by_mask",
         "leave-one-out by masking the diagonal",
-        "One (n, n) matrix, diagonal at -inf, softmax over keys; a tiny h gives no NaN.",
+        "One (n, n) matrix, diagonal at -inf, softmax over keys; a tiny h gives "
+        "no NaN.",
         "tensor",
         avoids=(
             "nadaraya_watson",
@@ -62,8 +95,40 @@ def loo_by_mask(fn: Any) -> None:
 
 
 def loo_by_rebuilding(fn: Any) -> None:
-    """Exercise 2: ``loo_by_rebuilding(x, y, h)`` returns the (n,) leave-one-out predictions
-    (a tensor or numpy array), one key set per point."""
+    """Exercise 2: check leave-one-out predictions from one key set per point.
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's ``loo_by_rebuilding(x, y, h)``: returns the (n,) leave-one-out
+        predictions, a tensor or numpy array, calling ``nadaraya_watson`` once per point
+        on the other n - 1 pairs.
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch04
+    >>> import torch
+    >>> from nwlib import nadaraya_watson
+    >>> def loo_by_rebuilding(x, y, h):
+    ...     rest = [torch.arange(len(x)) != i for i in range(len(x))]
+    ...     return torch.cat([nadaraya_watson(x[i:i + 1], x[r], y[r], h)
+    ...                       for i, r in enumerate(rest)])
+    ...
+    >>> ch04.loo_by_rebuilding(loo_by_rebuilding)  # doctest: +NORMALIZE_WHITESPACE
+    Correct: leave-one-out by rebuilding the key set. Same numbers as the masked matrix,
+    n times the work.
+    >>> ch04.loo_by_rebuilding(lambda x, y, h: nadaraya_watson(x, x, y, h))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: leave-one-out by rebuilding the key set. `loo_by_rebuilding(x, y, 0.4)`
+    is off by up to 0.488 at index (0,): expected 1.30327, got 0.815525
+    """
     _loo(
         fn,
         "loo_by_rebuilding",
@@ -76,8 +141,36 @@ def loo_by_rebuilding(fn: Any) -> None:
 
 
 def silverman(fn: Any) -> None:
-    """Exercise 3: ``silverman(x)`` returns Silverman's width 0.9 min(sd, IQR/1.34) n^(-1/5)
-    as a float."""
+    """Exercise 3: check the learner's Silverman width.
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's ``silverman(x)``: returns 0.9 min(sd, IQR/1.34) n^(-1/5) as a
+        float; tried on the running example and on a heavy-tailed sample, where the IQR
+        branch is the smaller.
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch04
+    >>> from nwlib.selection import silverman_width
+    >>> ch04.silverman(lambda x: float(silverman_width(x)))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Correct: Silverman's rule. Both the standard deviation and the IQR branch of the min
+    are right.
+    >>> ch04.silverman(lambda x: float(0.9 * x.std() * len(x) ** -0.2))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: Silverman's rule. For a heavy-tailed sample Silverman's width is
+    0.407334, `silverman(x)` returned 1.44613: use min(sd, IQR/1.34): on this sample the
+    IQR branch is the smaller
+    """
 
     def body() -> str:
         g = torch.Generator().manual_seed(3)
@@ -95,7 +188,8 @@ def silverman(fn: Any) -> None:
             if not math.isclose(got, ref, rel_tol=1e-6):
                 sd, n = float(xs.std()), len(xs)
                 hint = (
-                    "use min(sd, IQR/1.34): on this sample the IQR branch is the smaller"
+                    "use min(sd, IQR/1.34): on this sample the IQR branch is the "
+                    "smaller"
                     if math.isclose(got, 0.9 * sd * n**-0.2, rel_tol=1e-6)
                     else "use the sample standard deviation (x.std()), the IQR from "
                     "torch.quantile, and 0.9 min(sd, IQR/1.34) n^(-1/5)"
@@ -111,8 +205,35 @@ def silverman(fn: Any) -> None:
 
 
 def best_width_on_grid(fn: Any) -> None:
-    """Exercise 4: ``best_width_on_grid(x, y, widths)`` returns, as a float, the grid width
-    with the smallest leave-one-out error."""
+    """Exercise 4: check the grid width with the smallest leave-one-out error.
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's ``best_width_on_grid(x, y, widths)``: returns, as a float, the
+        width in ``widths`` with the smallest leave-one-out mean squared error.
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch04
+    >>> from nwlib.selection import error_curve
+    >>> ch04.best_width_on_grid(
+    ...     lambda x, y, widths: float(widths[error_curve(x, y, widths).argmin()]))
+    Correct: leave-one-out on a grid. h = 0.2782, leave-one-out error 0.3558.
+    >>> ch04.best_width_on_grid(lambda x, y, widths: float(widths[len(widths) // 2]))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: leave-one-out on a grid. The width in `widths` with the smallest
+    leave-one-out error is 0.278227 (CV 0.3558); `best_width_on_grid(x, y, widths)`
+    returned 0.255574: compute the leave-one-out error at every width and return the one
+    with the smallest
+    """
 
     def body() -> str:
         widths = np.geomspace(0.02, 3, 60)
@@ -143,8 +264,38 @@ def best_width_on_grid(fn: Any) -> None:
 
 
 def widths_shrink(h50: Any, h200: Any) -> None:
-    """Exercise 5: the numbers ``h50`` and ``h200``, the leave-one-out widths for
-    running_example(n_train=50, seed=0) and running_example(n_train=200, seed=0)."""
+    """Exercise 5: check the leave-one-out widths for 50 and 200 points.
+
+    Parameters
+    ----------
+    h50 : float
+        The leave-one-out width for ``running_example(n_train=50, seed=0)`` (within 2
+        %).
+    h200 : float
+        The same for ``running_example(n_train=200, seed=0)``.
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch04
+    >>> from nwlib.data import running_example
+    >>> from nwlib.selection import select_width_minimize
+    >>> d50, d200 = (running_example(n_train=n, seed=0) for n in (50, 200))
+    >>> h50 = select_width_minimize(d50.x_train, d50.y_train)
+    >>> h200 = select_width_minimize(d200.x_train, d200.y_train)
+    >>> ch04.widths_shrink(h50.width, h200.width)  # doctest: +NORMALIZE_WHITESPACE
+    Correct: the width shrinks with n. On this draw the width shrinks by a factor 0.38
+    from 50 to 200 points; one draw scatters widely around the typical factor.
+    >>> ch04.widths_shrink(h50, h200)  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: the width shrinks with n. `h50` should be a single number, got a
+    WidthChoice (use its `.width`)
+    """
 
     def body() -> str:
         a, b = number(h50, "`h50`"), number(h200, "`h200`")

@@ -1,4 +1,4 @@
-"""Self-checks for the exercises of chapter 5, The unit sphere and dot-product attention."""
+"""Self-checks for chapter 5, The unit sphere and dot-product attention."""
 
 from __future__ import annotations
 
@@ -24,8 +24,36 @@ _H_EX3 = 0.4
 
 
 def project(fn: Any) -> None:
-    """Exercise 1: ``project(x)`` puts every vector along the last axis on the unit sphere
-    (a tensor or numpy array of x's shape)."""
+    """Exercise 1: check the projection onto the unit sphere.
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's ``project(x)``: returns x with every vector along the last axis
+        scaled to length 1, a tensor or numpy array of x's shape (any leading
+        dimensions).
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch05
+    >>> import torch
+    >>> ch05.project(lambda x: x / torch.linalg.vector_norm(x, dim=-1, keepdim=True))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Correct: projection onto the unit sphere. Unit length along the last axis, same
+    direction, any leading dimensions.
+    >>> ch05.project(lambda x: x / torch.linalg.vector_norm(x))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: projection onto the unit sphere. Every vector of `project(x)` for x of
+    shape (6, 3) should have length 1 along the last axis (dim=-1, keepdim=True);
+    lengths range over [0.1989, 0.5679]
+    """
 
     def body() -> str:
         for x in (_X, _XB):
@@ -48,8 +76,36 @@ def project(fn: Any) -> None:
 
 
 def dot_attention(fn: Any) -> None:
-    """Exercise 2: ``dot_attention(q, k, t)`` returns softmax(q k^T / t), shape (n_q, n_k)
-    (a tensor or numpy array)."""
+    """Exercise 2: check scaled dot-product attention weights.
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's ``dot_attention(q, k, t)``: (n_q, d) queries, (n_k, d) keys, a
+        temperature; returns softmax(q k^T / t) over keys, shape (n_q, n_k), a tensor or
+        numpy array.
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch05
+    >>> import torch
+    >>> ch05.dot_attention(lambda q, k, t: torch.softmax(q @ k.T / t, dim=1))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Correct: scaled dot-product attention weights. Shape (queries, keys), rows sum to 1,
+    and a low temperature gives no NaN.
+    >>> ch05.dot_attention(lambda q, k, t: torch.softmax(q @ k.T / t, dim=0))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: scaled dot-product attention weights. Each query's weights in
+    `dot_attention(q, k, 0.5)` should sum to 1 (a softmax over keys, dim=1); the row
+    sums are [0.4607, 1.0803, 1.4378, 0.7432, 3.278]
+    """
 
     def body() -> str:
         for t in (0.5, 2.0, 0.01):
@@ -70,8 +126,32 @@ def dot_attention(fn: Any) -> None:
 
 
 def temperature(t: Any) -> None:
-    """Exercise 3: the number ``t``, the temperature reproducing Gaussian weights of width 0.4
-    on the sphere."""
+    """Exercise 3: check the temperature that gives Gaussian weights of width 0.4.
+
+    Parameters
+    ----------
+    t : float
+        The temperature at which dot-product weights of unit vectors equal Gaussian
+        weights of width 0.4.
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch05
+    >>> ch05.temperature(0.4**2)  # doctest: +NORMALIZE_WHITESPACE
+    Correct: width as temperature. t = 0.16: the squared width, so the weights agree (to
+    4e-16).
+    >>> ch05.temperature(0.4)  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: width as temperature. With `t` = 0.4 the dot-product weights differ from
+    the Gaussian weights of width 0.4 by up to 0.397; look at the exponent in the
+    softmax form of the Gaussian weights
+    """
 
     def body() -> str:
         tv = number(t, "`t`")
@@ -87,14 +167,44 @@ def temperature(t: Any) -> None:
                 f"weights of width {_H_EX3} by up to {gap:.3g}; look at the exponent "
                 f"in the softmax form of the Gaussian weights"
             )
-        return f"t = {tv:.4g}: the squared width, so the weights agree (to {max(gap, 1e-16):.1g})."
+        return (
+            f"t = {tv:.4g}: the squared width, so the weights agree "
+            f"(to {max(gap, 1e-16):.1g})."
+        )
 
     run_check("width as temperature", body)
 
 
 def key_bias(fn: Any) -> None:
-    """Exercise 4: ``key_bias(keys, h)`` returns the (n_k,) per-key bias (a tensor or numpy
-    array) that restores Gaussian weights."""
+    """Exercise 4: check the per-key bias that restores Gaussian weights.
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's ``key_bias(keys, h)``: (n_k, d) keys and a width; returns the
+        (n_k,) bias b with softmax(q.k/h^2 + b) the Gaussian weights off the sphere, a
+        tensor or numpy array.
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch05
+    >>> ch05.key_bias(lambda keys, h: -(keys**2).sum(-1) / (2 * h**2))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Correct: the per-key bias. softmax(q.k/h^2 - ||k||^2/(2h^2)) is the Gaussian kernel
+    off the sphere.
+    >>> ch05.key_bias(lambda keys, h: -(keys**2).sum(-1) / h**2)
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: the per-key bias. softmax(q.k/h^2 + `key_bias(keys, 0.8)`), compared with
+    the Gaussian weights, is off by up to 0.252 at index (2, 1): expected 0.744463, got
+    0.996253
+    """
 
     def body() -> str:
         q, k = 2 * _Q, 2 * _K  # well off the unit sphere
@@ -116,8 +226,33 @@ def key_bias(fn: Any) -> None:
 
 
 def scale(scale: Any) -> None:
-    """Exercise 5: the number ``scale``, the positive factor giving ``scale * q.k``
-    unit standard deviation in d = 256."""
+    """Exercise 5: check the factor that gives q.k unit standard deviation.
+
+    Parameters
+    ----------
+    scale : float
+        The positive factor with ``scale * q.k`` of standard deviation 1 for independent
+        standard normal q, k in d = 256 (within 3 %).
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch05
+    >>> import math
+    >>> ch05.scale(1 / math.sqrt(256))  # doctest: +NORMALIZE_WHITESPACE
+    Correct: the 1/sqrt(d) factor. 0.0625: 1/sqrt(d), since q.k has variance d (exactly
+    0.0625).
+    >>> ch05.scale(1 / 256)  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: the 1/sqrt(d) factor. With `scale` = 0.003906 the scores have standard
+    deviation about 0.0611, not 1; what is the variance of a sum of d independent
+    products?
+    """
 
     def body() -> str:
         sv = number(scale, "`scale`")

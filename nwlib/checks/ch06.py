@@ -39,8 +39,35 @@ _X2 = torch.cartesian_prod(
 
 
 def gaussian_parzen(fn: Any) -> None:
-    """Exercise 1: ``parzen(x, data, h)``, 1-D tensors, returns the (n_x,) Gaussian Parzen
-    density (a tensor or numpy array)."""
+    """Exercise 1: check the learner's Gaussian Parzen density.
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's ``parzen(x, data, h)``: 1-D tensors of queries and samples and a
+        width; returns the (n_x,) density, a tensor or numpy array.
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch06
+    >>> from nwlib.parzen import parzen_density
+    >>> ch06.gaussian_parzen(parzen_density)
+    Correct: Gaussian Parzen density. Normalized bumps of mass 1/n, one per sample.
+    >>> import math, torch
+    >>> def parzen(x, data, h):
+    ...     return torch.exp(-(((x[:, None] - data) / h) ** 2) / 2).mean(1) / h
+    ...
+    >>> ch06.gaussian_parzen(parzen)  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: Gaussian Parzen density. `parzen(x, data, 0.3)` is off by up to 0.583 at
+    index (9,): expected 0.386918, got 0.969858
+    """
 
     def body() -> str:
         for h in (0.3, 1.2):
@@ -67,7 +94,30 @@ def gaussian_parzen(fn: Any) -> None:
 
 
 def epanechnikov_constant(c: Any) -> None:
-    """Exercise 2: the number ``c2``, the integral of 3/4 (1 - ||u||^2) over the unit disc."""
+    """Exercise 2: check the integral of 3/4 (1 - ||u||^2) over the unit disc.
+
+    Parameters
+    ----------
+    c : float
+        The learner's ``c2`` (within 0.1 %).
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch06
+    >>> import math
+    >>> ch06.epanechnikov_constant(2 * math.pi * 0.75 * 0.25)
+    Correct: Epanechnikov constant in 2-D. c2 = 1.178097 (exactly 3 pi / 8 = 1.178097).
+    >>> ch06.epanechnikov_constant(1.0)  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: Epanechnikov constant in 2-D. `c2` = 1 is not the integral of the profile
+    over the plane. That is the 1-D value.
+    """
 
     def body() -> str:
         cv = number(c, "`c2`")  # 1e-3 relative: 4 decimals typed back pass
@@ -88,8 +138,36 @@ def epanechnikov_constant(c: Any) -> None:
 
 
 def difference(fn: Any) -> None:
-    """Exercise 3: ``difference(x, data, y, h)`` returns the (n_x,) Gaussian p(x,+1) - p(x,-1)
-    in 2-D (a tensor or numpy array)."""
+    """Exercise 3: check the 2-D Gaussian difference p(x, +1) - p(x, -1).
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's ``difference(x, data, y, h)``: (n_x, 2) queries, (n, 2) samples,
+        (n,) labels +1/-1 and a width; returns the (n_x,) difference (1/n) sum_i y_i
+        K_h(x - x_i), a tensor or numpy array.
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch06
+    >>> from nwlib.parzen import parzen_difference
+    >>> ch06.difference(parzen_difference)  # doctest: +NORMALIZE_WHITESPACE
+    Correct: Parzen difference. (1/n) sum_i y_i K_h(x - x_i): one bump per sample,
+    signed by its label.
+    >>> import math
+    >>> ch06.difference(lambda x, data, y, h:
+    ...            parzen_difference(x, data, y, h) * 2 * math.pi * h * h)
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: Parzen difference. `difference(x, data, y, 0.5)` is off by up to 0.082 at
+    index (7,): expected -0.143591, got -0.225552
+    """
 
     def body() -> str:
         for h in (0.5, 1.0):
@@ -111,8 +189,38 @@ def difference(fn: Any) -> None:
 
 
 def ratio(fn: Any) -> None:
-    """Exercise 4: ``ratio(x, data, y, h)`` returns difference / NW output (a tensor or numpy
-    array), which should be p(x)."""
+    """Exercise 4: check that the difference over the NW output is p(x).
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's ``ratio(x, data, y, h)``: returns the Parzen difference divided by
+        the NW output, (n_x,), a tensor or numpy array; it should be the density p(x).
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch06
+    >>> from nwlib.parzen import nw_binary_output, parzen_difference
+    >>> def ratio(x, data, y, h):
+    ...     return parzen_difference(x, data, y, h) / nw_binary_output(x, data, y, h)
+    ...
+    >>> ch06.ratio(ratio)  # doctest: +NORMALIZE_WHITESPACE
+    Correct: the ratio is the density. The ratio is the density p(x), from 0.000712 to
+    0.123: positive, so the difference and the NW output have the same sign, but they
+    are not the same number.
+    >>> ch06.ratio(lambda x, data, y, h: nw_binary_output(x, data, y, h) /
+    ...       nw_binary_output(x, data, y, h))  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: the ratio is the density. `ratio(x, data, y, 0.7)` is 1 everywhere, which
+    would mean the two are equal: they are not; divide your `difference` by
+    nw_binary_output(x, data, y, h)
+    """
 
     def body() -> str:
         out = call(fn, "ratio", _X2.clone(), _D2.clone(), _Y2.clone(), 0.7)
@@ -133,8 +241,8 @@ def ratio(fn: Any) -> None:
         )
         return (
             f"The ratio is the density p(x), from {float(dens.min()):.3g} to "
-            f"{float(dens.max()):.3g}: positive, so the difference and the NW output have "
-            f"the same sign, but they are not the same number."
+            f"{float(dens.max()):.3g}: positive, so the difference and the NW output "
+            f"have the same sign, but they are not the same number."
         )
 
     run_check("the ratio is the density", body)
@@ -148,8 +256,43 @@ def _standardized_iris() -> list[torch.Tensor]:
 
 
 def iris_loo(accuracy: Any, h: Any) -> None:
-    """Exercise 5: the numbers ``accuracy`` (leave-one-out accuracy of the Gaussian Parzen
-    classifier on standardized iris) and ``h`` (the width used)."""
+    """Exercise 5: check the leave-one-out accuracy on standardized iris.
+
+    Parameters
+    ----------
+    accuracy : float
+        The leave-one-out accuracy of the Gaussian Parzen classifier on the standardized
+        iris features (a fraction of 150).
+    h : float
+        The width used.
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch06
+    >>> import torch
+    >>> from sklearn.datasets import load_iris
+    >>> from nwlib.parzen import parzen_classify
+    >>> iris = load_iris()
+    >>> x = torch.tensor(iris.data)
+    >>> x = (x - x.mean(0)) / x.std(0)
+    >>> y = torch.tensor(iris.target, dtype=torch.float64)
+    >>> right = parzen_classify(x, x, y, 0.5, exclude_self=True) == y
+    >>> ch06.iris_loo(right.double().mean().item(), 0.5)
+    Correct: iris leave-one-out accuracy. h = 0.5: leave-one-out accuracy 0.9533.
+    >>> included = parzen_classify(x, x, y, 0.5) == y
+    >>> ch06.iris_loo(included.double().mean().item(), 0.5)
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: iris leave-one-out accuracy. At `h` = 0.5 the leave-one-out accuracy is
+    0.953333, but `accuracy` is 0.966667: that is the accuracy with each flower in its
+    own prediction: leave it out (exclude_self=True)
+    """
 
     def body() -> str:
         if is_stub(accuracy) or is_stub(h):
@@ -179,11 +322,11 @@ def iris_loo(accuracy: Any, h: Any) -> None:
         if not any(agrees(acc, r, rtol=0, atol=1e-9) for r in refs):
             want, got = pair(refs[0], acc)
             hint = (
-                "that is the accuracy with each flower in its own prediction: leave it out "
-                "(exclude_self=True)"
+                "that is the accuracy with each flower in its own prediction: leave "
+                "it out (exclude_self=True)"
                 if any(agrees(acc, r, rtol=0, atol=1e-9) for r in included)
-                else "count the flowers `parzen_classify(..., exclude_self=True)` labels "
-                "correctly at your `h` and divide by 150"
+                else "count the flowers `parzen_classify(..., exclude_self=True)` "
+                "labels correctly at your `h` and divide by 150"
             )
             raise Wrong(
                 f"at `h` = {hv:.4g} the leave-one-out accuracy is {want}, but "
@@ -195,8 +338,33 @@ def iris_loo(accuracy: Any, h: Any) -> None:
 
 
 def empty_region(parzen_value: Any, nw_is_nan: Any) -> None:
-    """Exercise 6: far from the data with the boxcar kernel, the number ``parzen_value`` (the
-    Parzen difference) and ``nw_is_nan`` (True or False: is the NW output NaN?)."""
+    """Exercise 6: check the Parzen difference and NW output far from the data.
+
+    Parameters
+    ----------
+    parzen_value : float
+        The Parzen difference with the boxcar kernel where no sample is within the
+        width.
+    nw_is_nan : bool
+        Whether the NW output there is NaN.
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch06
+    >>> ch06.empty_region(0.0, True)  # doctest: +NORMALIZE_WHITESPACE
+    Correct: where p(x) = 0. The Parzen difference is 0 (no decision); the NW output is
+    0/0, undefined.
+    >>> ch06.empty_region(0.0, False)  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: where p(x) = 0. `nw_is_nan` is False, but the NW output there is 0/0: it
+    is undefined (NaN in nwlib)
+    """
 
     def body() -> str:
         if is_stub(parzen_value) or is_stub(nw_is_nan):

@@ -1,4 +1,4 @@
-"""Self-checks for the exercises of chapter 7, Consistency: how fast the width must shrink."""
+"""Self-checks for chapter 7, Consistency: how fast the width must shrink."""
 
 from __future__ import annotations
 
@@ -37,8 +37,35 @@ def _consistent(rule: Callable[[float], float], d: int) -> bool:
 
 
 def fit_slope(fn: Any) -> None:
-    """Exercise 1: ``fit_slope(n, mse)`` returns, as a float, the least-squares slope of
-    log(mse) on log(n)."""
+    """Exercise 1: check the least-squares slope of log(mse) on log(n).
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's ``fit_slope(n, mse)``: numpy arrays; returns the slope as a float
+        (tried on an exact and a noisy power law).
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch07
+    >>> import numpy as np
+    >>> ch07.fit_slope(lambda n, mse: float(np.polyfit(np.log(n), np.log(mse), 1)[0]))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Correct: log-log slope. The exponent of a power law is the slope of its log-log
+    line.
+    >>> ch07.fit_slope(lambda n, mse: np.polyfit(np.log(n), np.log(mse), 1))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: log-log slope. `fit_slope(n, mse)` for an exact power law returned two
+    numbers, a numpy array of shape (2,): np.polyfit(x, y, 1) returns [slope,
+    intercept], slope first; return the slope as a float
+    """
 
     def body() -> str:
         rng = np.random.default_rng(7)
@@ -52,9 +79,9 @@ def fit_slope(fn: Any) -> None:
             out = call(fn, "fit_slope", n.copy(), v.copy())
             if np.shape(out) == (2,):
                 raise Wrong(
-                    f"{what} returned two numbers, {describe(out)}: np.polyfit(x, y, 1) "
-                    f"returns [slope, intercept], slope first; return the slope as a "
-                    f"float"
+                    f"{what} returned two numbers, {describe(out)}: "
+                    f"np.polyfit(x, y, 1) returns [slope, intercept], slope first; "
+                    f"return the slope as a float"
                 )
             got = number(out, what, kind="float")
             ref = fit_power_law(n, v).exponent
@@ -76,8 +103,41 @@ def fit_slope(fn: Any) -> None:
 
 
 def edge_and_middle_bias(fn: Any) -> None:
-    """Exercise 2: ``edge_and_middle_bias(h)`` returns (bias at x = 0, bias at x = 0.5) for
-    f(x) = x, no noise, as a tensor or numpy array of 2 numbers."""
+    """Exercise 2: check the NW bias at the edge and in the middle for f(x) = x.
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's ``edge_and_middle_bias(h)``: returns the biases (estimate - truth)
+        at x = 0 and x = 0.5 for f(x) = x without noise, keys 20,001 points of [0, 1], a
+        tensor or numpy array of 2 numbers.
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch07
+    >>> import torch
+    >>> from nwlib import nadaraya_watson
+    >>> def edge_and_middle_bias(h):
+    ...     keys = torch.linspace(0, 1, 20001, dtype=torch.float64)
+    ...     points = torch.tensor([0.0, 0.5], dtype=torch.float64)
+    ...     return nadaraya_watson(points, keys, keys, h) - points
+    ...
+    >>> ch07.edge_and_middle_bias(edge_and_middle_bias)
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Correct: bias at the edge and in the middle. At the edge bias / h = 0.7963 and
+    0.7974, close to sqrt(2/pi) = 0.7979; in the middle the line is kept exactly.
+    >>> ch07.edge_and_middle_bias(lambda h: -edge_and_middle_bias(h))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: bias at the edge and in the middle. The sign of
+    `edge_and_middle_bias(0.01)` is flipped: bias = estimate - truth
+    """
 
     def body() -> str:
         ratios = []
@@ -104,15 +164,45 @@ def edge_and_middle_bias(fn: Any) -> None:
             ratios.append(arr[0] / h)
         return (
             f"At the edge bias / h = {ratios[0]:.4f} and {ratios[1]:.4f}, close to "
-            f"sqrt(2/pi) = {math.sqrt(2 / math.pi):.4f}; in the middle the line is kept exactly."
+            f"sqrt(2/pi) = {math.sqrt(2 / math.pi):.4f}; in the middle the line is "
+            f"kept exactly."
         )
 
     run_check("bias at the edge and in the middle", body)
 
 
 def consistent_rules(consistent_1d: Any, consistent_2d: Any) -> None:
-    """Exercise 3: ``consistent_1d`` and ``consistent_2d``, lists of six True/False values,
-    one per rule in RULES (in order): is the estimate consistent in 1-D, in 2-D?"""
+    """Exercise 3: check which width rules give a consistent estimate.
+
+    Parameters
+    ----------
+    consistent_1d : list of bool
+        One entry per rule in :data:`RULES`, in order: is the estimate consistent in 1-D
+        (h -> 0 and n h -> infinity)?
+    consistent_2d : list of bool
+        The same in 2-D (n h^2 -> infinity).
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch07
+    >>> ch07.consistent_rules([False, False, True, True, True, True],
+    ...                  [False, False, True, False, False, True])
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Correct: which width rules are consistent. h = n^(-1/2) is consistent in 1-D (n h =
+    n^(1/2)) but not in 2-D (n h^2 = 1).
+    >>> ch07.consistent_rules([False, False, True, True, True, True],
+    ...                  [False, False, True, True, False, True])
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: which width rules are consistent. `consistent_2d`: in 2-D the rule h =
+    n^(-1/2) is not consistent (n h^2 does not go to infinity): change entry 3 to False
+    """
 
     def body() -> str:
         names = list(RULES)
@@ -140,7 +230,7 @@ def consistent_rules(consistent_1d: Any, consistent_2d: Any) -> None:
                     f"{var}[{odd[0]}] should be True or False, got "
                     f"{describe(got[odd[0]])}"
                 )
-            for name, g in zip(names, got):
+            for name, g in zip(names, got, strict=True):
                 ref = _consistent(RULES[name], d)
                 if bool(g) != ref:
                     why = (
@@ -155,14 +245,41 @@ def consistent_rules(consistent_1d: Any, consistent_2d: Any) -> None:
                         f"{'consistent' if ref else 'not consistent'} ({why}): change "
                         f"entry {names.index(name)} to {ref}"
                     )
-        return "h = n^(-1/2) is consistent in 1-D (n h = n^(1/2)) but not in 2-D (n h^2 = 1)."
+        return (
+            "h = n^(-1/2) is consistent in 1-D (n h = n^(1/2)) but not in 2-D "
+            "(n h^2 = 1)."
+        )
 
     run_check("which width rules are consistent", body)
 
 
 def points_needed(fn: Any) -> None:
-    """Exercise 4: ``points_needed(exponent, prefactor, target)`` returns (a number) the n with
-    prefactor n^exponent = target."""
+    """Exercise 4: check the n at which a power law reaches a target error.
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's ``points_needed(exponent, prefactor, target)``: returns (a number)
+        the n with prefactor n^exponent = target.
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch07
+    >>> ch07.points_needed(lambda a, c, t: (t / c) ** (1 / a))
+    Correct: points needed for a target error. n = (target / prefactor)^(1 / exponent).
+    >>> ch07.points_needed(lambda a, c, t: (t / c) ** a)
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: points needed for a target error. For exponent -0.800, prefactor 2.0 and
+    target 0.001, n = 13374.8; `points_needed(-0.8, 2.0, 0.001)` returned 437.345: solve
+    prefactor n^exponent = target for n
+    """
 
     def body() -> str:
         for a, c, t in ((-0.8, 2.0, 1e-3), (-4 / 9, 0.9, 0.02), (-2 / 3, 1.5, 5e-3)):

@@ -50,8 +50,38 @@ def _learned_widths() -> np.ndarray:
 
 
 def minkowski(fn: Any) -> None:
-    """Exercise 1: ``minkowski(q, k, p)`` returns the (n_q, n_k) Minkowski distances (a tensor
-    or numpy array) for p >= 1 or inf."""
+    """Exercise 1: check the learner's Minkowski distances.
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's ``minkowski(q, k, p)``: (n_q, d) queries, (n_k, d) keys, p >= 1 or
+        ``math.inf``; returns the (n_q, n_k) distances, a tensor or numpy array, by
+        broadcasting (no Python loop).
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch08
+    >>> import math
+    >>> def minkowski(q, k, p):
+    ...     diff = (q[:, None] - k[None]).abs()
+    ...     return diff.amax(-1) if math.isinf(p) else (diff**p).sum(-1) ** (1 / p)
+    ...
+    >>> ch08.minkowski(minkowski)  # doctest: +NORMALIZE_WHITESPACE
+    Correct: Minkowski distances. Diamonds for p = 1, circles for p = 2, squares for p =
+    inf.
+    >>> ch08.minkowski(lambda q, k, p: minkowski(q, k, 1.0 if math.isinf(p) else p))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: Minkowski distances. `minkowski(q, k, math.inf)` is the sum of the
+    absolute differences: for p = inf take the largest one (amax over the last axis)
+    """
 
     def body() -> str:
         for p in (1.0, 1.5, 2.0, 3.0, math.inf):
@@ -75,8 +105,40 @@ def minkowski(fn: Any) -> None:
 
 
 def pairwise_differences(fn: Any) -> None:
-    """Exercise 2: ``pairwise_differences(q, k)`` returns the (n_q, n_k, d) tensor of
-    differences q_j - k_i."""
+    """Exercise 2: check the (n_q, n_k, d) tensor of differences q_j - k_i.
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's ``pairwise_differences(q, k)``: (n_q, d) queries and (n_k, d)
+        keys; returns the differences, a tensor, built with ``repeat_interleave`` as the
+        prompt asks (no indexing with ``None``).
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch08
+    >>> def pairwise_differences(q, k):
+    ...     n_q, d = q.shape
+    ...     rows = q.repeat_interleave(k.shape[0], dim=0)
+    ...     return rows.reshape(n_q, k.shape[0], d) - k
+    ...
+    >>> ch08.pairwise_differences(pairwise_differences)
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Correct: pairwise differences by repeat_interleave. Same as q.unsqueeze(1) -
+    k.unsqueeze(0), built from copies.
+    >>> ch08.pairwise_differences(lambda q, k: q.unsqueeze(1) - k.unsqueeze(0))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: pairwise differences by repeat_interleave. `pairwise_differences` uses
+    `unsqueeze`, which this exercise asks you not to use: it gives the right numbers,
+    but the exercise is to build them another way (read the prompt again)
+    """
 
     def body() -> str:
         for nq, nk, d in ((4, 3, 2), (2, 5, 3), (3, 3, 1)):
@@ -116,8 +178,35 @@ def pairwise_differences(fn: Any) -> None:
 
 
 def nw_by_rescaling(fn: Any) -> None:
-    """Exercise 3: ``nw_by_rescaling(q, k, v, widths)`` returns the (n_q,) estimate (a tensor
-    or numpy array) with per-coordinate widths."""
+    """Exercise 3: check the estimate with per-coordinate widths by rescaling.
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's ``nw_by_rescaling(q, k, v, widths)``: (n_q, d) queries, (n_k, d)
+        keys, (n_k,) values, (d,) widths; returns the (n_q,) estimate, a tensor or numpy
+        array, from ``nadaraya_watson`` with width 1 on rescaled inputs.
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch08
+    >>> from nwlib import nadaraya_watson
+    >>> ch08.nw_by_rescaling(lambda q, k, v, w: nadaraya_watson(q / w, k / w, v, 1.0))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Correct: per-coordinate widths by rescaling. A width per coordinate is a change of
+    units.
+    >>> ch08.nw_by_rescaling(lambda q, k, v, w: nadaraya_watson(q * w, k * w, v, 1.0))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: per-coordinate widths by rescaling. `nw_by_rescaling(q, k, v, widths)`
+    for widths [0.5, 1.0, 2.0] multiplies the inputs by the widths: divide them instead
+    """
 
     def body() -> str:
         for widths in ([0.5, 1.0, 2.0], [3.0, 0.2, 0.7]):
@@ -142,8 +231,32 @@ def nw_by_rescaling(fn: Any) -> None:
 
 
 def noise_feature(index: Any) -> None:
-    """Exercise 4: ``noise_feature``, the index (0-3, a whole number) of the feature of
-    ``FEATURE_X`` that ``FEATURE_Y`` does not use."""
+    """Exercise 4: check the index of the feature the target does not use.
+
+    Parameters
+    ----------
+    index : int
+        The learner's ``noise_feature``: the index (0-3) of the column of ``FEATURE_X``
+        that ``FEATURE_Y`` does not depend on, read off the learned per-feature widths.
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch08
+    >>> ch08.noise_feature(1)  # doctest: +NORMALIZE_WHITESPACE
+    Correct: the feature y does not use. Learned widths [0.06, 2.9, 0.11, 0.19]: feature
+    1 is switched off.
+    >>> ch08.noise_feature(0)  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: the feature y does not use. `noise_feature` = 0, but feature 0 gets a
+    learned width of 0.0557; one feature's width grows much larger than the others: set
+    `noise_feature` to its index
+    """
 
     def body() -> str:
         i = number(index, "`noise_feature`")
@@ -157,10 +270,13 @@ def noise_feature(index: Any) -> None:
         ref = int(np.argmax(widths))
         if int(i) != ref:
             raise Wrong(
-                f"`noise_feature` = {int(i)}, but feature {int(i)} gets a learned width "
-                f"of {widths[int(i)]:.3g}; one feature's width grows much larger than "
-                f"the others: set `noise_feature` to its index"
+                f"`noise_feature` = {int(i)}, but feature {int(i)} gets a learned "
+                f"width of {widths[int(i)]:.3g}; one feature's width grows much "
+                f"larger than the others: set `noise_feature` to its index"
             )
-        return f"Learned widths {np.round(widths, 2).tolist()}: feature {ref} is switched off."
+        return (
+            f"Learned widths {np.round(widths, 2).tolist()}: feature {ref} is "
+            f"switched off."
+        )
 
     run_check("the feature y does not use", body)

@@ -19,8 +19,36 @@ EDGE_KEYS = torch.linspace(0, 1, 2001, dtype=torch.float64)
 
 
 def ll_at(fn: Any) -> None:
-    """Exercise 1: ``ll_at(q, x, y, h)`` returns, as a float, the local-linear estimate
-    at the single query ``q`` (a float), Gaussian weights of width ``h``."""
+    """Exercise 1: check the local-linear estimate at one query.
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's ``ll_at(q, x, y, h)``: a float query, (n,) tensors and a width;
+        returns, as a float, the height at q of the weighted least-squares line with
+        Gaussian weights.
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch09
+    >>> from nwlib.local_linear import local_constant, local_linear
+    >>> ch09.ll_at(lambda q, x, y, h: float(local_linear([q], x, y, h)[0]))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Correct: local linear at one query. The line's height at the query: the weighted
+    mean plus a correction.
+    >>> ch09.ll_at(lambda q, x, y, h: float(local_constant([q], x, y, h)[0]))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: local linear at one query. `ll_at(0.0, x, y, 0.4)` should be 0.427490,
+    got 1.139450: that is the Nadaraya-Watson estimate (the weighted mean): add the
+    slope times (q - weighted mean of x)
+    """
 
     def body() -> str:
         for q in (0.0, 2.5, 4.9):
@@ -45,8 +73,39 @@ def ll_at(fn: Any) -> None:
 
 
 def equivalent_weights(fn: Any) -> None:
-    """Exercise 2: ``equivalent_weights(q, x, h)`` returns the (n,) tensor of weights
-    l_i(q) of the local line at the single query ``q``."""
+    """Exercise 2: check the equivalent weights l_i(q) of the local line.
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's ``equivalent_weights(q, x, h)``: a float query, (n,) inputs and a
+        width; returns the (n,) tensor of weights l_i(q) with estimate sum_i l_i(q) y_i.
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch09
+    >>> import torch
+    >>> def equivalent_weights(q, x, h):
+    ...     w = torch.softmax(-(((q - x) / h) ** 2) / 2, dim=0)
+    ...     dx = x - w @ x
+    ...     return w * (1 + dx * (q - w @ x) / (w * dx**2).sum())
+    ...
+    >>> ch09.equivalent_weights(equivalent_weights)  # doctest: +NORMALIZE_WHITESPACE
+    Correct: the equivalent kernel. They sum to 1; at q = 0 the lowest is -0.0601:
+    negative weights on far keys extrapolate the trend.
+    >>> ch09.equivalent_weights(
+    ...     lambda q, x, h: torch.softmax(-(((q - x) / h) ** 2) / 2, 0))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: the equivalent kernel. `equivalent_weights(2.5, x, 0.4)` is off by up to
+    0.0023 at index (21,): expected 0.0907414, got 0.0884446
+    """
 
     def body() -> str:
         lows = []
@@ -81,8 +140,39 @@ def _edge_biases(h: float) -> np.ndarray:
 
 
 def edge_bias(fn: Any) -> None:
-    """Exercise 3: ``edge_bias(h)`` returns (NW bias, local-linear bias) at x = 0 for
-    f(x) = exp(x) on the keys EDGE_KEYS without noise, a tensor or numpy array of 2."""
+    """Exercise 3: check the NW and local-linear biases at the edge x = 0.
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's ``edge_bias(h)``: returns (NW bias, local-linear bias) at x = 0
+        for f(x) = exp(x) on the keys :data:`EDGE_KEYS` without noise, a tensor or numpy
+        array of 2.
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch09
+    >>> import torch
+    >>> from nwlib.local_linear import local_constant, local_linear
+    >>> def edge_bias(h):
+    ...     v = torch.exp(EDGE_KEYS)
+    ...     return torch.cat([local_constant([0.0], EDGE_KEYS, v, h) - 1,
+    ...                       local_linear([0.0], EDGE_KEYS, v, h) - 1])
+    ...
+    >>> ch09.edge_bias(edge_bias)  # doctest: +NORMALIZE_WHITESPACE
+    Correct: bias at the edge. NW bias / h = 0.787, 0.814 (order h); local linear bias /
+    h^2 = -0.359, -0.386 (order h^2).
+    >>> ch09.edge_bias(lambda h: edge_bias(h).flip(0))  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: bias at the edge. `edge_bias(0.01)` has the two biases swapped:
+    Nadaraya-Watson first
+    """
 
     def body() -> str:
         ratios = []
@@ -113,8 +203,39 @@ def edge_bias(fn: Any) -> None:
 
 
 def loo_ll(fn: Any) -> None:
-    """Exercise 4: ``loo_ll(x, y, h)`` returns the (n,) tensor of local-linear
-    leave-one-out predictions, from the smoother diagonal."""
+    """Exercise 4: check local-linear leave-one-out from the smoother diagonal.
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's ``loo_ll(x, y, h)``: (n,) tensors and a width; returns the (n,)
+        tensor of leave-one-out predictions (f(x_i) - S_ii y_i) / (1 - S_ii).
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch09
+    >>> import torch
+    >>> from nwlib.local_linear import local_linear
+    >>> def loo_ll(x, y, h):
+    ...     fitted, s = local_linear(x, x, y, h, return_weights=True)
+    ...     return (fitted - torch.diagonal(s) * y) / (1 - torch.diagonal(s))
+    ...
+    >>> ch09.loo_ll(loo_ll)  # doctest: +NORMALIZE_WHITESPACE
+    Correct: leave-one-out from the smoother diagonal. One fit and its diagonal give all
+    n leave-one-out predictions.
+    >>> ch09.loo_ll(lambda x, y, h: local_linear(x, x, y, h))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: leave-one-out from the smoother diagonal. `loo_ll(x, y, 0.3)` returned
+    the fitted values, each point still in its own fit: use (f(x_i) - S_ii y_i) / (1 -
+    S_ii)
+    """
 
     def body() -> str:
         for h in (0.3, 1.0):

@@ -1,4 +1,4 @@
-"""Self-checks for the exercises of chapter 10, Linear-time attention from random features."""
+"""Self-checks for chapter 10, Linear-time attention from random features."""
 
 from __future__ import annotations
 
@@ -21,8 +21,35 @@ _H_EX5 = 0.5
 
 
 def fourier_phi(fn: Any) -> None:
-    """Exercise 1: ``fourier_phi(x, w, b)`` returns sqrt(2/D) cos(x w^T + b), shape (n, D)
-    (a tensor or numpy array)."""
+    """Exercise 1: check the random Fourier features.
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's ``fourier_phi(x, w, b)``: (n, d) inputs, (D, d) frequencies, (D,)
+        phases; returns sqrt(2/D) cos(x w^T + b), shape (n, D), a tensor or numpy array.
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch10
+    >>> import math, torch
+    >>> ch10.fourier_phi(lambda x, w, b: math.sqrt(2 / len(w)) * torch.cos(x @ w.T + b))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Correct: random Fourier features. sqrt(2/D) cos(x w^T + b): one row of D features
+    per point.
+    >>> ch10.fourier_phi(lambda x, w, b: torch.cos(x @ w.T + b))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: random Fourier features. `fourier_phi(x, w, b)` for x (7, 3), w (5, 3), b
+    (5,) has the cosines right but not the factor: multiply by sqrt(2/D), D =
+    w.shape[0], so that phi(q).phi(k) averages D terms
+    """
 
     def body() -> str:
         out = call(fn, "fourier_phi", _X.clone(), _W.clone(), _B.clone())
@@ -41,8 +68,37 @@ def fourier_phi(fn: Any) -> None:
 
 
 def positive_phi(fn: Any) -> None:
-    """Exercise 2: ``positive_phi(x, w)`` returns exp(x w^T - |x|^2/2)/sqrt(D), shape (n, D)
-    (a tensor or numpy array)."""
+    """Exercise 2: check the positive random features.
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's ``positive_phi(x, w)``: (n, d) inputs and (D, d) frequencies;
+        returns exp(x w^T - |x|^2/2) / sqrt(D), shape (n, D), a tensor or numpy array.
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch10
+    >>> import math, torch
+    >>> def positive_phi(x, w):
+    ...     half_sq = (x * x).sum(1, keepdim=True) / 2
+    ...     return torch.exp(x @ w.T - half_sq) / math.sqrt(len(w))
+    ...
+    >>> ch10.positive_phi(positive_phi)  # doctest: +NORMALIZE_WHITESPACE
+    Correct: positive random features. exp(x w^T - |x|^2/2)/sqrt(D): positive, unbiased
+    for exp(q.k).
+    >>> ch10.positive_phi(lambda x, w: torch.exp(x @ w.T) / math.sqrt(len(w)))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: positive random features. `positive_phi(x, w)` for x (7, 3), w (5, 3) is
+    off by up to 7.31 at index (5, 3): expected 1.66865, got 8.9764
+    """
 
     def body() -> str:
         out = call(fn, "positive_phi", _X.clone(), _W.clone())
@@ -64,8 +120,35 @@ def positive_phi(fn: Any) -> None:
 
 
 def linear_pool(fn: Any) -> None:
-    """Exercise 3: ``linear_pool(fq, fk, v)`` returns fq (fk^T v) / fq (fk^T 1), shape
-    (n_q, m) (a tensor or numpy array)."""
+    """Exercise 3: check linear-time pooling from features.
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's ``linear_pool(fq, fk, v)``: (n_q, D) and (n_k, D) features, (n_k,
+        m) values; returns fq (fk^T v) / fq (fk^T 1), shape (n_q, m), a tensor or numpy
+        array.
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch10
+    >>> ch10.linear_pool(lambda fq, fk, v: fq @ (fk.T @ v) / (fq @ fk.sum(0))[:, None])
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Correct: pooling through a key-value summary. The key summary fk^T v (D x m) is
+    built once; each query costs O(D m).
+    >>> ch10.linear_pool(lambda fq, fk, v: fq @ (fk.T @ v))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: pooling through a key-value summary. `linear_pool(fq, fk, v)` for fq (6,
+    4), fk (9, 4), v (9, 2) is the numerator only: divide each row by fq @ fk.sum(0),
+    the approximate sum of the weights
+    """
 
     def body() -> str:
         out = call(fn, "linear_pool", _FQ.clone(), _FK.clone(), _V.clone())
@@ -84,8 +167,40 @@ def linear_pool(fn: Any) -> None:
 
 
 def causal_pool(fn: Any) -> None:
-    """Exercise 4: ``causal_pool(fq, fk, v)``: row j pools keys 0..j only, shape (n, m)
-    (a tensor or numpy array)."""
+    """Exercise 4: check causal linear-time pooling.
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's ``causal_pool(fq, fk, v)``: (n, D) features of queries and keys,
+        (n, m) values; row j pools keys 0..j only; returns shape (n, m), a tensor or
+        numpy array.
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch10
+    >>> import torch
+    >>> def causal_pool(fq, fk, v):
+    ...     kv = torch.cumsum(fk[:, :, None] * v[:, None, :], 0)
+    ...     norm = (fq * fk.cumsum(0)).sum(1, keepdim=True)
+    ...     return torch.einsum("nd,ndm->nm", fq, kv) / norm
+    ...
+    >>> ch10.causal_pool(causal_pool)  # doctest: +NORMALIZE_WHITESPACE
+    Correct: causal attention as running sums. Running sums S_j, z_j: the same as
+    pooling each prefix, in one pass.
+    >>> ch10.causal_pool(lambda fq, fk, v: fq @ (fk.T @ v) / (fq @ fk.sum(0))[:, None])
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: causal attention as running sums. `causal_pool(fq, fk, v)` for fq, fk (9,
+    4), v (9, 2) lets every query see every key: row j should use keys 0..j only
+    (torch.cumsum over the keys)
+    """
 
     def body() -> str:
         fq, fk, v = _FK.flip(0), _FK, _V
@@ -109,8 +224,33 @@ def causal_pool(fn: Any) -> None:
 
 
 def features_needed(features: Any) -> None:
-    """Exercise 5: the number ``features``: D giving a relative standard deviation of 0.1
-    for q = k on the unit sphere at width 0.5."""
+    """Exercise 5: check the number of features for a 10 % relative error.
+
+    Parameters
+    ----------
+    features : float
+        The number D of positive random features that gives a relative standard
+        deviation of 0.1 for q = k on the unit sphere at width 0.5 (within 2 %).
+
+    Returns
+    -------
+    None
+        The verdict is printed, one line: ``Correct: ...``, ``Not done yet: ...`` or
+        ``Not quite: ...``, naming the learner's variable and what to change. Never
+        raises.
+
+    Examples
+    --------
+    >>> from nwlib.checks import ch10
+    >>> import math
+    >>> ch10.features_needed(math.expm1(16) / 0.01)  # doctest: +NORMALIZE_WHITESPACE
+    Correct: features needed at a small width. D = (e^16 - 1)/0.01 = 8.89e+08: sharp
+    attention is out of reach.
+    >>> ch10.features_needed(math.expm1(8) / 0.01)  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: features needed at a small width. `features` = 2.98e+05 is not the D that
+    makes the relative standard deviation 0.1 (you used |z_q + z_k|^2 = 2/h^2; with z_q
+    = z_k the length of z_q + z_k is 2/h, so its square is 4/h^2)
+    """
 
     def body() -> str:
         dv = number(features, "`features`")
