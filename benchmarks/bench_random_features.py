@@ -24,6 +24,7 @@ import math
 import os
 import platform
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -77,9 +78,11 @@ def main() -> None:
         y = torch.randn(n, generator=gen)
         n_sub = min(n, max(20, args.pairs // n))
         t_exact, exact = best_of(
-            lambda: nadaraya_watson(x[:n_sub], x, y, args.width), args.repeat
+            partial(nadaraya_watson, x[:n_sub], x, y, args.width), args.repeat
         )
-        t_linear, approx = best_of(lambda: linear_attention(x, x, y, fmap), args.repeat)
+        t_linear, approx = best_of(
+            partial(linear_attention, x, x, y, fmap), args.repeat
+        )
         rms = float((approx[:n_sub] - exact).double().pow(2).mean().sqrt())
         row = {
             "n": n,

@@ -160,7 +160,10 @@ def _scaled_example(a, dtype):
     kx = g.uniform(0, 10, 50)
     qx = np.linspace(0, 10, 7)
     ref = nadaraya_watson(qx, kx, np.sin(kx), 0.7)
-    cast = lambda z: torch.tensor(a * z, dtype=dtype)
+
+    def cast(z):
+        return torch.tensor(a * z, dtype=dtype)
+
     return cast(qx), cast(kx), torch.tensor(np.sin(kx), dtype=dtype), a * 0.7, ref
 
 
@@ -392,9 +395,11 @@ def transformed(draw, d_max=2, n_max=12, integer_ok=True):
         return torch.from_numpy(y).to(tdt)
 
     Q, K = cast(q), cast(k)
-    back = lambda T: (
-        (T.double() - b) / a
-    ).numpy()  # exact subtraction (Sterbenz), one division
+
+    def back(T):
+        # exact subtraction (Sterbenz), one division
+        return ((T.double() - b) / a).numpy()
+
     V = torch.from_numpy(v).to(torch.float32 if dtype == "int64" else tdt)
     v0 = V.double().numpy()
     return dtype, a, b, Q, K, V, a * h, back(Q), back(K), v0, h

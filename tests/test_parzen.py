@@ -396,9 +396,10 @@ def test_ch06_checks_accept_right_answers(capsys):
     assert _verdict(capsys, ch06.gaussian_parzen, _gauss_parzen) == "Correct"
     assert _verdict(capsys, ch06.epanechnikov_constant, 3 * math.pi / 8) == "Correct"
     assert _verdict(capsys, ch06.difference, _gauss_difference) == "Correct"
-    ratio = lambda x, d, y, h: (
-        _gauss_difference(x, d, y, h) / parzen.nw_binary_output(x, d, y, h)
-    )  # noqa: E731
+
+    def ratio(x, d, y, h):
+        return _gauss_difference(x, d, y, h) / parzen.nw_binary_output(x, d, y, h)
+
     assert _verdict(capsys, ch06.ratio, ratio) == "Correct"
     iris = load_iris()
     x = torch.tensor(iris.data)

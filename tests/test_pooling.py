@@ -136,9 +136,12 @@ def test_gradient_flows_through_the_width(data):
     ).mean()
     loss.backward()
     eps = 1e-6
-    f = lambda hh: float(
-        ((nadaraya_watson(x, x, y, hh, exclude_self=True).numpy() - y) ** 2).mean()
-    )
+
+    def f(hh):
+        return float(
+            ((nadaraya_watson(x, x, y, hh, exclude_self=True).numpy() - y) ** 2).mean()
+        )
+
     assert float(h.grad) == pytest.approx(
         (f(0.5 + eps) - f(0.5 - eps)) / (2 * eps), rel=1e-5
     )

@@ -153,9 +153,10 @@ def test_periodic_function():
 
 
 def test_minimize_log_width_finds_a_known_minimum():
-    score = lambda h: (
-        (math.log(h) - math.log(0.3)) ** 2 + 0.1 * (math.log(h) - math.log(0.3)) ** 4
-    )
+    def score(h):
+        u = math.log(h) - math.log(0.3)
+        return u**2 + 0.1 * u**4
+
     res = minimize_log_width(score, 0.01)
     assert res.width == pytest.approx(0.3, rel=0.05)
     fine = minimize_log_width(score, 0.01, refine=2)

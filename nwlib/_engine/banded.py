@@ -141,9 +141,8 @@ def banded_sums(
                 f"{block_size} queries x {width_max} keys: raise it"
             )
         block_size = max(1, block_size // 2)
-    sums = torch.zeros(
-        vt1.shape[0], n_q, dtype=torch.float64
-    )  # a block with no key in range stays 0/0
+    # a block with no key in range stays 0/0
+    sums = torch.zeros(vt1.shape[0], n_q, dtype=torch.float64)
     qcol, kcol, hh = qs.unsqueeze(1), xs.unsqueeze(1), torch.tensor(h, dtype=dt)
 
     def task(i: int, a: int, b: int, bufs: list[Tensor]) -> None:
@@ -160,7 +159,9 @@ def banded_sums(
             (float(xs[a]), float(xs[b - 1])),
         )
 
-    tasks = [partial(task, i, a, b) for i, (a, b) in zip(starts, slabs) if b > a]
+    tasks = [
+        partial(task, i, a, b) for i, (a, b) in zip(starts, slabs, strict=True) if b > a
+    ]
     run_blocks(tasks, 1, block_size * width_max, dt, torch.device("cpu"), workers)
     return sums, qorder
 

@@ -91,9 +91,13 @@ def run_blocks(
     n = min(worker_count(device) if workers is None else workers, len(tasks))
     if time.monotonic() < _HELPERS["off_until"]:
         n = 1
-    alloc = lambda: [
-        torch.empty(max(numel, 1), dtype=dtype, device=device) for _ in range(n_buffers)
-    ]
+
+    def alloc() -> list[Tensor]:
+        return [
+            torch.empty(max(numel, 1), dtype=dtype, device=device)
+            for _ in range(n_buffers)
+        ]
+
     todo = iter(tasks)
     lock = threading.Lock()
     done = [0] * n
