@@ -41,9 +41,10 @@ Tensor = torch.Tensor
 
 
 def truncation_radius(n_keys: int, dtype: torch.dtype = torch.float32) -> float:
-    r""":math:`c = \sqrt{2 \log(n_k / u)}` of :eq:`eq-truncation`: Gaussian keys farther than
-    :math:`c` widths beyond the nearest carry less than the unit roundoff :math:`u` of the
-    total weight together.
+    r""":math:`c = \sqrt{2 \log(n_k / u)}` of :eq:`eq-truncation`.
+
+    Gaussian keys farther than :math:`c` widths beyond the nearest carry less than
+    the unit roundoff :math:`u` of the total weight together.
 
     Dtype: the unit roundoff of ``dtype`` sets the radius (float32: about 7 widths
     for 10^3 keys; float64: about 9).
