@@ -9,13 +9,13 @@ Targets (2-core machine):
 
 Usage::
 
-    python benchmarks/bench_learn.py                 # both targets, statsmodels included
-    python benchmarks/bench_learn.py --n-loo 2000    # a smaller selection problem
+    python benchmarks/bench_learn.py               # both targets, with statsmodels
+    python benchmarks/bench_learn.py --n-loo 2000  # a smaller selection problem
     python benchmarks/bench_learn.py --skip-statsmodels
 
-Timings are the fastest of ``--repeat`` wall-clock runs (statsmodels: one run). On a machine
-shared with other busy processes, torch's thread pool can be much slower than on an idle
-one; ``--threads 1`` shows the single-thread figure.
+Timings are the fastest of ``--repeat`` wall-clock runs (statsmodels: one run). On a
+machine shared with other busy processes, torch's thread pool can be much slower than on
+an idle one; ``--threads 1`` shows the single-thread figure.
 """
 
 from __future__ import annotations
@@ -109,7 +109,8 @@ def main(argv: list[str] | None = None) -> None:
     if a.threads:
         torch.set_num_threads(a.threads)
     print(
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads, {platform.processor() or platform.machine()}"
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"{platform.processor() or platform.machine()}"
     )
 
     rows = [
@@ -122,7 +123,8 @@ def main(argv: list[str] | None = None) -> None:
         rows.append(ref)
 
     print(
-        f"\n{'task':42s} {'dtype':8s} {'wall s':>9s} {'cpu s':>9s} {'width':>9s} {'evals':>6s}"
+        f"\n{'task':42s} {'dtype':8s} {'wall s':>9s} {'cpu s':>9s} "
+        f"{'width':>9s} {'evals':>6s}"
     )
     for r in rows:
         print(
@@ -139,8 +141,9 @@ def main(argv: list[str] | None = None) -> None:
             speedup = ref["seconds"] / r["seconds"]
             rel = abs(r["width"] / ref["width"] - 1)
             print(
-                f"  LOO, {r['dtype']}: {speedup:.1f}x faster than statsmodels (target >= 30x: "
-                f"{'met' if speedup >= 30 else 'NOT met'}); width differs by {rel:.1e} "
+                f"  LOO, {r['dtype']}: {speedup:.1f}x faster than statsmodels "
+                f"(target >= 30x: {'met' if speedup >= 30 else 'NOT met'}); "
+                f"width differs by {rel:.1e} "
                 f"(target < 1e-2: {'met' if rel < 0.01 else 'NOT met'})"
             )
 

@@ -5,14 +5,16 @@ Run from the repository root (not part of the unit tests; a few minutes)::
     .venv/bin/python benchmarks/bench_random_features.py
     .venv/bin/python benchmarks/bench_random_features.py --sizes 1000 10000 --repeat 5
 
-Self-attention on the unit sphere: n queries = n keys in d = 16, width h = 2 (temperature
-4 = sqrt(d)), float32, one torch thread (``--threads``). Exact: ``nwlib.nadaraya_watson``
-(blocked, every key), timed on ``min(n, max(20, pairs // n))`` queries and scaled to n
-queries (its blocks of queries are independent, so its time is proportional to their
-number). Linear: ``nwlib.random_features.linear_attention`` with D positive features
-on all n queries. Each time is the best of ``--repeat`` runs. The RMS difference between
-the two estimates on the timed queries is stored too. Results go to ``--out`` (default
-benchmarks/results/bench_random_features.json) with the date, the machine and its load.
+Self-attention on the unit sphere: n queries = n keys in d = 16, width h = 2
+(temperature 4 = sqrt(d)), float32, one torch thread (``--threads``). Exact:
+``nwlib.nadaraya_watson`` (blocked, every key), timed on
+``min(n, max(20, pairs // n))`` queries and scaled to n queries (its blocks of queries
+are independent, so its time is proportional to their number). Linear:
+``nwlib.random_features.linear_attention`` with D positive features on all n queries.
+Each time is the best of ``--repeat`` runs. The RMS difference between the two
+estimates on the timed queries is stored too. Results go to ``--out`` (default
+benchmarks/results/bench_random_features.json) with the date, the machine and its
+load.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import math
 import os
 import platform
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -77,9 +80,11 @@ def main() -> None:
         y = torch.randn(n, generator=gen)
         n_sub = min(n, max(20, args.pairs // n))
         t_exact, exact = best_of(
-            lambda: nadaraya_watson(x[:n_sub], x, y, args.width), args.repeat
+            partial(nadaraya_watson, x[:n_sub], x, y, args.width), args.repeat
         )
-        t_linear, approx = best_of(lambda: linear_attention(x, x, y, fmap), args.repeat)
+        t_linear, approx = best_of(
+            partial(linear_attention, x, x, y, fmap), args.repeat
+        )
         rms = float((approx[:n_sub] - exact).double().pow(2).mean().sqrt())
         row = {
             "n": n,

@@ -11,10 +11,12 @@ Parts, all on the running example y = 2 sin x + x + noise (nwlib.data.running_ex
 
 selection   leave-one-out width selection: nwlib.selection.select_width_minimize
             (float32) vs statsmodels
-            KernelReg(var_type='c', reg_type='lc', bw='cv_ls'): times, ratio, both widths.
+            KernelReg(var_type='c', reg_type='lc', bw='cv_ls'): times, ratio, both
+            widths.
 throughput  kernel evaluations per second, n_keys = 1e5: nwlib (float32 and float64,
-            blocked dense), the textbook dense float64 softmax, statsmodels KernelReg.fit at
-            a fixed width, and the floor: a bare torch.exp over float32 numbers.
+            blocked dense), the textbook dense float64 softmax, statsmodels
+            KernelReg.fit at a fixed width, and the floor: a bare torch.exp over
+            float32 numbers.
 loo_loop    leaving a point out with a per-query Python loop vs masking the diagonal,
             n = 1000, forward and forward + backward (float32).
 big         n_keys = 1e6, n_queries = 1e4: wall time and peak RSS (``/usr/bin/time -v``)
@@ -166,7 +168,8 @@ def part_throughput(repeat: int) -> list[dict]:
         "nwlib banded float32 (the default for this 1-D case)",
         t,
         n_q * n_k,
-        "exact to float32; visits only keys within the truncation radius: effective rate",
+        "exact to float32; visits only keys within the truncation radius: "
+        "effective rate",
     )
 
     qs, xs, ys = (
@@ -275,10 +278,14 @@ from nwlib.scale import banded_nadaraya_watson
 s = running_example(n_train=10**6, n_val=10**4, seed=0)
 t0 = time.perf_counter()
 if sys.argv[1] == "dense":
-    f = nadaraya_watson(s.x_val, s.x_train, s.y_train, float(sys.argv[2]), dtype=torch.float32,
-                        banded=False)
+    f = nadaraya_watson(
+        s.x_val, s.x_train, s.y_train, float(sys.argv[2]), dtype=torch.float32,
+        banded=False,
+    )
 else:
-    f = banded_nadaraya_watson(s.x_val, s.x_train, s.y_train, float(sys.argv[2]), dtype=torch.float32)
+    f = banded_nadaraya_watson(
+        s.x_val, s.x_train, s.y_train, float(sys.argv[2]), dtype=torch.float32
+    )
 t = time.perf_counter() - t0
 print(f"INNER {t:.4f} FINITE {bool(torch.isfinite(f).all())}")
 """
@@ -359,17 +366,21 @@ def print_table(results: dict) -> None:
     if "selection" in parts:
         print("\n## Leave-one-out width selection (seconds)")
         print(
-            f"{'n':>7} {'nwlib':>8} {'statsmodels':>12} {'ratio':>7} {'h nwlib':>9} {'h sm':>9} {'rel diff':>9}"
+            f"{'n':>7} {'nwlib':>8} {'statsmodels':>12} {'ratio':>7} "
+            f"{'h nwlib':>9} {'h sm':>9} {'rel diff':>9}"
         )
         for r in parts["selection"]["rows"]:
             print(
-                f"{r['n']:>7} {r['nwlib_s']:>8.3f} {r.get('statsmodels_s', math.nan):>12.2f} "
+                f"{r['n']:>7} {r['nwlib_s']:>8.3f} "
+                f"{r.get('statsmodels_s', math.nan):>12.2f} "
                 f"{r.get('ratio', math.nan):>7.0f} {r['nwlib_width']:>9.5f} "
-                f"{r.get('statsmodels_width', math.nan):>9.5f} {r.get('width_rel_diff', math.nan):>9.1e}"
+                f"{r.get('statsmodels_width', math.nan):>9.5f} "
+                f"{r.get('width_rel_diff', math.nan):>9.1e}"
             )
     if "throughput" in parts:
         print(
-            "\n## Prediction throughput, n_keys = 1e5 (Gaussian kernel evaluations per second)"
+            "\n## Prediction throughput, n_keys = 1e5 "
+            "(Gaussian kernel evaluations per second)"
         )
         for r in parts["throughput"]["rows"]:
             print(f"{r['method']:<52} {r['evals_per_s']:>9.2e}  {r['note']}")
@@ -384,7 +395,8 @@ def print_table(results: dict) -> None:
         print("\n## n_keys = 1e6, n_queries = 1e4, h = 0.1")
         for r in parts["big"]["rows"]:
             print(
-                f"{r['method']:<24} predict {r['predict_s']:.2f} s  process {r['process_wall_s']:.2f} s  "
+                f"{r['method']:<24} predict {r['predict_s']:.2f} s  "
+                f"process {r['process_wall_s']:.2f} s  "
                 f"peak RSS {r['peak_rss_mb']:.0f} MB"
             )
 
@@ -442,9 +454,8 @@ def main(argv: list[str] | None = None) -> None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=1) + "\n")
     print_table(results)
-    print(
-        f"\nstored in {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}"
-    )
+    shown = args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out
+    print(f"\nstored in {shown}")
 
 
 if __name__ == "__main__":

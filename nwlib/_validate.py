@@ -29,7 +29,7 @@ def as_float_tensor(
     allow_empty: bool = False,
     finite: bool = True,
 ) -> torch.Tensor:
-    """Convert ``x`` to a floating torch tensor, checking type, emptiness and finiteness.
+    """Convert ``x`` to a floating torch tensor; check type, emptiness and finiteness.
 
     Torch tensors keep their graph (autograd flows through), their device and
     their floating dtype. numpy arrays (writable or not: a read-only array, such

@@ -236,9 +236,10 @@ class NadarayaWatsonRegressor(RegressorMixin, _NadarayaWatsonBase):
     degree : {0, 1}, default=0
         0: Nadaraya-Watson, a local constant fit. 1: local-linear regression, the
         local line through the same kernel weights
-        (:func:`nwlib.local_linear.local_linear`; Fan 1992), which removes Nadaraya-Watson's O(h) bias at the edges of the
-        data; ``bandwidth="loo"`` then minimizes the local-linear leave-one-out error
-        (from the diagonal of its smoother matrix).
+        (:func:`nwlib.local_linear.local_linear`; Fan 1992), which removes
+        Nadaraya-Watson's O(h) bias at the edges of the data; ``bandwidth="loo"``
+        then minimizes the local-linear leave-one-out error (from the diagonal of
+        its smoother matrix).
 
     Attributes
     ----------"""
@@ -338,14 +339,13 @@ class NadarayaWatsonRegressor(RegressorMixin, _NadarayaWatsonBase):
             )
 
     def attention_weights(self, X) -> np.ndarray:
-        """Weights of the queries ``X`` over the training inputs, (n_queries, n_samples_fit).
+        """Weights of the queries ``X`` over the training inputs.
 
-
-
-        With ``degree=0`` the attention weights of Nadaraya-Watson pooling (non-negative,
-        rows sum to 1); with ``degree=1`` the equivalent-kernel weights of the local
-        line, :math:`\\hat f(q) = \\sum_i l_i(q) y_i`: rows still sum to 1, but
-        entries can be negative near the edges of the data (Fan and Gijbels 1996).
+        Shape (n_queries, n_samples_fit). With ``degree=0`` the attention weights
+        of Nadaraya-Watson pooling (non-negative, rows sum to 1); with
+        ``degree=1`` the equivalent-kernel weights of the local line,
+        :math:`\\hat f(q) = \\sum_i l_i(q) y_i`: rows still sum to 1, but entries
+        can be negative near the edges of the data (Fan and Gijbels 1996).
         float64; NaN rows where a compact kernel leaves the fit undefined.
         """
         if self.degree == 1:

@@ -38,6 +38,7 @@ too, as the chapter on rates uses them together.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 import warnings
@@ -333,7 +334,7 @@ def rate_experiment(
         ) from None
     if not sizes:
         raise ValueError("sizes is empty: give at least one sample size")
-    if any(b <= a for a, b in zip(sizes, sizes[1:])):
+    if any(b <= a for a, b in itertools.pairwise(sizes)):
         raise ValueError(f"sizes must be strictly increasing, got {sizes}")
     counts = _replicate_counts(replicates, len(sizes))
     if not (isinstance(noise, (int, float)) and math.isfinite(noise) and noise > 0):
@@ -353,13 +354,12 @@ def rate_experiment(
         dtype=torch.float64,
     )
     fq = periodic_function(q)
-    gap = torch.minimum(q, 1 - q).amin(
-        1
-    )  # distance of each query to the cube's boundary
+    # distance of each query to the cube's boundary
+    gap = torch.minimum(q, 1 - q).amin(1)
     masks = {"interior": gap >= interior, "edge": gap < edge}
     rows = []
     centre = prev_n = None
-    for n, reps in zip(sizes, counts):
+    for n, reps in zip(sizes, counts, strict=True):
         widths_n = []
         for rep in range(reps):
             t0 = time.perf_counter()

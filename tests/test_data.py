@@ -11,7 +11,7 @@ def test_same_seed_same_data_and_global_state_untouched():
     torch.manual_seed(123)
     a, b = running_example(seed=7), running_example(seed=7)
     assert torch.rand(1) == before  # the data used its own generator
-    for u, v in zip(a, b):
+    for u, v in zip(a, b, strict=True):
         assert torch.equal(u, v)
     assert not torch.equal(a.y_train, running_example(seed=8).y_train)
 

@@ -101,7 +101,10 @@ def test_banded_path_equals_dense_definition(kernel):
 
 
 def _imports() -> dict[str, list[tuple[str, list[str]]]]:
-    """For every nwlib module: (imported nwlib module, names) pairs, relative imports resolved."""
+    """For every nwlib module: (imported nwlib module, names) pairs.
+
+    Relative imports are resolved.
+    """
     out = {}
     for path in sorted(NWLIB.rglob("*.py")):
         rel = path.relative_to(NWLIB.parent).with_suffix("")

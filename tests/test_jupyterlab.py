@@ -1,4 +1,4 @@
-"""The exercise notebooks in the real front ends a learner uses: JupyterLab 4 and Notebook 7.
+"""The exercise notebooks in the front ends a learner uses: JupyterLab 4, Notebook 7.
 
 One Jupyter server (``jupyter lab``, which also serves Notebook 7's ``/tree`` and
 ``/notebooks/``) is started on 127.0.0.1, on a free port, with a token, over a scratch
@@ -68,7 +68,8 @@ CHROMIUM_FLAGS = [  # see ../shared/TOOLCHAIN.md
     "--disable-sync",
 ]
 VERDICT = re.compile(r"^(Correct|Not quite|Not done yet):", re.M)
-# A cell that runs a self-check: ``ch01.epanechnikov(epanechnikov)``, ``checks.ch02.x(...)``.
+# A cell that runs a self-check: ``ch01.epanechnikov(epanechnikov)``,
+# ``checks.ch02.x(...)``.
 CHECK_CALL = re.compile(r"\bch\d\d\.[A-Za-z_]\w*\s*\(")
 NOTEBOOK_TIMEOUT_S = 150
 PARALLEL = (
@@ -76,9 +77,10 @@ PARALLEL = (
 )
 SERVER_START_TIMEOUT_S = 90
 
-# Settings a fresh learner's JupyterLab would be asked about, answered once for the test:
-# no news or update check (they fetch from the internet), the default kernel starts without
-# a dialog, every cell stays in the DOM (no windowing), closing a notebook ends its kernel.
+# Settings a fresh learner's JupyterLab would be asked about, answered once for the
+# test: no news or update check (they fetch from the internet), the default kernel
+# starts without a dialog, every cell stays in the DOM (no windowing), closing a
+# notebook ends its kernel.
 USER_SETTINGS = {
     "@jupyterlab/apputils-extension/notification": {
         "fetchNews": "false",
@@ -92,7 +94,7 @@ USER_SETTINGS = {
 }
 
 
-# --------------------------------------------------------------------------- the server
+# --- the server ---
 
 
 @dataclass
@@ -134,8 +136,10 @@ class Server:
             pass
 
     def stop_kernels(self, path: str | None = None) -> None:
-        """End the session and kernel of notebook ``path`` (all of them if None), as closing
-        the notebook with "Shut down kernel" does."""
+        """End the session and kernel of notebook ``path`` (all of them if None).
+
+        As closing the notebook with "Shut down kernel" does.
+        """
         self.remember_children()
         for s in self.api("GET", "/api/sessions"):
             if path is None or s.get("path") == path:
@@ -219,7 +223,8 @@ def server(tmp_path_factory):
                 [str(ROOT)]
                 + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])
             ),
-            # Anything in the server or a kernel that honours a proxy finds none that works.
+            # Anything in the server or a kernel that honours a proxy finds none that
+            # works.
             "HTTP_PROXY": "http://127.0.0.1:9",
             "HTTPS_PROXY": "http://127.0.0.1:9",
             "http_proxy": "http://127.0.0.1:9",
@@ -325,7 +330,7 @@ def _stop(srv: Server) -> None:
     )
 
 
-# --------------------------------------------------------------------------- the browser
+# --- the browser ---
 
 
 @dataclass
@@ -378,7 +383,7 @@ def browser(server, tmp_path_factory):
             context.close()
 
 
-# --------------------------------------------------------------------------- a learner's session
+# --- a learner's session ---
 
 
 @dataclass
@@ -410,14 +415,18 @@ CELLS_JS = r"""
     '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')).map(c => ({
   code: c.classList.contains('jp-CodeCell'),
   prompt: (c.querySelector('.jp-InputPrompt') || {}).textContent || '',
-  outputs: Array.from(c.querySelectorAll('.jp-OutputArea-output')).map(o => o.textContent),
+  outputs: Array.from(c.querySelectorAll('.jp-OutputArea-output'))
+    .map(o => o.textContent),
   explorers: c.querySelectorAll('.widget-interact .widget-slider').length,
 }))
 """
 
 
 def _wait_idle(page, server: Server, path: str, timeout: float) -> None:
-    """Until no cell waits ([*]) and the kernel of ``path`` reports idle, twice in a row."""
+    """Wait until no cell waits ([*]) and the kernel of ``path`` reports idle.
+
+    Both must hold twice in a row.
+    """
     deadline = time.monotonic() + timeout
     calm = 0
     while calm < 2:
@@ -461,8 +470,11 @@ def _accept_dialogs(page, wait_ms: int = 300) -> None:
 
 
 def _open(page, server: Server, url: str | None, path: str) -> None:
-    """Open ``path``: by its URL in a new page (Notebook 7), or in the JupyterLab already on
-    ``page`` with File > Open from Path...; then wait for its kernel."""
+    """Open ``path``, then wait for its kernel.
+
+    By its URL in a new page (Notebook 7), or in the JupyterLab already on ``page``
+    with File > Open from Path....
+    """
     if url is not None:
         page.goto(url, wait_until="domcontentloaded")
     else:
@@ -559,7 +571,10 @@ def _judge(run: Run, nb: dict, dom: list[dict]) -> None:
 
 
 def _drag_explorer(page, front_end: str) -> str:
-    """Drag the first width explorer's slider; '' if the figure changed, else why not."""
+    """Drag the first width explorer's slider.
+
+    Returns '' if the figure changed, else why not.
+    """
     panel = page.locator(f"{ACTIVE} .widget-interact:has(.widget-slider)").first
     handle = panel.locator(".widget-slider .noUi-handle").first
     image = panel.locator(".widget-output img").first
@@ -601,7 +616,7 @@ def _drag_explorer(page, front_end: str) -> str:
 
 
 class Lane:
-    """One JupyterLab tab, loaded once, in which notebooks are opened and closed in turn."""
+    """One JupyterLab tab, loaded once, in which notebooks open and close in turn."""
 
     def __init__(self, browser: Browser, server: Server, name: str) -> None:
         self.browser, self.server, self.name = browser, server, name
@@ -627,10 +642,12 @@ class Lane:
 
 
 class Session:
-    """One notebook: opened and Run All started, later finished (checked, saved, closed).
+    """One notebook: opened and Run All started, later finished.
 
-    In JupyterLab it opens in a :class:`Lane` (File > Open from Path..., closed with
-    File > Close and Shut Down Notebook); in Notebook 7 in a page of its own."""
+    Finishing checks, saves and closes it. In JupyterLab it opens in a
+    :class:`Lane` (File > Open from Path..., closed with File > Close and Shut Down
+    Notebook); in Notebook 7 in a page of its own.
+    """
 
     def __init__(
         self,
@@ -742,7 +759,7 @@ def _run_notebooks(
 
 
 def _cpu_report(server: Server) -> str:
-    """CPU time so far of the server with its ended kernels, of the browser, and of pytest."""
+    """CPU time so far of the server with its ended kernels, the browser and pytest."""
     import psutil
 
     def total(p) -> float:
@@ -809,7 +826,8 @@ def runs(server, browser):
     )
     for r in list(out.values()) + [nb7]:
         print(
-            f"  {r.front_end:10s} {r.name}: {r.seconds:.1f} s, {len(r.verdicts)} verdicts, "
+            f"  {r.front_end:10s} {r.name}: {r.seconds:.1f} s, "
+            f"{len(r.verdicts)} verdicts, "
             f"{len(r.tracebacks)} tracebacks, {r.explorers} explorers"
             + (
                 f", slider: {r.explorer_result or 'redraws'}"
@@ -823,14 +841,15 @@ def runs(server, browser):
         )
     if browser.failed_local:
         print(
-            f"  local requests that failed (not counted as errors): {browser.failed_local[:6]}"
+            "  local requests that failed (not counted as errors): "
+            f"{browser.failed_local[:6]}"
         )
     if browser.page_errors:
         print(f"  page errors: {browser.page_errors[:6]}")
     return {"runs": out, "nb7": nb7, "listed": listed, "seconds": elapsed}
 
 
-# --------------------------------------------------------------------------- tests
+# --- tests ---
 
 
 def _report(bad: dict[str, list[str]]) -> str:

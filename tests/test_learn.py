@@ -265,7 +265,10 @@ def test_sqrt_penalty_on_inverse_width_gives_an_interior_minimum(data):
         progress=False,
     )
     h = float(m.width)
-    f = lambda t: np_in_sample_error(x, y, t) + lam * np.sqrt(1 / t)
+
+    def f(t):
+        return np_in_sample_error(x, y, t) + lam * np.sqrt(1 / t)
+
     assert f(h) <= min(f(h * 0.99), f(h * 1.01))
 
 

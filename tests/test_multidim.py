@@ -1,4 +1,7 @@
-"""Minkowski distances and NW on them, against numpy loops and nwlib.pooling; per-coordinate widths."""
+"""Minkowski distances and NW on them, against numpy loops and nwlib.pooling.
+
+Also per-coordinate widths.
+"""
 
 import math
 

@@ -59,7 +59,7 @@ SETTINGS = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 
-# --------------------------------------------------------------------------- the issue's inputs
+# --- the issue's inputs ---
 
 
 def _stamps():
@@ -160,7 +160,10 @@ def _scaled_example(a, dtype):
     kx = g.uniform(0, 10, 50)
     qx = np.linspace(0, 10, 7)
     ref = nadaraya_watson(qx, kx, np.sin(kx), 0.7)
-    cast = lambda z: torch.tensor(a * z, dtype=dtype)
+
+    def cast(z):
+        return torch.tensor(a * z, dtype=dtype)
+
     return cast(qx), cast(kx), torch.tensor(np.sin(kx), dtype=dtype), a * 0.7, ref
 
 
@@ -203,7 +206,7 @@ def test_integer_labels_stay_exact():
         assert got.tolist() == [16_777_217, 16_777_216]
 
 
-# --------------------------------------------------------------------------- dtypes kept
+# --- dtypes kept ---
 
 
 def test_float64_stays_float64_and_float32_is_not_raised_or_lowered():
@@ -253,7 +256,7 @@ def test_explicit_float32_keeps_offset_digits():
         assert torch.allclose(g.double(), ref, rtol=1e-7, atol=0)
 
 
-# --------------------------------------------------------------------------- array-likes
+# --- array-likes ---
 
 
 def _readonly(a):
@@ -341,7 +344,7 @@ def test_python_scalars_and_integers_everywhere():
     assert key_bias([[1, 0]], 1).dtype == torch.float64
 
 
-# --------------------------------------------------------------------------- equivariance
+# --- equivariance ---
 
 DTYPES = ["float64", "float32", "bfloat16", "float16", "int64"]
 _EPS = {
@@ -355,9 +358,12 @@ _EPS = {
 
 @st.composite
 def transformed(draw, d_max=2, n_max=12, integer_ok=True):
-    """A problem (q, k, v, h) in float64 near 0, and the same problem mapped by x -> a x + b
-    and cast to a dtype: ``(dtype, a, b, Q, K, V, H, q0, k0, v0)`` where q0, k0, v0 are
-    the *rounded* inputs mapped back exactly (in float64): the reference problem."""
+    """A problem (q, k, v, h) in float64 near 0, and the same problem transformed.
+
+    The transform maps x -> a x + b and casts to a dtype:
+    ``(dtype, a, b, Q, K, V, H, q0, k0, v0)`` where q0, k0, v0 are the *rounded*
+    inputs mapped back exactly (in float64): the reference problem.
+    """
     dtype = draw(st.sampled_from(DTYPES if integer_ok else DTYPES[:4]))
     d = draw(st.integers(1, d_max))
     n_q, n_k = draw(st.integers(1, 6)), draw(st.integers(2, n_max))
@@ -392,9 +398,11 @@ def transformed(draw, d_max=2, n_max=12, integer_ok=True):
         return torch.from_numpy(y).to(tdt)
 
     Q, K = cast(q), cast(k)
-    back = lambda T: (
-        (T.double() - b) / a
-    ).numpy()  # exact subtraction (Sterbenz), one division
+
+    def back(T):
+        # exact subtraction (Sterbenz), one division
+        return ((T.double() - b) / a).numpy()
+
     V = torch.from_numpy(v).to(torch.float32 if dtype == "int64" else tdt)
     v0 = V.double().numpy()
     return dtype, a, b, Q, K, V, a * h, back(Q), back(K), v0, h
@@ -544,7 +552,7 @@ def test_log_parzen_density_shifts_by_the_log_of_the_scale(p, kernel):
     assert np.allclose(got[fin], ref[fin], rtol=_tol(dtype), atol=atol)
 
 
-# --------------------------------------------------------------------------- class decisions
+# --- class decisions ---
 
 
 @st.composite
@@ -617,7 +625,10 @@ def _ref_nw_1d(q, k, v, h):
 
 
 def test_learned_width_float32_centres_unix_stamps():
-    """A0: float32 fast path on float64 Unix seconds 30 s apart (float32 spacing 128 s)."""
+    """A0: float32 fast path on float64 Unix seconds 30 s apart.
+
+    The float32 spacing there is 128 s.
+    """
     t = 1.7e9 + np.arange(0, 600, 30.0)
     y = np.sin(np.arange(20) / 3.0)
     m = _learn.LearnedWidthNW(t, y, 60.0, dtype=torch.float32)
@@ -635,7 +646,10 @@ def test_learned_width_float32_centres_unix_stamps():
 
 
 def test_learned_width_float32_offset_keys_and_values_train_like_float64():
-    """A0: x + 1e9 (spread 5) and values + 1e6: predictions, loss and training as float64."""
+    """A0: x + 1e9 (spread 5) and values + 1e6.
+
+    Predictions, loss and training as in float64.
+    """
     rng = np.random.default_rng(0)
     x = np.sort(rng.uniform(0, 5, 30))
     y = np.sin(x)
@@ -669,7 +683,7 @@ def test_learned_width_float32_offset_keys_and_values_train_like_float64():
     ],
 )
 def test_inverse_squared_width_it_cannot_hold_is_a_clear_error(width, dtype):
-    """A6: v = h**-2 overflows or underflows: a ValueError naming width, not width = 0."""
+    """A6: v = h**-2 overflows or underflows: ValueError naming width, not width = 0."""
     with pytest.raises(ValueError, match="width"):
         _learn.width_to_raw(torch.tensor(width, dtype=dtype), "inverse_squared")
     x = torch.linspace(0, 5, 20, dtype=dtype) * (width / 0.3)
@@ -705,7 +719,7 @@ def test_float64_width_that_rounds_to_zero_in_float32_is_a_clear_error():
 )
 @pytest.mark.parametrize("par", ["log", "inverse", "inverse_squared"])
 def test_width_raw_round_trip_accepts_array_likes(width, par):
-    """A7: Python numbers and numpy arrays (was AttributeError), round trip exact-ish."""
+    """A7: Python numbers and numpy arrays (was AttributeError), round trip ~exact."""
     raw = _learn.width_to_raw(width, par)
     assert isinstance(raw, torch.Tensor)
     back = _learn.raw_to_width(raw.numpy(), par)
@@ -836,7 +850,8 @@ def test_kernel_profiles_reject_nan(name):
 def test_sphere_gaussian_weights_tiny_width_go_to_the_nearest_key(dtype, width):
     """A3 (sphere part): every squared scaled distance overflowed -> all NaN.
 
-    Reference: the limit as the width goes to 0, one-hot on the nearest key (ties share).
+    Reference: the limit as the width goes to 0, one-hot on the nearest key (ties
+    share).
     """
     x = torch.tensor([[0.0], [1.0], [2.0]], dtype=dtype)
     q = torch.tensor([[0.2], [1.9], [1.5]], dtype=dtype)
@@ -850,8 +865,9 @@ def test_sphere_gaussian_weights_tiny_width_go_to_the_nearest_key(dtype, width):
 
 
 # --- adversarial follow-up 2 ---
-# Reproducers of /work/notes/adversarial.md (R1/A3, A4, A2, A11); right values from a
-# float64 (or longdouble) reference: a Gaussian's limit h -> 0 is the nearest key's value.
+# Reproducers of /work/notes/adversarial.md (R1/A3, A4, A2, A11); right values from
+# a float64 (or longdouble) reference: a Gaussian's limit h -> 0 is the nearest key's
+# value.
 
 
 def _nw_reference(q, k, v, h):

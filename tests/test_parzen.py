@@ -32,8 +32,11 @@ def test_every_kernel_is_covered():
 
 
 def _ball_map(phi):
-    """Map the cube [-pi/2, pi/2]^d onto the unit ball, Cartesian coordinate by coordinate:
-    u_k = sin(phi_k) sqrt(1 - u_1^2 - ... - u_{k-1}^2). Returns points and Jacobian."""
+    """Map the cube [-pi/2, pi/2]^d onto the unit ball, coordinate by coordinate.
+
+    Cartesian: u_k = sin(phi_k) sqrt(1 - u_1^2 - ... - u_{k-1}^2). Returns points
+    and Jacobian.
+    """
     u = np.empty_like(phi)
     jac = np.ones(phi.shape[0])
     rest = np.ones(phi.shape[0])
@@ -48,7 +51,10 @@ def _ball_map(phi):
 @pytest.mark.parametrize("kernel", INTEGRABLE)
 @pytest.mark.parametrize("d", [1, 2, 3])
 def test_density_integrates_to_one(kernel, d):
-    """Numerical integration of the density (per-coordinate widths), not the closed forms."""
+    """Numerical integration of the density (per-coordinate widths).
+
+    Not the closed forms.
+    """
     center = np.linspace(-0.3, 0.5, d)
     h = np.linspace(0.6, 1.0, d)
     if KERNELS[kernel].compact:  # integrate over the (ellipsoidal) support of one point
@@ -332,8 +338,11 @@ def test_relation_refuses_per_point_widths(shape):
 
 
 def test_per_point_widths_break_the_relation_and_normalizing_restores_it():
-    """Parzen bumps carry 1/h_i, NW pooling does not: f p != difference, decisions differ.
-    Dividing each key's kernel by h_i (naive loop) gives back difference / density."""
+    """Parzen bumps carry 1/h_i, NW pooling does not: f p != difference.
+
+    So decisions differ. Dividing each key's kernel by h_i (naive loop) gives back
+    difference / density.
+    """
     x, y, h, grid = _per_point_problem()
     diff = parzen.parzen_difference(grid, x, y, h).numpy()
     dens = parzen.parzen_density(grid, x, h).numpy()
@@ -396,9 +405,10 @@ def test_ch06_checks_accept_right_answers(capsys):
     assert _verdict(capsys, ch06.gaussian_parzen, _gauss_parzen) == "Correct"
     assert _verdict(capsys, ch06.epanechnikov_constant, 3 * math.pi / 8) == "Correct"
     assert _verdict(capsys, ch06.difference, _gauss_difference) == "Correct"
-    ratio = lambda x, d, y, h: (
-        _gauss_difference(x, d, y, h) / parzen.nw_binary_output(x, d, y, h)
-    )  # noqa: E731
+
+    def ratio(x, d, y, h):
+        return _gauss_difference(x, d, y, h) / parzen.nw_binary_output(x, d, y, h)
+
     assert _verdict(capsys, ch06.ratio, ratio) == "Correct"
     iris = load_iris()
     x = torch.tensor(iris.data)

@@ -136,9 +136,12 @@ def test_gradient_flows_through_the_width(data):
     ).mean()
     loss.backward()
     eps = 1e-6
-    f = lambda hh: float(
-        ((nadaraya_watson(x, x, y, hh, exclude_self=True).numpy() - y) ** 2).mean()
-    )
+
+    def f(hh):
+        return float(
+            ((nadaraya_watson(x, x, y, hh, exclude_self=True).numpy() - y) ** 2).mean()
+        )
+
     assert float(h.grad) == pytest.approx(
         (f(0.5 + eps) - f(0.5 - eps)) / (2 * eps), rel=1e-5
     )
@@ -206,7 +209,10 @@ def test_exclude_self_needs_two_points_and_matching_sets():
 @pytest.mark.parametrize("h0", [2e-7, 0.01, 0.3, 3.0])
 @pytest.mark.parametrize("exclude_self", [True, False])
 def test_lean_width_gradient_matches_generic_autograd(data, h0, exclude_self):
-    """The custom backward for one Gaussian width equals autograd's (forced via a query grad)."""
+    """The custom backward for one Gaussian width equals autograd's.
+
+    Autograd's generic path is forced by a query that requires grad.
+    """
     x, y, _ = data
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
     grads = []

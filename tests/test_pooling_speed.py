@@ -1,4 +1,7 @@
-"""The fast paths: blocked == dense, banded == dense, float32 accuracy, bounded memory, LOO selection."""
+"""The fast paths: blocked == dense, banded == dense, float32 accuracy.
+
+Also bounded memory and leave-one-out width selection.
+"""
 
 import math
 import subprocess
@@ -33,7 +36,7 @@ def select_fast(x, y, kernel="gaussian", dtype=torch.float32):
 
 
 def dense_reference(q, k, v, h, kernel, exclude_self=False):
-    """The whole (n_q, n_k) weight matrix (torch.softmax), times the values: no blocks."""
+    """The whole (n_q, n_k) weight matrix (torch.softmax) times values: no blocks."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         w = attention_weights(q, k, h, kernel, exclude_self=exclude_self)
@@ -133,7 +136,8 @@ def test_outside_the_support_and_the_left_out_point_get_exactly_zero_weight(ex):
         for kernel in ("boxcar", "epanechnikov", "triangular"):
             a = nadaraya_watson(x, x, y, 0.5, kernel, dtype=dt)
             b = nadaraya_watson(x, far_x, far_y, 0.5, kernel, dtype=dt)
-            # any weight at all on the far key would add ~1e30 * weight; 0 leaves only rounding
+            # any weight at all on the far key would add ~1e30 * weight; 0 leaves
+            # only rounding
             tol = 1e-5 if dt == torch.float32 else 1e-13
             np.testing.assert_allclose(
                 b.numpy(), a.numpy(), rtol=tol, atol=tol, err_msg=kernel
@@ -162,7 +166,10 @@ def test_dtype_default_keeps_float64_and_float32_is_explicit(ex):
 
 
 def test_float32_accuracy_statement():
-    """float32 estimates agree with float64 to 1e-6 of the range of y (Gaussian, running example)."""
+    """float32 estimates agree with float64 to 1e-6 of the range of y.
+
+    Gaussian kernel, running example.
+    """
     s = running_example(n_train=20000, n_val=500, seed=0)
     x, y, q = s.x_train, s.y_train, s.x_val
     span = float(y.max() - y.min())
@@ -226,15 +233,20 @@ def test_block_size_follows_the_memory_budget():
 
 
 def test_peak_memory_is_bounded_by_the_budget():
-    """4000 x 50000 float32 scores would be 800 MB; with a 16 MiB budget the peak stays small."""
+    """4000 x 50000 float32 scores would be 800 MB; a 16 MiB budget keeps RSS low."""
     code = textwrap.dedent("""
         import resource, torch
         from nwlib import nadaraya_watson
         g = torch.Generator().manual_seed(0)
-        x = 5 * torch.rand(50000, generator=g); y = torch.sin(x); q = 5 * torch.rand(4000, generator=g)
-        nadaraya_watson(q[:10], x, y, 0.1, dtype=torch.float32)  # warm up allocator and threads
+        x = 5 * torch.rand(50000, generator=g)
+        y = torch.sin(x)
+        q = 5 * torch.rand(4000, generator=g)
+        # warm up the allocator and the threads
+        nadaraya_watson(q[:10], x, y, 0.1, dtype=torch.float32)
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        f = nadaraya_watson(q, x, y, 0.1, dtype=torch.float32, memory_budget=16 * 2 ** 20)
+        f = nadaraya_watson(
+            q, x, y, 0.1, dtype=torch.float32, memory_budget=16 * 2 ** 20
+        )
         after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         assert bool(torch.isfinite(f).all())
         print((after - before) / 1024)

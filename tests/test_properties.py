@@ -1,4 +1,7 @@
-"""Property-based tests (hypothesis) of attention pooling: invariances the math guarantees."""
+"""Property-based tests (hypothesis) of attention pooling.
+
+The invariances the math guarantees.
+"""
 
 import numpy as np
 import torch
@@ -146,7 +149,7 @@ def test_weights_decrease_with_distance_for_each_query(p):
 
 
 class _quiet:
-    """Silence the documented 0/0 RuntimeWarning of compact kernels inside a property."""
+    """Silence the documented 0/0 RuntimeWarning of compact kernels in a property."""
 
     def __enter__(self):
         import warnings

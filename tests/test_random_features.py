@@ -157,7 +157,7 @@ def test_shift_does_not_change_the_estimate_and_avoids_underflow():
 
 
 def test_orthogonal_features_reduce_variance():
-    """Over 200 seeds each, D = d = 16: orthogonal rows give a smaller mean squared error."""
+    """Orthogonal rows give a smaller mean squared error (200 seeds, D = d = 16)."""
     q, k = _sphere(20, 16, 12), _sphere(20, 16, 13)
     exact = torch.exp(q @ k.T)
 
@@ -355,7 +355,7 @@ def test_chunks_with_growing_maximum_match_one_pass(monkeypatch):
     torch.testing.assert_close(linear_attention(q, k, v, phi), one_pass)
 
 
-# ---------------------------------------------------------------- chapter 10 self-checks
+# --- chapter 10 self-checks ---
 
 from nwlib.checks import ch10  # noqa: E402
 

@@ -35,7 +35,10 @@ def torus_cv(x, y, h, dtype=torch.float32):
 
 
 def wrapped_gaussian_nw(q, k, v, h, images, exclude_self=False):
-    """Gaussian of the circular distance, summed over the images k + m, m in `images` (numpy loop)."""
+    """Gaussian of the circular distance, summed over images k + m, m in `images`.
+
+    A numpy loop.
+    """
     out = np.empty(len(q))
     for j, qj in enumerate(q):
         w = np.zeros(len(k))
@@ -48,7 +51,10 @@ def wrapped_gaussian_nw(q, k, v, h, images, exclude_self=False):
 
 
 def von_mises_nw(q, k, v, h, exclude_self=False):
-    """Product of von Mises kernels exp((cos 2 pi D - 1) / (4 pi^2 h^2)) over coordinates."""
+    """Product of von Mises kernels over coordinates.
+
+    Each is exp((cos 2 pi D - 1) / (4 pi^2 h^2)).
+    """
     out = np.empty(len(q))
     for j in range(len(q)):
         w = np.exp(
@@ -73,7 +79,8 @@ def circle():
     "h,images", [(0.01, range(-2, 3)), (0.08, range(-2, 3)), (0.3, range(-4, 5))]
 )
 def test_images_equal_the_wrapped_gaussian(circle, h, images):
-    # h = 0.3: images two periods away still weigh ~1e-5 (A0c): the reference sums 9 periods
+    # h = 0.3: images two periods away still weigh ~1e-5 (A0c): the reference sums 9
+    # periods
     x, y, q = circle
     got = torus_nadaraya_watson(q, x, y, h, dtype=torch.float64)
     ref = wrapped_gaussian_nw(q.numpy()[:, 0], x.numpy()[:, 0], y.numpy(), h, images)
@@ -153,9 +160,10 @@ def test_periodic_function():
 
 
 def test_minimize_log_width_finds_a_known_minimum():
-    score = lambda h: (
-        (math.log(h) - math.log(0.3)) ** 2 + 0.1 * (math.log(h) - math.log(0.3)) ** 4
-    )
+    def score(h):
+        u = math.log(h) - math.log(0.3)
+        return u**2 + 0.1 * u**4
+
     res = minimize_log_width(score, 0.01)
     assert res.width == pytest.approx(0.3, rel=0.05)
     fine = minimize_log_width(score, 0.01, refine=2)
@@ -195,7 +203,7 @@ def test_fit_power_law_against_polyfit():
 
 
 def test_d1_mse_exponent_is_minus_four_fifths():
-    """A smaller, fast version of the chapter's run: n from 200 to 6400 on the circle."""
+    """A smaller, fast version of the chapter's run: n from 200 to 6400 on a circle."""
     sizes = [200, 400, 800, 1600, 3200, 6400]
     reps = [24, 16, 12, 8, 6, 4]  # more where n is small and cheap
     run = rate_experiment(1, sizes, replicates=reps, n_test=1000, seed=0)

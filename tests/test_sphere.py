@@ -28,7 +28,7 @@ def _unit(rng, n, d):
 
 @pytest.mark.parametrize("d", [2, 16, 512])
 def test_sphere_identity_on_1000_pairs(d):
-    """Gaussian weights on the sphere equal softmax(q.k / h^2) to within 1e-6 (float64)."""
+    """Gaussian weights on the sphere equal softmax(q.k / h^2) within 1e-6 (float64)."""
     rng = np.random.default_rng(d)
     q, k = _unit(rng, 40, d), _unit(rng, 25, d)  # 40 x 25 = 1000 query-key pairs
     for h in (0.1, 0.5, 1.0, d**0.25, 3.0):

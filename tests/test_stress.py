@@ -1,4 +1,7 @@
-"""Numerical stress grid: no NaN where the math is defined, a documented NaN where it is not."""
+"""Numerical stress grid: no NaN where the math is defined.
+
+A documented NaN where it is not.
+"""
 
 import itertools
 import warnings
@@ -36,7 +39,10 @@ CASES = list(
 
 
 def _has_key_in_support(q, k, h, kernel):
-    """Independent reference in float64 on the same rounded inputs: which rows are defined."""
+    """Which rows are defined: an independent reference in float64.
+
+    On the same rounded inputs.
+    """
     if not KERNELS[kernel].compact:
         return np.ones(len(q), bool)
     u2 = ((q[:, None] - k[None, :]) / h) ** 2

@@ -1,4 +1,4 @@
-"""nwlib's private engine: how the definitions in :mod:`nwlib.pooling` are computed fast.
+"""nwlib's private engine: how the definitions in :mod:`nwlib.pooling` run fast.
 
 Nothing here is public. The modules above (pooling, scale, multidim, rates, ...)
 import only the names listed in ``__all__`` below, never a module's underscore
@@ -13,8 +13,9 @@ prep
     that dominates the spread before a cast to a lower precision); ``prepare``
     (array-likes to (n, d) queries, keys and a checked width); ``sq_dist``
     (squared scaled distances, the dense definition's first line); ``ordinary``,
-    ``shifted_sq_dist`` (r^2 minus each row's minimum, for widths outside [1e-10, 1e10]);
-    ``check_exclude_self``, ``check_on_empty``, ``check_p`` (a Minkowski order), ``report_empty``, ``softmax_rows``.
+    ``shifted_sq_dist`` (r^2 minus each row's minimum, for widths outside
+    [1e-10, 1e10]); ``check_exclude_self``, ``check_on_empty``, ``check_p`` (a
+    Minkowski order), ``report_empty``, ``softmax_rows``.
 blocks
     ``choose_block_size`` (the one block-size rule of the dense path),
     ``DEFAULT_MEMORY_BUDGET``, ``BLOCK_ELEMENTS``, ``is_gaussian``, ``exp_floor``,

@@ -41,9 +41,10 @@ Tensor = torch.Tensor
 
 
 def truncation_radius(n_keys: int, dtype: torch.dtype = torch.float32) -> float:
-    r""":math:`c = \sqrt{2 \log(n_k / u)}` of :eq:`eq-truncation`: Gaussian keys farther than
-    :math:`c` widths beyond the nearest carry less than the unit roundoff :math:`u` of the
-    total weight together.
+    r""":math:`c = \sqrt{2 \log(n_k / u)}` of :eq:`eq-truncation`.
+
+    Gaussian keys farther than :math:`c` widths beyond the nearest carry less than
+    the unit roundoff :math:`u` of the total weight together.
 
     Dtype: the unit roundoff of ``dtype`` sets the radius (float32: about 7 widths
     for 10^3 keys; float64: about 9).
@@ -141,9 +142,8 @@ def banded_sums(
                 f"{block_size} queries x {width_max} keys: raise it"
             )
         block_size = max(1, block_size // 2)
-    sums = torch.zeros(
-        vt1.shape[0], n_q, dtype=torch.float64
-    )  # a block with no key in range stays 0/0
+    # a block with no key in range stays 0/0
+    sums = torch.zeros(vt1.shape[0], n_q, dtype=torch.float64)
     qcol, kcol, hh = qs.unsqueeze(1), xs.unsqueeze(1), torch.tensor(h, dtype=dt)
 
     def task(i: int, a: int, b: int, bufs: list[Tensor]) -> None:
@@ -160,7 +160,9 @@ def banded_sums(
             (float(xs[a]), float(xs[b - 1])),
         )
 
-    tasks = [partial(task, i, a, b) for i, (a, b) in zip(starts, slabs) if b > a]
+    tasks = [
+        partial(task, i, a, b) for i, (a, b) in zip(starts, slabs, strict=True) if b > a
+    ]
     run_blocks(tasks, 1, block_size * width_max, dt, torch.device("cpu"), workers)
     return sums, qorder
 

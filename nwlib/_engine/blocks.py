@@ -45,7 +45,7 @@ BANDED_MIN = 2**22
 def _buffers_per_row(
     kernel: Kernel, d: int, requires_grad: bool, p: float = 2.0
 ) -> int:
-    """How many (n_k,)-rows of temporaries one query needs inside a block (an upper bound)."""
+    """How many (n_k,)-rows of temporaries one query needs in a block (upper bound)."""
     if (
         p != 2.0 and d > 1
     ):  # out of place: |differences| (n_k, d), ratios, powers, scores
@@ -170,7 +170,7 @@ def exp_floor(dtype: torch.dtype) -> float:
 
 @functools.cache
 def _floor_pair(dtype: torch.dtype) -> tuple[float, float]:
-    """``(floor, exp(floor))``, the exponential computed in ``dtype`` as the blocks do."""
+    """``(floor, exp(floor))``, the exponential computed in ``dtype`` as blocks do."""
     floor = exp_floor(dtype)
     return floor, float(torch.exp(torch.tensor(floor, dtype=dtype)))
 
@@ -187,7 +187,7 @@ def exp_floored_(t: Tensor) -> Tensor:
 
 
 def exp_floored(t: Tensor) -> Tensor:
-    """Out-of-place :func:`exp_floored_` (autograd flows; 0 gradient below the floor)."""
+    """Out-of-place :func:`exp_floored_` (autograd flows; 0 gradient below floor)."""
     floor, e_floor = _floor_pair(t.dtype)
     return torch.nn.functional.threshold(
         torch.exp(torch.clamp(t, min=floor)), e_floor, 0.0
@@ -317,15 +317,16 @@ def _weighted_sums(vt1: Tensor, e: Tensor) -> Tensor:
 
 
 class _GaussianWidthSums(torch.autograd.Function):
-    r"""Block sums ``vt1 @ e.T`` of Gaussian weights, differentiable in a scalar width only.
+    r"""Block sums ``vt1 @ e.T`` of Gaussian weights, differentiable in a scalar width.
 
     With :math:`r^2_{ji} = \lVert q_j - k_i\rVert^2 / h^2` and
     :math:`e_{ji} = \exp(-r^2_{ji}/2 - m_j)` (the row shift :math:`m_j` cancels in
     the ratio of sums), taking :math:`m_j = -r^2_{j,\min}/2` (the nearest key) gives
     :math:`\partial e_{ji} / \partial h = e_{ji}\,(r^2_{ji} - r^2_{j,\min}) / h`.
-    So the forward pass also forms ``vt1 @ (e * (r2 - r2_min)).T`` and saves only that
-    (m + 1, B) matrix: no (B, n_k) tensor is kept for the backward pass, which
+    So the forward pass also forms ``vt1 @ (e * (r2 - r2_min)).T`` and saves only
+    that (m + 1, B) matrix: no (B, n_k) tensor is kept for the backward pass, which
     is one multiply-add per entry instead of autograd's chain of elementwise ops.
+    Only the (scalar) width gets a gradient.
     """
 
     @staticmethod
@@ -340,10 +341,11 @@ class _GaussianWidthSums(torch.autograd.Function):
         exp_floored_(t.sub_(m))
         if diag is not None:
             t.diagonal(diag).zero_()
-        # Differentiate with the shift taken as a function of h too (it still cancels):
-        # d e / d h = e (r2 - r2_nearest) / h. The nearest key then contributes 0, which
-        # avoids cancelling two huge terms when h is tiny. Clamped entries are constant in
-        # h (as under autograd): no derivative from them.
+        # Differentiate with the shift taken as a function of h too (it still
+        # cancels): d e / d h = e (r2 - r2_nearest) / h. The nearest key then
+        # contributes 0, which avoids cancelling two huge terms when h is tiny.
+        # Clamped entries are constant in h (as under autograd): no derivative
+        # from them.
         r2.add_(2 * m.masked_fill(torch.isneginf(m), 0.0))
         de = (t * r2).masked_fill_(t == 0, 0.0)
         ctx.save_for_backward(h, torch.mm(vt1, de.T))
@@ -366,7 +368,7 @@ def _grad_block(
     diag: int | None,
     p: float = 2.0,
 ) -> Tensor:
-    """Same sums as :func:`fast_block`, out of place so autograd can flow (any ``p``)."""
+    """Same sums as :func:`fast_block`, out of place so autograd flows (any ``p``)."""
     s = kernel.log_profile(sq_dist(qb, k, h, p))
     mask = None
     if diag is not None:
@@ -473,8 +475,9 @@ def shifted_sums(
     """Gaussian sums ``[sum_i e_ji v_i ; sum_i e_ji]`` (m + 1, n_q) for any width.
 
     The path for widths outside [1e-10, 1e10] (see ``prep.ordinary``): each row's
-    shift is formed before dividing by h^2 (:func:`~nwlib._engine.prep.shifted_sq_dist`),
-    so a tiny width gives the nearest key's value (ties share) instead of 0/0.
+    shift is formed before dividing by h^2
+    (:func:`~nwlib._engine.prep.shifted_sq_dist`), so a tiny width gives the
+    nearest key's value (ties share) instead of 0/0.
     Out of place, so autograd flows.
     """
     n_q, n_k = q.shape[0], k.shape[0]

@@ -50,7 +50,7 @@ def work_dtype(dtype: torch.dtype | None) -> torch.dtype | None:
 
 
 def as_result(t: Tensor, dtype: torch.dtype | str | None) -> Tensor:
-    """A result in the requested ``dtype`` (computed in float32 when that is a half dtype)."""
+    """A result in the requested ``dtype`` (computed in float32 for a half dtype)."""
     dt = resolve_dtype(dtype)
     return t if dt is None else t.to(dt)
 
@@ -69,11 +69,12 @@ def offset(x: Tensor) -> Tensor | None:
 
 
 def centre_for(dt: torch.dtype, *points: Tensor) -> tuple[Tensor, ...]:
-    """Points translated by a common offset of the last ones (the keys) before a cast to ``dt``.
+    """Points shifted by a common offset of the last ones (the keys) before a cast.
 
-    Only when ``dt`` holds less precision than the points: the translation is
-    done in their precision, so a large common offset (time stamps, say) is not
-    rounded into the differences. Distance-based results do not change.
+    The cast is to ``dt``, and the shift happens only when ``dt`` holds less
+    precision than the points: the translation is done in their precision, so a
+    large common offset (time stamps, say) is not rounded into the differences.
+    Distance-based results do not change.
     """
     src = compute_dtype(*points)
     if precision(dt) <= precision(src):
@@ -83,7 +84,7 @@ def centre_for(dt: torch.dtype, *points: Tensor) -> tuple[Tensor, ...]:
 
 
 def centre_values(v: Tensor, dt: torch.dtype) -> tuple[Tensor, Tensor | None]:
-    """Values minus a dominating offset (:func:`offset`) when ``dt`` holds less precision.
+    """Values minus a dominating offset (:func:`offset`) if ``dt`` holds less precision.
 
     NW is equivariant under a shift of the values (the weights sum to 1), so the
     shift is added back, in float64, after the weighted averages.
@@ -112,8 +113,9 @@ def prepare(
 
     The compute dtype is ``dtype`` if given, else :func:`nwlib._validate.compute_dtype`
     of the queries and keys (float16/bfloat16 become float32). When ``dtype`` holds
-    less precision than the inputs, both are first shifted by the middle of the keys' range, in
-    their own precision, where it dominates that range (see ``offset``).
+    less precision than the inputs, both are first shifted by the middle of the
+    keys' range, in their own precision, where it dominates that range (see
+    ``offset``).
     """
     dtype = work_dtype(resolve_dtype(dtype))
     q = as_points(queries, "queries", device=device)
@@ -202,7 +204,7 @@ def ordinary(q: Tensor, k: Tensor, h: Tensor) -> bool:
 
 
 def _sq_norm(a: Tensor, p: float) -> Tensor:
-    """Squared Minkowski norm over the last axis of non-negative ``a`` (as in :func:`sq_dist`)."""
+    """Squared Minkowski norm over the last axis of non-negative ``a`` (see sq_dist)."""
     if a.shape[-1] == 1:
         return a.squeeze(-1) ** 2
     if p == 2.0:
@@ -228,7 +230,8 @@ def shifted_sq_dist(
     the nearest key's are in [1, 2): their squares neither overflow nor
     underflow. The shifted squares are then multiplied twice by 2^e / h; keys
     tied with the nearest get exactly 0, farther keys at most the largest float
-    (weight 0), never NaN. ``mask`` (bool, (n_q, n_k)): entries left out (set to ``inf``).
+    (weight 0), never NaN. ``mask`` (bool, (n_q, n_k)): entries left out (set to
+    ``inf``).
     """
     diff = q.unsqueeze(1) - k.unsqueeze(0)  # (n_q, n_k, d)
     scalar = h.ndim == 0
@@ -294,7 +297,8 @@ def report_empty(
     if kernel.compact:
         msg = (
             f"{n_empty} of {n_q} queries have no key inside the support of the "
-            f"{kernel.name!r} kernel: their weights are 0/0 (undefined) and returned as NaN. "
+            f"{kernel.name!r} kernel: their weights are 0/0 (undefined) and "
+            "returned as NaN. "
             f"Use a wider width or a kernel with unbounded support such as 'gaussian'."
         )
     else:

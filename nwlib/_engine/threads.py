@@ -28,7 +28,7 @@ _HELPERS = {"off_until": 0.0, "pause_s": 5.0}
 
 
 def worker_count(device: torch.device) -> int:
-    """Threads that process blocks side by side: torch's thread count on CPU, 1 elsewhere."""
+    """Threads that process blocks side by side: torch's threads on CPU, 1 elsewhere."""
     return max(1, torch.get_num_threads()) if device.type == "cpu" else 1
 
 
@@ -37,8 +37,8 @@ def _pool(n: int) -> ThreadPoolExecutor:
         if _POOL["pool"] is None or _POOL["pid"] != os.getpid() or _POOL["n"] != n:
             if _POOL["pool"] is not None and _POOL["pid"] == os.getpid():
                 _POOL["pool"].shutdown(wait=False)
-            # each worker runs torch single-threaded: no fork-join barrier per operation,
-            # which stalls badly when another process holds a core
+            # each worker runs torch single-threaded: no fork-join barrier per
+            # operation, which stalls badly when another process holds a core
             _POOL.update(
                 pool=ThreadPoolExecutor(
                     n,
@@ -77,7 +77,7 @@ def run_blocks(
     device: torch.device,
     workers: int | None = None,
 ) -> None:
-    """Run ``task(buffers)`` for every task; each worker owns ``n_buffers`` scratch tensors.
+    """Run ``task(buffers)`` for every task; each worker owns ``n_buffers`` buffers.
 
     On a CPU with several torch threads the caller and ``workers - 1`` helper
     threads take blocks from a shared queue, each running torch single-threaded
@@ -91,9 +91,13 @@ def run_blocks(
     n = min(worker_count(device) if workers is None else workers, len(tasks))
     if time.monotonic() < _HELPERS["off_until"]:
         n = 1
-    alloc = lambda: [
-        torch.empty(max(numel, 1), dtype=dtype, device=device) for _ in range(n_buffers)
-    ]
+
+    def alloc() -> list[Tensor]:
+        return [
+            torch.empty(max(numel, 1), dtype=dtype, device=device)
+            for _ in range(n_buffers)
+        ]
+
     todo = iter(tasks)
     lock = threading.Lock()
     done = [0] * n
