@@ -57,7 +57,7 @@ pdf: vendor tex
 # Unit tests, exercise/solution sync, nbval over solutions/, the browser test
 # over a fresh, clean build of the site and its PDF, and the exercises run in JupyterLab
 # and Notebook 7 (tests/test_jupyterlab.py: a server on 127.0.0.1, driven by chromium).
-test: site pdf browser
+test: lint site pdf browser
 	$(BIN)/python -m pytest -p no:cacheprovider --nbval-current-env --nbval --nbval-cell-timeout=300 tests solutions
 	$(BIN)/python -m pytest -p no:cacheprovider -q --doctest-modules nwlib
 
@@ -69,9 +69,11 @@ unit: env
 		--ignore=tests/test_site.py tests
 	$(BIN)/python -m pytest -p no:cacheprovider -q --doctest-modules nwlib
 
-# ruff (configured in pyproject.toml) over the package, the tests and the benchmarks.
+# ruff (configured in pyproject.toml) over the package, the tests and the benchmarks:
+# the linter, then the formatter in check mode (it changes nothing, it fails on a diff).
 lint: env
 	$(BIN)/ruff check nwlib tests benchmarks
+	$(BIN)/ruff format --check nwlib tests benchmarks
 
 clean:
 	rm -rf _build
