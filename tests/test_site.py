@@ -728,12 +728,21 @@ def test_animations_step(crawl):
     assert sum(r.animations_checked for r in reports) > 0
 
 
-def test_widgets_render_from_static_state(crawl):
-    reports = crawl["reports"].values()
-    if not any(r.info.get("widgetViews") for r in reports):
-        _no_such_content("an ipywidgets output")
-    bad = {r.name: r.widget_problems for r in reports if r.widget_problems}
-    assert not bad, "ipywidgets outputs:\n" + report_lines(bad)
+def test_no_controls_that_cannot_work(crawl):
+    """A static page has no kernel: an ipywidgets slider there moves nothing, and a
+    progress bar is a frozen record of the build. Chapters show stills or animations
+    and point to the exercise notebooks for the live explorers."""
+    progress = re.compile(r"\d+%\|[^|\n]*\|\s*\d+/\d+|\d it/s\]")
+    bad = {}
+    for r in crawl["reports"].values():
+        items = []
+        if r.info.get("widgetViews"):
+            items.append(f"{r.info['widgetViews']} ipywidgets view(s)")
+        page = html_unescape((SITE / r.name).read_text(encoding="utf-8"))
+        items += [f"progress bar: {m.group(0)!r}" for m in progress.finditer(page)]
+        if items:
+            bad[r.name] = items
+    assert not bad, "controls that cannot work on a static page:\n" + report_lines(bad)
 
 
 def test_search_finds_a_chapter_word(crawl, browser_context):
@@ -968,15 +977,9 @@ def test_pdf_linked_from_the_landing_page(crawl):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="chapters' figures and code cells are "
-    "redesigned in the next step of issue 15",
-)
 def test_figures_and_code_legible(crawl):
     """Figures at >= 75 % of their width at 1280 px; no code line wraps at 1280 px
-    (every line fits the 88 columns shown). Measured now (_build/legibility.json),
-    asserted after the chapter pass."""
+    (every line fits the 88 columns shown). Measured in _build/legibility.json."""
     bad = {}
     for name, rep in crawl["reports"].items():
         items = []
@@ -1025,14 +1028,6 @@ def chapter_notebooks() -> dict[str, object]:
     return books
 
 
-CHAPTER_PASS = pytest.mark.xfail(
-    strict=True,
-    reason="the chapters' code cells are rewritten in the chapter pass of issue 15 "
-    "(lines <= 88 characters, plumbing in removed cells)",
-)
-
-
-@CHAPTER_PASS
 def test_chapter_code_lines_within_88_characters(tmp_path):
     """ruff (E501, line length 88) over every code cell of every chapter."""
     import subprocess
@@ -1059,7 +1054,6 @@ def test_chapter_code_lines_within_88_characters(tmp_path):
     assert not bad, "code lines over 88 characters:\n" + report_lines(bad)
 
 
-@CHAPTER_PASS
 def test_chapter_visible_code_cells_short():
     """No code cell a reader sees (no remove-input/remove-cell tag) over 25 lines."""
     bad: dict[str, list[str]] = {}
@@ -1196,11 +1190,6 @@ def test_figure_audit_finds_faults():
     assert not any("fine" in p for p in problems), problems
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="chapters' figures are redesigned for the 688 px column in the chapter "
-    "pass of issue 15 (text >= 9 px as displayed, no overlapping titles)",
-)
 def test_figure_texts_legible(figure_audit):
     """Every figure the chapters draw: no text under 9 px as displayed in the 688 px
     column, no two texts overlapping, none cut off (an animation: its first frame)."""
