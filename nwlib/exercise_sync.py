@@ -82,7 +82,7 @@ def _backup(target: Path) -> Path:
 class SyncResult:
     """What :func:`sync` found: stale exercises, those written, those refused.
 
-    Attributes
+    Parameters
     ----------
     stale : list of Path
         Exercises that were out of date (or missing).

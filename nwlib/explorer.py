@@ -33,6 +33,10 @@ __all__ = ["WidthSweep", "width_explorer", "width_sweep_animation"]
 class WidthSweep:
     """The data and precomputed loss curves behind the explorer and the animation.
 
+    Dtype: x and y keep their floating dtype (integers and Python numbers become
+    float64); fits and curves are computed as in
+    :func:`nwlib.pooling.nadaraya_watson`.
+
     Parameters
     ----------
     x, y : (n,) arrays
@@ -41,10 +45,6 @@ class WidthSweep:
         Widths for the loss curves; default 60 log-spaced values from 0.01 to 10.
     truth : callable, optional
         The noise-free function, drawn as a dashed line when given.
-
-    Dtype: x and y keep their floating dtype (integers and Python numbers become
-    float64); fits and curves are computed as in
-    :func:`nwlib.pooling.nadaraya_watson`.
 
     Attributes
     ----------

@@ -161,8 +161,12 @@ def local_linear(
 
     Parameters
     ----------
-    queries : (n_q,) or (n_q, d); keys : (n_k,) or (n_k, d); values : (n_k,) or (n_k, m)
-        Arrays or tensors of real numbers.
+    queries : (n_q,) or (n_q, d)
+        Where the estimate is wanted: an array or tensor of real numbers.
+    keys : (n_k,) or (n_k, d)
+        The training inputs, in the queries' dimension d.
+    values : (n_k,) or (n_k, m)
+        The training outputs, one (or one row of m) per key.
     width : float or (d,)
         :math:`h > 0`, one or one per coordinate, as in ``attention_weights``.
     kernel : str
@@ -208,7 +212,20 @@ def local_linear(
 def local_constant(queries, keys, values, width, kernel="gaussian", **kwargs):
     """:func:`local_linear` with ``degree=0``: the Nadaraya-Watson estimate.
 
-    Parameters, returns, dtype and errors as :func:`local_linear`.
+    Dtype and errors as :func:`local_linear`.
+
+    Parameters
+    ----------
+    queries, keys, values, width, kernel
+        As :func:`local_linear`.
+    **kwargs
+        ``return_weights`` and ``on_empty`` of :func:`local_linear`.
+
+    Returns
+    -------
+    Tensor (n_q,) or (n_q, m)
+        The weighted mean of the values at each query; with ``return_weights``
+        also the (n_q, n_k) weights, the attention weights themselves.
 
     Examples
     --------
@@ -233,8 +250,10 @@ def loo_predictions(
 
     Parameters
     ----------
-    keys : (n,) or (n, d); values : (n,) or (n, m)
-        The training pairs (each key is also a query).
+    keys : (n,) or (n, d)
+        The training inputs (each key is also a query).
+    values : (n,) or (n, m)
+        The training outputs, one (or one row of m) per key.
     width, kernel, degree, on_empty
         As :func:`local_linear`.
 

@@ -49,7 +49,9 @@ def check_pairs(x: ArrayLike, y: ArrayLike, need: int = 2) -> tuple[Tensor, Tens
     Parameters
     ----------
     x : array-like, (n,) or (n, d)
+        The keys, real numbers (a 1-D x is one coordinate per point).
     y : array-like, (n,) or (n, m)
+        The values, one per key.
     need : int
         The fewest pairs accepted (2 for leave-one-out: one left out, one left).
 
@@ -282,6 +284,7 @@ def error_curve(
     x, y, kernel
         As :func:`loo_predictions`.
     widths : sequence of float > 0, (w,)
+        The widths at which the error is computed, in the units of x.
     exclude_self : bool
         True: :func:`loo_error`; False: :func:`in_sample_error`.
     **options

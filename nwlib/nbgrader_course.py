@@ -48,8 +48,10 @@ HEADING = re.compile(r"^#{1,6}\s", re.MULTILINE)
 
 LEARNER_COPY_DOC = """nbgrader preprocessor: drop solution-only cells, execution noise.
 
-    Runs in ``generate_assignment`` right after nbgrader's ``ClearOutput``. Cells
-    tagged ``solution-only`` are removed; from every other cell the execution
+    Runs in ``generate_assignment`` right after nbgrader's ``ClearOutput``. Its
+    ``preprocess(nb, resources)`` changes the notebook ``nb`` in place and returns
+    ``(nb, resources)``; ``resources["unique_key"]`` names the notebook in errors.
+    Cells tagged ``solution-only`` are removed; from every other cell the execution
     metadata (``execution``, ``collapsed``, ``scrolled``, ``ExecuteTime``) is
     removed; the notebook's metadata names :data:`KERNELSPEC` and drops the
     solution's ``language_info``, ``widgets`` and ``nwlib`` entries, so that
@@ -57,22 +59,15 @@ LEARNER_COPY_DOC = """nbgrader preprocessor: drop solution-only cells, execution
 
     Parameters
     ----------
-    nb : nbformat.NotebookNode
-        The notebook (argument of ``preprocess``); changed in place.
-    resources : dict
-        nbconvert's resources; ``resources["unique_key"]`` names the notebook in
-        errors.
-
-    Returns
-    -------
-    (nbformat.NotebookNode, dict)
-        ``nb`` and ``resources``, from ``preprocess``.
+    **kw
+        Configuration, as for every nbgrader preprocessor (traitlets ``config``,
+        ``parent``); none is needed.
 
     Raises
     ------
     ValueError
-        When a solution-only cell holds a heading or is an nbgrader cell:
-        dropping it would hide a prompt or a task from learners.
+        From ``preprocess``, when a solution-only cell holds a heading or is an
+        nbgrader cell: dropping it would hide a prompt or a task from learners.
 
     Examples
     --------

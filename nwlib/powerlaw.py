@@ -21,7 +21,10 @@ __all__ = ["PowerLaw", "fit_power_law"]
 class PowerLaw(NamedTuple):
     r"""A fitted power law :math:`v = C n^{a}`, as :func:`fit_power_law` returns it.
 
-    Attributes
+    Calling it at sizes ``n`` (array-like) returns :math:`C n^a` (float64 ndarray);
+    :meth:`solve` inverts it.
+
+    Parameters
     ----------
     exponent : float
         :math:`a`.
@@ -32,9 +35,6 @@ class PowerLaw(NamedTuple):
         sizes).
     n_min, n_max : int
         The range of sizes fitted.
-
-    Calling it at sizes ``n`` (array-like) returns :math:`C n^a` (float64 ndarray);
-    :meth:`solve` inverts it.
 
     Examples
     --------

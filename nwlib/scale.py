@@ -82,8 +82,11 @@ def banded_nadaraya_watson(
     Parameters
     ----------
     queries : (n_q,) or (n_q, 1)
+        One-dimensional queries, real numbers.
     keys : (n_k,) or (n_k, 1)
+        One-dimensional keys, real numbers, in any order.
     values : (n_k,) or (n_k, m)
+        One value (or row of m values) per key.
     width : float
         A scalar width > 0 (for per-coordinate or per-key widths, and for autograd,
         use :func:`nwlib.pooling.nadaraya_watson`).

@@ -26,7 +26,7 @@ METHODS = ("brent", "parabola")
 class WidthChoice:
     """A selected width, its score and how it was found.
 
-    Attributes
+    Parameters
     ----------
     width : float or ndarray
         The selected width, in the units of x (an array for per-coordinate widths).
@@ -40,6 +40,14 @@ class WidthChoice:
     details : dict
         Method-specific extras (the grid and its scores, the scipy result and the
         search interval, the gradient-descent history).
+
+    Examples
+    --------
+    >>> choice = WidthChoice(0.25, 0.31, "grid", 60)
+    >>> choice
+    WidthChoice(width=0.25, score=0.31, method='grid', evaluations=60)
+    >>> choice.width, choice.details
+    (0.25, {})
     """
 
     width: Any
@@ -93,13 +101,17 @@ def minimize_log_width(
     width : float > 0
         The starting width :math:`c`.
     method : {"brent", "parabola"}
+        The minimizer (see above).
     span : float > 1
         ``"brent"``: the search interval :math:`[c/\text{span}, c\,\text{span}]`.
     xatol : float > 0
         ``"brent"``: tolerance on :math:`\log h`.
-    factor : float > 1; refine : int >= 0; max_evaluations : int
-        ``"parabola"``: the step :math:`\log(\text{factor})`, the refinements, the
-        largest number of evaluations of the downhill walk.
+    factor : float > 1
+        ``"parabola"``: the step :math:`\log(\text{factor})` of the triple.
+    refine : int >= 0
+        ``"parabola"``: how many parabolas at a third of the spacing follow the first.
+    max_evaluations : int
+        ``"parabola"``: the largest number of evaluations of the downhill walk.
 
     Returns
     -------

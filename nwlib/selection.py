@@ -64,6 +64,11 @@ def select_width_grid(
     widths : sequence of float > 0, optional
         The grid; default ``num`` log-spaced widths from Silverman's width / ``span``
         to Silverman's width * ``span``.
+    num : int
+        The number of widths of the default grid (ignored when ``widths`` is given).
+    span : float > 1
+        The default grid spans Silverman's width divided and multiplied by ``span``
+        (ignored when ``widths`` is given).
     **options
         ``p``, ``degree``, ``periodic``, ``dtype`` of :func:`loo_error`.
 

@@ -148,10 +148,14 @@ def torus_nadaraya_watson(
 
     Parameters
     ----------
-    queries : (n_q,) or (n_q, d); keys : (n_k,) or (n_k, d)
-        Coordinates are taken modulo 1.
+    queries : (n_q,) or (n_q, d)
+        Points of the torus; coordinates are taken modulo 1.
+    keys : (n_k,) or (n_k, d)
+        Points of the torus, in the queries' dimension; taken modulo 1.
     values : (n_k,) or (n_k, m)
+        One value (or row of m values) per key.
     width : scalar (or (d,) with ``method="embedding"``)
+        The Gaussian width :math:`h > 0`, in units of the period 1.
     exclude_self : bool
         Leave-one-out: queries must be the keys. With ``"images"`` a point's own
         images at distance 1 stay among the keys, with relative weight at most

@@ -7,10 +7,11 @@ Returns section for functions, and an Examples section (run as a doctest by
 ``pytest --doctest-modules nwlib``).
 
 Public means: a module of nwlib whose name has no leading underscore (and no
-private package on its path), and the names in its ``__all__``. A name
-re-exported by several modules is checked once, under the first one that lists
-it. Only the modules in ``MODULES`` are checked for now (other modules' docstrings
-are being written); ``MODULES = ALL_MODULES`` extends it to the whole package.
+private package on its path), and the names in its ``__all__`` (every public
+module must define one). A name re-exported by several modules is checked once,
+under the first one that lists it. Each object is validated itself, not looked up
+by name, so that a class made on first use (``nwlib.nbgrader_course.LearnerCopy``)
+is checked too.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import inspect
 import pkgutil
 
 import pytest
-from numpydoc.validate import validate
+from numpydoc.validate import get_doc_object, validate
 
 import nwlib
 
@@ -47,26 +48,16 @@ def _public_modules() -> list[str]:
 
 
 ALL_MODULES = _public_modules()
+MODULES = ALL_MODULES
 
-#: The modules whose docstrings are complete (task "docs" of issue 14).
-MODULES = [
-    "nwlib.nw_classifier",
-    "nwlib.parzen_classifier",
-    "nwlib.coordinate_widths",
-    "nwlib.data",
-    "nwlib.density",
-    "nwlib.dot_product",
-    "nwlib.feature_maps",
-    "nwlib.kernels",
-    "nwlib.learn",
-    "nwlib.multidim",
-    "nwlib.parameterization",
-    "nwlib.parzen",
-    "nwlib.plotting",
-    "nwlib.pooling",
-    "nwlib.random_features",
-    "nwlib.sphere",
-]
+#: TEMPORARY (issue 14, session 3): docstrings another task is rewriting right now
+#: (nwlib/rates.py and nwlib/_engine/). Expected to fail, strictly: once they pass,
+#: the test fails as XPASS until their names are removed from here.
+KNOWN_FAILURES = {
+    "nwlib.rates.draw_sample",
+    "nwlib.rates.RateRun",
+    "nwlib._engine.banded.truncation_radius",
+}
 
 
 def _public_objects(modules: list[str]) -> list[tuple[str, object]]:
@@ -86,7 +77,7 @@ def _public_objects(modules: list[str]) -> list[tuple[str, object]]:
 
 
 def _errors(qualname: str, obj: object) -> list[str]:
-    result = validate(qualname)
+    result = validate(get_doc_object(obj))
     errors = []
     for code, message in result["errors"]:
         if code not in ENFORCED:
@@ -97,15 +88,35 @@ def _errors(qualname: str, obj: object) -> list[str]:
     return errors
 
 
-def test_every_module_listed_exists():
-    assert set(MODULES) <= set(ALL_MODULES), set(MODULES) - set(ALL_MODULES)
+@pytest.mark.parametrize("modname", ALL_MODULES)
+def test_every_public_module_defines_all(modname):
+    mod = importlib.import_module(modname)
+    assert isinstance(getattr(mod, "__all__", None), list), (
+        f"{modname} has no __all__ list: name its public functions and classes"
+    )
+    missing = [name for name in mod.__all__ if not hasattr(mod, name)]
+    assert not missing, f"{modname}.__all__ names what it does not define: {missing}"
 
 
-@pytest.mark.parametrize(
-    "qualname,obj",
-    _public_objects(MODULES),
-    ids=lambda v: v if isinstance(v, str) else "",
-)
+def test_the_public_modules_are_found():
+    assert {"nwlib.pooling", "nwlib.checks.ch01", "nwlib.nbgrader_course"} <= set(
+        ALL_MODULES
+    ), ALL_MODULES
+
+
+def _cases():
+    for qualname, obj in _public_objects(MODULES):
+        marks = []
+        if qualname in KNOWN_FAILURES:
+            marks = [
+                pytest.mark.xfail(
+                    reason="being rewritten by another task (temporary)", strict=True
+                )
+            ]
+        yield pytest.param(qualname, obj, id=qualname, marks=marks)
+
+
+@pytest.mark.parametrize("qualname,obj", list(_cases()))
 def test_public_docstring_has_the_numpydoc_sections(qualname, obj):
     errors = _errors(qualname, obj)
     assert not errors, f"{qualname}:\n  " + "\n  ".join(errors)

@@ -10,6 +10,14 @@ import torch
 from ..kernels import get_kernel
 from . import Wrong, agrees, call, close, number, pair, run_check
 
+__all__ = [
+    "epanechnikov",
+    "triangular",
+    "largest_gap",
+    "half_height_width",
+    "normalizing_constants",
+]
+
 _U = torch.linspace(-2, 2, 81, dtype=torch.float64)
 
 
@@ -47,13 +55,16 @@ def epanechnikov(fn: Any) -> None:
     --------
     >>> from nwlib.checks import ch01
     >>> import torch
-    >>> ch01.epanechnikov(lambda u: 0.75 * torch.clamp(1 - u**2, min=0))
+    >>> def epanechnikov(u):
+    ...     # YOUR CODE HERE
+    ...     ...
+    >>> ch01.epanechnikov(epanechnikov)  # doctest: +NORMALIZE_WHITESPACE
+    Not done yet: Epanechnikov profile. `epanechnikov` still has an empty body: write
+    its code where it says YOUR CODE HERE and `return` the result
+    >>> ch01.epanechnikov(lambda u: torch.ones_like(u))
     ... # doctest: +NORMALIZE_WHITESPACE
-    Correct: Epanechnikov profile. It matches nwlib's epanechnikov profile on 81 points
-    of [-2, 2].
-    >>> ch01.epanechnikov(lambda u: 0.75 * (1 - u**2))  # doctest: +NORMALIZE_WHITESPACE
     Not quite: Epanechnikov profile. `epanechnikov(u)` for u in [-2, 2] is off by up to
-    2.25 at index (0,): expected 0, got -2.25
+    1 at index (0,): expected 0, got 1
     """
     run_check("Epanechnikov profile", lambda: _profile(fn, "epanechnikov"))
 
@@ -77,15 +88,15 @@ def triangular(fn: Any) -> None:
     --------
     >>> from nwlib.checks import ch01
     >>> import torch
-    >>> ch01.triangular(lambda u: torch.clamp(1 - u.abs(), min=0))
-    ... # doctest: +NORMALIZE_WHITESPACE
-    Correct: triangular profile. It matches nwlib's triangular profile on 81 points of
-    [-2, 2].
-    >>> ch01.triangular(lambda u: (1 - u.abs()).tolist())
-    ... # doctest: +NORMALIZE_WHITESPACE
-    Not quite: triangular profile. `triangular(u)` for u in [-2, 2] should be a torch
-    tensor of shape (81,), got a list of 81 items: build it with torch operations
-    (torch.stack joins a list of tensors)
+    >>> def triangular(u):
+    ...     # YOUR CODE HERE
+    ...     ...
+    >>> ch01.triangular(triangular)  # doctest: +NORMALIZE_WHITESPACE
+    Not done yet: triangular profile. `triangular` still has an empty body: write its
+    code where it says YOUR CODE HERE and `return` the result
+    >>> ch01.triangular(lambda u: torch.ones_like(u))  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: triangular profile. `triangular(u)` for u in [-2, 2] is off by up to 1 at
+    index (0,): expected 0, got 1
     """
     run_check("triangular profile", lambda: _profile(fn, "triangular"))
 
@@ -110,11 +121,12 @@ def largest_gap(gap: Any, where: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch01
-    >>> ch01.largest_gap(0.25, 0.0)
-    Correct: largest gap. The gap 0.2500 is attained at |u| = 0.0000.
-    >>> ch01.largest_gap(0.25, 0.5)  # doctest: +NORMALIZE_WHITESPACE
-    Not quite: largest gap. At |u| = `where` = 0.5000 the gap is 0.0625, not the largest
-    one (0.2500); set `where` to the |u| of the grid point where it is largest
+    >>> ch01.largest_gap(None, None)
+    Not done yet: largest gap. `gap` is still None: replace it with your answer
+    >>> ch01.largest_gap(0.1, 1.0)  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: largest gap. `gap` = 0.1000 is not the largest absolute difference;
+    evaluate both profiles on a fine grid of [-1, 1] and take the maximum of
+    |difference|
     """
 
     def body() -> str:
@@ -160,13 +172,10 @@ def half_height_width(h: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch01
-    >>> import math
-    >>> ch01.half_height_width(1 / math.sqrt(2 * math.log(2)))
-    ... # doctest: +NORMALIZE_WHITESPACE
-    Correct: half-height width. With h = 0.849322 the key at distance 1 gets half the
-    weight.
-    >>> ch01.half_height_width(1.2)  # doctest: +NORMALIZE_WHITESPACE
-    Not quite: half-height width. With `h` = 1.2 the key at distance 1 gets 0.706648 of
+    >>> ch01.half_height_width(None)
+    Not done yet: half-height width. `h` is still None: replace it with your answer
+    >>> ch01.half_height_width(1.0)  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: half-height width. With `h` = 1 the key at distance 1 gets 0.606531 of
     the weight of the key at distance 0, not 0.5: solve exp(-1/(2 h^2)) = 1/2 for h
     """
 
@@ -207,13 +216,13 @@ def normalizing_constants(c_gauss: Any, c_box: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch01
-    >>> import math
-    >>> ch01.normalizing_constants(1 / math.sqrt(2 * math.pi), 0.5)
-    Correct: normalizing constants. Both constants make the kernels integrate to 1.
-    >>> ch01.normalizing_constants(math.sqrt(2 * math.pi), 0.5)
-    ... # doctest: +NORMALIZE_WHITESPACE
-    Not quite: normalizing constants. With `c_gauss` = 2.50663, c K(u) integrates to
-    6.28319, not 1: that is the integral of the profile itself, and c is one over it
+    >>> import torch
+    >>> ch01.normalizing_constants(None, None)  # doctest: +NORMALIZE_WHITESPACE
+    Not done yet: normalizing constants. `c_gauss` is still None: replace it with your
+    answer
+    >>> ch01.normalizing_constants(torch.ones(5), 1.0)  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: normalizing constants. `c_gauss` should be a single number, got a tensor
+    of shape (5,)
     """
 
     def body() -> str:

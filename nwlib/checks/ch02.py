@@ -11,6 +11,8 @@ from ..data import running_example
 from ..pooling import attention_weights, nadaraya_watson
 from . import Wrong, agrees, as_array, call, close, number, pair, run_check
 
+__all__ = ["gaussian_weights", "estimate", "constant_kernel", "best_width"]
+
 _Q = torch.tensor([0.3, 1.7, 2.2, 4.9], dtype=torch.float64)
 _K = torch.tensor([0.0, 1.0, 1.5, 3.0, 4.0], dtype=torch.float64)
 _V = torch.tensor([1.0, -2.0, 0.5, 3.0, 2.0], dtype=torch.float64)
@@ -37,18 +39,18 @@ def gaussian_weights(fn: Any) -> None:
     --------
     >>> from nwlib.checks import ch02
     >>> import torch
-    >>> from nwlib import attention_weights
-    >>> ch02.gaussian_weights(attention_weights)  # doctest: +NORMALIZE_WHITESPACE
-    Correct: Gaussian attention weights. Shape (queries, keys), rows sum to 1, and a
-    tiny width gives no NaN.
     >>> def weights(queries, keys, h):
-    ...     e = torch.exp(-(((queries[:, None] - keys) / h) ** 2) / 2)
-    ...     return e / e.sum(1, keepdim=True)
-    ...
+    ...     # YOUR CODE HERE
+    ...     ...
     >>> ch02.gaussian_weights(weights)  # doctest: +NORMALIZE_WHITESPACE
-    Not quite: Gaussian attention weights. `weights(queries, keys, 0.001)` contains NaN
-    or inf: with a tiny width every exp() underflows to 0 and the ratio is 0/0; take
-    torch.softmax of the scores over keys (dim=1) instead of dividing exponentials
+    Not done yet: Gaussian attention weights. `weights` still has an empty body: write
+    its code where it says YOUR CODE HERE and `return` the result
+    >>> ch02.gaussian_weights(
+    ...     lambda queries, keys, h: torch.ones(len(queries), len(keys)))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: Gaussian attention weights. Each query's weights in `weights(queries,
+    keys, 0.3)` should sum to 1 (normalize over keys, dim=1); the row sums are [5.0,
+    5.0, 5.0, 5.0]
     """
 
     def body() -> str:
@@ -102,11 +104,15 @@ def estimate(fn: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch02
-    >>> ch02.estimate(lambda w, values: w @ values)
-    Correct: NW estimate. The estimate is the weights times the values.
-    >>> ch02.estimate(lambda w, values: w.sum(1))  # doctest: +NORMALIZE_WHITESPACE
-    Not quite: NW estimate. `estimate(w, values)` is off by up to 1.11 at index (0,):
-    expected -0.105181, got 1
+    >>> def estimate(w, values):
+    ...     # YOUR CODE HERE
+    ...     ...
+    >>> ch02.estimate(estimate)  # doctest: +NORMALIZE_WHITESPACE
+    Not done yet: NW estimate. `estimate` still has an empty body: write its code where
+    it says YOUR CODE HERE and `return` the result
+    >>> ch02.estimate(lambda w, values: w[:, 0])  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: NW estimate. `estimate(w, values)` is off by up to 2.05 at index (3,):
+    expected 2.05429, got 4.94861e-11
     """
 
     def body() -> str:
@@ -145,15 +151,12 @@ def constant_kernel(predictions: Any, mean: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch02
-    >>> import torch
-    >>> from nwlib.data import running_example
-    >>> mean = running_example().y_train.mean()
-    >>> ch02.constant_kernel(torch.full((20,), float(mean)), float(mean))
-    Correct: constant kernel. All 20 predictions equal the mean 3.0615.
-    >>> ch02.constant_kernel(torch.full((20,), float(mean)), 0.0)
-    ... # doctest: +NORMALIZE_WHITESPACE
-    Not quite: constant kernel. `mean` = 0 is not the mean of data.y_train (3.0615):
-    compute data.y_train.mean()
+    >>> ch02.constant_kernel(None, None)  # doctest: +NORMALIZE_WHITESPACE
+    Not done yet: constant kernel. `predictions` is still None: replace it with your
+    answer
+    >>> ch02.constant_kernel([0.0] * 20, 0.0)  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: constant kernel. `predictions` should be a tensor (or numpy array), got a
+    list of 20 items: torch.stack or torch.tensor turns a list into a tensor
     """
 
     def body() -> str:
@@ -203,22 +206,11 @@ def best_width(h: Any, mse: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch02
-    >>> import torch
-    >>> from nwlib import nadaraya_watson
-    >>> from nwlib.data import running_example
-    >>> d = running_example()
-    >>> def val_mse(h):
-    ...     return ((nadaraya_watson(d.x_val, d.x_train, d.y_train, h) - d.y_val)
-    ...             ** 2).mean().item()
-    ...
-    >>> grid = torch.logspace(-1.7, 0.7, 241, dtype=torch.float64).tolist()
-    >>> h = min(grid, key=val_mse)
-    >>> ch02.best_width(h, val_mse(h))  # doctest: +NORMALIZE_WHITESPACE
-    Correct: best width. h = 0.2399 gives validation MSE 0.3210 (best on a fine grid:
-    0.3210).
-    >>> ch02.best_width(1.0, val_mse(1.0))  # doctest: +NORMALIZE_WHITESPACE
-    Not quite: best width. A width with a validation MSE of 0.3210 exists, lower than
-    your 0.8264: use a finer or wider grid and take the width with the smallest error
+    >>> ch02.best_width(None, None)
+    Not done yet: best width. `h` is still None: replace it with your answer
+    >>> ch02.best_width(1.0, 1.0)  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: best width. At `h` = 1 the validation MSE is 0.826444, but `mse` is 1:
+    set `mse` to the validation error of the width you report
     """
 
     def body() -> str:

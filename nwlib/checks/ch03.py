@@ -14,6 +14,14 @@ from ..pooling import attention_weights, nadaraya_watson
 from ..selection import error_curve, loo_error
 from . import Wrong, as_array, call, close, number, pair, require_source, run_check
 
+__all__ = [
+    "self_weights",
+    "train_log_width",
+    "step_in_width",
+    "penalized_width",
+    "predict_per_key",
+]
+
 _DATA = running_example(n_train=30, n_val=0, seed=7)
 _X, _Y = _DATA.x_train, _DATA.y_train
 
@@ -25,7 +33,8 @@ def self_weights(fn: Any) -> None:
     ----------
     fn : callable
         The learner's ``self_weights(x, h)``: (n,) inputs and a width; returns the (n,)
-        tensor of the attention matrix's diagonal.
+        tensor of the Gaussian weights a_ii each point gives itself when it is in its
+        own prediction.
 
     Returns
     -------
@@ -38,15 +47,16 @@ def self_weights(fn: Any) -> None:
     --------
     >>> from nwlib.checks import ch03
     >>> import torch
-    >>> from nwlib import attention_weights
-    >>> ch03.self_weights(lambda x, h: torch.diagonal(attention_weights(x, x, h)))
+    >>> def self_weights(x, h):
+    ...     # YOUR CODE HERE
+    ...     ...
+    >>> ch03.self_weights(self_weights)  # doctest: +NORMALIZE_WHITESPACE
+    Not done yet: self-weights. `self_weights` still has an empty body: write its code
+    where it says YOUR CODE HERE and `return` the result
+    >>> ch03.self_weights(lambda x, h: torch.ones_like(x))
     ... # doctest: +NORMALIZE_WHITESPACE
-    Correct: self-weights. The diagonal of the attention matrix, and it tends to 1 as h
-    shrinks.
-    >>> ch03.self_weights(lambda x, h: attention_weights(x, x, h)[0])
-    ... # doctest: +NORMALIZE_WHITESPACE
-    Not quite: self-weights. `self_weights(x, 1.0)` is off by up to 0.0998 at index
-    (12,): expected 0.102472, got 0.00266715
+    Not quite: self-weights. `self_weights(x, 1.0)` is off by up to 0.936 at index
+    (19,): expected 0.0640836, got 1
     """
 
     def body() -> str:
@@ -86,25 +96,17 @@ def train_log_width(fn: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch03
-    >>> import math, torch
-    >>> from nwlib import nadaraya_watson
-    >>> def train_log_width(x, y, h0, steps, lr, exclude_self=True):
-    ...     s = torch.tensor(math.log(h0), requires_grad=True)
-    ...     opt = torch.optim.SGD([s], lr=lr)
-    ...     for _ in range(steps):
-    ...         opt.zero_grad()
-    ...         fit = nadaraya_watson(x, x, y, s.exp(), exclude_self=exclude_self)
-    ...         ((fit - y) ** 2).mean().backward()
-    ...         opt.step()
-    ...     return s.exp().item()
-    ...
-    >>> ch03.train_log_width(train_log_width)
-    Correct: training loop on log h. 60 steps of SGD on s = log h reach h = 0.3057.
-    >>> ch03.train_log_width(lambda *a: train_log_width(*a, exclude_self=False))
+    >>> def train_log_width(x, y, h0, steps, lr):
+    ...     # YOUR CODE HERE
+    ...     ...
+    >>> ch03.train_log_width(train_log_width)  # doctest: +NORMALIZE_WHITESPACE
+    Not done yet: training loop on log h. `train_log_width` still has an empty body:
+    write its code where it says YOUR CODE HERE and `return` the result
+    >>> ch03.train_log_width(lambda x, y, h0, steps, lr: h0)
     ... # doctest: +NORMALIZE_WHITESPACE
-    Not quite: training loop on log h. `train_log_width` returned 0.0606, the width
-    learned with each point included in its own prediction; leave it out
-    (exclude_self=True)
+    Not quite: training loop on log h. After 60 SGD steps with lr = 0.5 from h = 1 the
+    width should be 0.305675, `train_log_width` returned 1: train s = log h (not h
+    itself) on the leave-one-out mean squared error
     """
 
     def body() -> str:
@@ -160,17 +162,16 @@ def step_in_width(fn: Any) -> None:
     --------
     >>> from nwlib.checks import ch03
     >>> def step_in_width(h, dL_dh, lr, parameterization):
-    ...     dh = {"log": h, "inverse": -h**2, "inverse_squared": -h**3 / 2}
-    ...     return -lr * dh[parameterization] ** 2 * dL_dh
-    ...
+    ...     # YOUR CODE HERE
+    ...     ...
     >>> ch03.step_in_width(step_in_width)  # doctest: +NORMALIZE_WHITESPACE
-    Correct: one SGD step in each parameterization. Steps in h scale like h^2, h^4 and
-    h^6/4 times lr L'(h).
-    >>> ch03.step_in_width(lambda h, dL_dh, lr, p: -lr * dL_dh)
+    Not done yet: one SGD step in each parameterization. `step_in_width` still has an
+    empty body: write its code where it says YOUR CODE HERE and `return` the result
+    >>> ch03.step_in_width(lambda h, dL_dh, lr, parameterization: 0.0)
     ... # doctest: +NORMALIZE_WHITESPACE
     Not quite: one SGD step in each parameterization. For 'log' at h = 0.3 one SGD step
-    changes h by 1.662e-08, but `step_in_width(0.3, dL_dh, lr, 'log')` returned
-    1.8466e-07: use the chain rule through dh/dtheta twice
+    changes h by 1.662e-08, but `step_in_width(0.3, dL_dh, lr, 'log')` returned 0: use
+    the chain rule through dh/dtheta twice
     """
 
     def body() -> str:
@@ -217,15 +218,12 @@ def penalized_width(fn: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch03
-    >>> import numpy as np
-    >>> from nwlib.selection import error_curve
     >>> def penalized_width(x, y, lam, widths):
-    ...     e_in = error_curve(x, y, widths, exclude_self=False)
-    ...     return float(widths[np.argmin(e_in + lam / np.sqrt(widths))])
-    ...
+    ...     # YOUR CODE HERE
+    ...     ...
     >>> ch03.penalized_width(penalized_width)  # doctest: +NORMALIZE_WHITESPACE
-    Correct: penalized width. lambda = 0.03 gives h = 0.0674, lambda = 0.3 gives h =
-    0.4466.
+    Not done yet: penalized width. `penalized_width` still has an empty body: write its
+    code where it says YOUR CODE HERE and `return` the result
     >>> ch03.penalized_width(lambda x, y, lam, widths: float(widths[0]))
     ... # doctest: +NORMALIZE_WHITESPACE
     Not quite: penalized width. For lambda = 0.03 the best width in `widths` is
@@ -281,13 +279,18 @@ def predict_per_key(fn: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch03
-    >>> from nwlib import nadaraya_watson
-    >>> ch03.predict_per_key(lambda q, k, v, w: nadaraya_watson(q, k, v, w[:, None]))
-    Correct: per-key widths. Key i is measured in units of its own width h_i.
-    >>> ch03.predict_per_key(lambda q, k, v, w: nadaraya_watson(q, k, v, w.mean()))
+    >>> import torch
+    >>> def predict_per_key(queries, keys, values, widths):
+    ...     # YOUR CODE HERE
+    ...     ...
+    >>> ch03.predict_per_key(predict_per_key)  # doctest: +NORMALIZE_WHITESPACE
+    Not done yet: per-key widths. `predict_per_key` still has an empty body: write its
+    code where it says YOUR CODE HERE and `return` the result
+    >>> ch03.predict_per_key(
+    ...     lambda queries, keys, values, widths: torch.zeros_like(queries))
     ... # doctest: +NORMALIZE_WHITESPACE
     Not quite: per-key widths. `predict_per_key(queries, keys, values, widths)` is off
-    by up to 2.18 at index (0,): expected 2.59215, got 0.410839
+    by up to 3.74 at index (5,): expected 3.7435, got 0
     """
 
     def body() -> str:

@@ -17,6 +17,14 @@ from ..selection import (
 )
 from . import Wrong, as_array, call, close, number, pair, require_source, run_check
 
+__all__ = [
+    "loo_by_mask",
+    "loo_by_rebuilding",
+    "silverman",
+    "best_width_on_grid",
+    "widths_shrink",
+]
+
 _DATA = running_example(n_train=40, n_val=0, seed=8)
 _X, _Y = _DATA.x_train, _DATA.y_train
 
@@ -62,20 +70,15 @@ def loo_by_mask(fn: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch04
-    >>> import torch
     >>> def loo_by_mask(x, y, h):
-    ...     scores = -(((x[:, None] - x) / h) ** 2) / 2
-    ...     scores = scores.masked_fill(torch.eye(len(x), dtype=torch.bool), -torch.inf)
-    ...     return torch.softmax(scores, dim=1) @ y
-    ...
+    ...     # YOUR CODE HERE
+    ...     ...
     >>> ch04.loo_by_mask(loo_by_mask)  # doctest: +NORMALIZE_WHITESPACE
-    Correct: leave-one-out by masking the diagonal. One (n, n) matrix, diagonal at -inf,
-    softmax over keys; a tiny h gives no NaN.
-    >>> from nwlib.selection import loo_predictions
-    >>> ch04.loo_by_mask(loo_predictions)  # doctest: +NORMALIZE_WHITESPACE
-    Not quite: leave-one-out by masking the diagonal. `loo_by_mask` uses
-    `nadaraya_watson`, which this exercise asks you not to use: it gives the right
-    numbers, but the exercise is to build them another way (read the prompt again)
+    Not done yet: leave-one-out by masking the diagonal. `loo_by_mask` still has an
+    empty body: write its code where it says YOUR CODE HERE and `return` the result
+    >>> ch04.loo_by_mask(lambda x, y, h: y)  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: leave-one-out by masking the diagonal. `loo_by_mask(x, y, 0.4)` is off by
+    up to 2.13 at index (0,): expected 1.30327, got -0.825649
     """
     _loo(
         fn,
@@ -114,20 +117,15 @@ def loo_by_rebuilding(fn: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch04
-    >>> import torch
-    >>> from nwlib import nadaraya_watson
     >>> def loo_by_rebuilding(x, y, h):
-    ...     rest = [torch.arange(len(x)) != i for i in range(len(x))]
-    ...     return torch.cat([nadaraya_watson(x[i:i + 1], x[r], y[r], h)
-    ...                       for i, r in enumerate(rest)])
-    ...
+    ...     # YOUR CODE HERE
+    ...     ...
     >>> ch04.loo_by_rebuilding(loo_by_rebuilding)  # doctest: +NORMALIZE_WHITESPACE
-    Correct: leave-one-out by rebuilding the key set. Same numbers as the masked matrix,
-    n times the work.
-    >>> ch04.loo_by_rebuilding(lambda x, y, h: nadaraya_watson(x, x, y, h))
-    ... # doctest: +NORMALIZE_WHITESPACE
+    Not done yet: leave-one-out by rebuilding the key set. `loo_by_rebuilding` still has
+    an empty body: write its code where it says YOUR CODE HERE and `return` the result
+    >>> ch04.loo_by_rebuilding(lambda x, y, h: y)  # doctest: +NORMALIZE_WHITESPACE
     Not quite: leave-one-out by rebuilding the key set. `loo_by_rebuilding(x, y, 0.4)`
-    is off by up to 0.488 at index (0,): expected 1.30327, got 0.815525
+    is off by up to 2.13 at index (0,): expected 1.30327, got -0.825649
     """
     _loo(
         fn,
@@ -160,16 +158,16 @@ def silverman(fn: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch04
-    >>> from nwlib.selection import silverman_width
-    >>> ch04.silverman(lambda x: float(silverman_width(x)))
-    ... # doctest: +NORMALIZE_WHITESPACE
-    Correct: Silverman's rule. Both the standard deviation and the IQR branch of the min
-    are right.
-    >>> ch04.silverman(lambda x: float(0.9 * x.std() * len(x) ** -0.2))
-    ... # doctest: +NORMALIZE_WHITESPACE
-    Not quite: Silverman's rule. For a heavy-tailed sample Silverman's width is
-    0.407334, `silverman(x)` returned 1.44613: use min(sd, IQR/1.34): on this sample the
-    IQR branch is the smaller
+    >>> def silverman(x):
+    ...     # YOUR CODE HERE
+    ...     ...
+    >>> ch04.silverman(silverman)  # doctest: +NORMALIZE_WHITESPACE
+    Not done yet: Silverman's rule. `silverman` still has an empty body: write its code
+    where it says YOUR CODE HERE and `return` the result
+    >>> ch04.silverman(lambda x: 1.0)  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: Silverman's rule. For the running example Silverman's width is 0.614913,
+    `silverman(x)` returned 1: use the sample standard deviation (x.std()), the IQR from
+    torch.quantile, and 0.9 min(sd, IQR/1.34) n^(-1/5)
     """
 
     def body() -> str:
@@ -223,15 +221,17 @@ def best_width_on_grid(fn: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch04
-    >>> from nwlib.selection import error_curve
-    >>> ch04.best_width_on_grid(
-    ...     lambda x, y, widths: float(widths[error_curve(x, y, widths).argmin()]))
-    Correct: leave-one-out on a grid. h = 0.2782, leave-one-out error 0.3558.
-    >>> ch04.best_width_on_grid(lambda x, y, widths: float(widths[len(widths) // 2]))
+    >>> def best_width_on_grid(x, y, widths):
+    ...     # YOUR CODE HERE
+    ...     ...
+    >>> ch04.best_width_on_grid(best_width_on_grid)  # doctest: +NORMALIZE_WHITESPACE
+    Not done yet: leave-one-out on a grid. `best_width_on_grid` still has an empty body:
+    write its code where it says YOUR CODE HERE and `return` the result
+    >>> ch04.best_width_on_grid(lambda x, y, widths: float(widths[0]))
     ... # doctest: +NORMALIZE_WHITESPACE
     Not quite: leave-one-out on a grid. The width in `widths` with the smallest
     leave-one-out error is 0.278227 (CV 0.3558); `best_width_on_grid(x, y, widths)`
-    returned 0.255574: compute the leave-one-out error at every width and return the one
+    returned 0.02: compute the leave-one-out error at every width and return the one
     with the smallest
     """
 
@@ -284,17 +284,14 @@ def widths_shrink(h50: Any, h200: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch04
-    >>> from nwlib.data import running_example
-    >>> from nwlib.selection import select_width_minimize
-    >>> d50, d200 = (running_example(n_train=n, seed=0) for n in (50, 200))
-    >>> h50 = select_width_minimize(d50.x_train, d50.y_train)
-    >>> h200 = select_width_minimize(d200.x_train, d200.y_train)
-    >>> ch04.widths_shrink(h50.width, h200.width)  # doctest: +NORMALIZE_WHITESPACE
-    Correct: the width shrinks with n. On this draw the width shrinks by a factor 0.38
-    from 50 to 200 points; one draw scatters widely around the typical factor.
-    >>> ch04.widths_shrink(h50, h200)  # doctest: +NORMALIZE_WHITESPACE
-    Not quite: the width shrinks with n. `h50` should be a single number, got a
-    WidthChoice (use its `.width`)
+    >>> import torch
+    >>> ch04.widths_shrink(None, None)  # doctest: +NORMALIZE_WHITESPACE
+    Not done yet: the width shrinks with n. `h50` is still None: replace it with your
+    answer
+    >>> ch04.widths_shrink(torch.tensor([0.5, 0.3]), 0.1)
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: the width shrinks with n. `h50` should be a single number, got a tensor
+    of shape (2,)
     """
 
     def body() -> str:

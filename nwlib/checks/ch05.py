@@ -15,6 +15,8 @@ from ..sphere import (
 )
 from . import Wrong, agrees, as_array, call, close, number, run_check
 
+__all__ = ["project", "dot_attention", "temperature", "key_bias", "scale"]
+
 _GEN = torch.Generator().manual_seed(55)
 _X = torch.randn(6, 3, generator=_GEN, dtype=torch.float64)
 _XB = torch.randn(2, 4, 3, generator=_GEN, dtype=torch.float64)
@@ -43,16 +45,16 @@ def project(fn: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch05
-    >>> import torch
-    >>> ch05.project(lambda x: x / torch.linalg.vector_norm(x, dim=-1, keepdim=True))
-    ... # doctest: +NORMALIZE_WHITESPACE
-    Correct: projection onto the unit sphere. Unit length along the last axis, same
-    direction, any leading dimensions.
-    >>> ch05.project(lambda x: x / torch.linalg.vector_norm(x))
-    ... # doctest: +NORMALIZE_WHITESPACE
+    >>> def project(x):
+    ...     # YOUR CODE HERE
+    ...     ...
+    >>> ch05.project(project)  # doctest: +NORMALIZE_WHITESPACE
+    Not done yet: projection onto the unit sphere. `project` still has an empty body:
+    write its code where it says YOUR CODE HERE and `return` the result
+    >>> ch05.project(lambda x: x)  # doctest: +NORMALIZE_WHITESPACE
     Not quite: projection onto the unit sphere. Every vector of `project(x)` for x of
     shape (6, 3) should have length 1 along the last axis (dim=-1, keepdim=True);
-    lengths range over [0.1989, 0.5679]
+    lengths range over [1.115, 3.185]
     """
 
     def body() -> str:
@@ -96,15 +98,17 @@ def dot_attention(fn: Any) -> None:
     --------
     >>> from nwlib.checks import ch05
     >>> import torch
-    >>> ch05.dot_attention(lambda q, k, t: torch.softmax(q @ k.T / t, dim=1))
-    ... # doctest: +NORMALIZE_WHITESPACE
-    Correct: scaled dot-product attention weights. Shape (queries, keys), rows sum to 1,
-    and a low temperature gives no NaN.
-    >>> ch05.dot_attention(lambda q, k, t: torch.softmax(q @ k.T / t, dim=0))
+    >>> def dot_attention(q, k, t):
+    ...     # YOUR CODE HERE
+    ...     ...
+    >>> ch05.dot_attention(dot_attention)  # doctest: +NORMALIZE_WHITESPACE
+    Not done yet: scaled dot-product attention weights. `dot_attention` still has an
+    empty body: write its code where it says YOUR CODE HERE and `return` the result
+    >>> ch05.dot_attention(lambda q, k, t: torch.ones(len(q), len(k)))
     ... # doctest: +NORMALIZE_WHITESPACE
     Not quite: scaled dot-product attention weights. Each query's weights in
     `dot_attention(q, k, 0.5)` should sum to 1 (a softmax over keys, dim=1); the row
-    sums are [0.4607, 1.0803, 1.4378, 0.7432, 3.278]
+    sums are [7.0, 7.0, 7.0, 7.0, 7.0]
     """
 
     def body() -> str:
@@ -144,12 +148,11 @@ def temperature(t: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch05
-    >>> ch05.temperature(0.4**2)  # doctest: +NORMALIZE_WHITESPACE
-    Correct: width as temperature. t = 0.16: the squared width, so the weights agree (to
-    4e-16).
-    >>> ch05.temperature(0.4)  # doctest: +NORMALIZE_WHITESPACE
-    Not quite: width as temperature. With `t` = 0.4 the dot-product weights differ from
-    the Gaussian weights of width 0.4 by up to 0.397; look at the exponent in the
+    >>> ch05.temperature(None)
+    Not done yet: width as temperature. `t` is still None: replace it with your answer
+    >>> ch05.temperature(1.0)  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: width as temperature. With `t` = 1 the dot-product weights differ from
+    the Gaussian weights of width 0.4 by up to 0.655; look at the exponent in the
     softmax form of the Gaussian weights
     """
 
@@ -195,15 +198,18 @@ def key_bias(fn: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch05
-    >>> ch05.key_bias(lambda keys, h: -(keys**2).sum(-1) / (2 * h**2))
-    ... # doctest: +NORMALIZE_WHITESPACE
-    Correct: the per-key bias. softmax(q.k/h^2 - ||k||^2/(2h^2)) is the Gaussian kernel
-    off the sphere.
-    >>> ch05.key_bias(lambda keys, h: -(keys**2).sum(-1) / h**2)
+    >>> import torch
+    >>> def key_bias(keys, h):
+    ...     # YOUR CODE HERE
+    ...     ...
+    >>> ch05.key_bias(key_bias)  # doctest: +NORMALIZE_WHITESPACE
+    Not done yet: the per-key bias. `key_bias` still has an empty body: write its code
+    where it says YOUR CODE HERE and `return` the result
+    >>> ch05.key_bias(lambda keys, h: torch.zeros(len(keys)))
     ... # doctest: +NORMALIZE_WHITESPACE
     Not quite: the per-key bias. softmax(q.k/h^2 + `key_bias(keys, 0.8)`), compared with
-    the Gaussian weights, is off by up to 0.252 at index (2, 1): expected 0.744463, got
-    0.996253
+    the Gaussian weights, is off by up to 0.714 at index (2, 1): expected 0.744463, got
+    0.0308216
     """
 
     def body() -> str:
@@ -244,14 +250,12 @@ def scale(scale: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch05
-    >>> import math
-    >>> ch05.scale(1 / math.sqrt(256))  # doctest: +NORMALIZE_WHITESPACE
-    Correct: the 1/sqrt(d) factor. 0.0625: 1/sqrt(d), since q.k has variance d (exactly
-    0.0625).
-    >>> ch05.scale(1 / 256)  # doctest: +NORMALIZE_WHITESPACE
-    Not quite: the 1/sqrt(d) factor. With `scale` = 0.003906 the scores have standard
-    deviation about 0.0611, not 1; what is the variance of a sum of d independent
-    products?
+    >>> ch05.scale(None)  # doctest: +NORMALIZE_WHITESPACE
+    Not done yet: the 1/sqrt(d) factor. `scale` is still None: replace it with your
+    answer
+    >>> ch05.scale(-1.0)  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: the 1/sqrt(d) factor. `scale` = -1: use a positive factor (a negative one
+    would also flip every score)
     """
 
     def body() -> str:

@@ -23,6 +23,15 @@ from . import (
     run_check,
 )
 
+__all__ = [
+    "gaussian_parzen",
+    "epanechnikov_constant",
+    "difference",
+    "ratio",
+    "iris_loo",
+    "empty_region",
+]
+
 _GEN = torch.Generator().manual_seed(66)
 _X1 = torch.linspace(-2.0, 5.0, 15, dtype=torch.float64)
 _D1 = 3 * torch.rand(12, generator=_GEN, dtype=torch.float64)
@@ -57,16 +66,17 @@ def gaussian_parzen(fn: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch06
-    >>> from nwlib.parzen import parzen_density
-    >>> ch06.gaussian_parzen(parzen_density)
-    Correct: Gaussian Parzen density. Normalized bumps of mass 1/n, one per sample.
-    >>> import math, torch
+    >>> import torch
     >>> def parzen(x, data, h):
-    ...     return torch.exp(-(((x[:, None] - data) / h) ** 2) / 2).mean(1) / h
-    ...
+    ...     # YOUR CODE HERE
+    ...     ...
     >>> ch06.gaussian_parzen(parzen)  # doctest: +NORMALIZE_WHITESPACE
-    Not quite: Gaussian Parzen density. `parzen(x, data, 0.3)` is off by up to 0.583 at
-    index (9,): expected 0.386918, got 0.969858
+    Not done yet: Gaussian Parzen density. `parzen` still has an empty body: write its
+    code where it says YOUR CODE HERE and `return` the result
+    >>> ch06.gaussian_parzen(lambda x, data, h: torch.ones_like(x))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: Gaussian Parzen density. `parzen(x, data, 0.3)` is off by up to 1 at
+    index (14,): expected 1.7486e-11, got 1
     """
 
     def body() -> str:
@@ -111,12 +121,12 @@ def epanechnikov_constant(c: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch06
-    >>> import math
-    >>> ch06.epanechnikov_constant(2 * math.pi * 0.75 * 0.25)
-    Correct: Epanechnikov constant in 2-D. c2 = 1.178097 (exactly 3 pi / 8 = 1.178097).
-    >>> ch06.epanechnikov_constant(1.0)  # doctest: +NORMALIZE_WHITESPACE
-    Not quite: Epanechnikov constant in 2-D. `c2` = 1 is not the integral of the profile
-    over the plane. That is the 1-D value.
+    >>> ch06.epanechnikov_constant(None)  # doctest: +NORMALIZE_WHITESPACE
+    Not done yet: Epanechnikov constant in 2-D. `c2` is still None: replace it with your
+    answer
+    >>> ch06.epanechnikov_constant(2.0)  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: Epanechnikov constant in 2-D. `c2` = 2 is not the integral of the profile
+    over the plane. Integrate in polar coordinates: the area element is r dr dtheta.
     """
 
     def body() -> str:
@@ -157,16 +167,17 @@ def difference(fn: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch06
-    >>> from nwlib.parzen import parzen_difference
-    >>> ch06.difference(parzen_difference)  # doctest: +NORMALIZE_WHITESPACE
-    Correct: Parzen difference. (1/n) sum_i y_i K_h(x - x_i): one bump per sample,
-    signed by its label.
-    >>> import math
-    >>> ch06.difference(lambda x, data, y, h:
-    ...            parzen_difference(x, data, y, h) * 2 * math.pi * h * h)
+    >>> import torch
+    >>> def difference(x, data, y, h):
+    ...     # YOUR CODE HERE
+    ...     ...
+    >>> ch06.difference(difference)  # doctest: +NORMALIZE_WHITESPACE
+    Not done yet: Parzen difference. `difference` still has an empty body: write its
+    code where it says YOUR CODE HERE and `return` the result
+    >>> ch06.difference(lambda x, data, y, h: torch.zeros(len(x)))
     ... # doctest: +NORMALIZE_WHITESPACE
-    Not quite: Parzen difference. `difference(x, data, y, 0.5)` is off by up to 0.082 at
-    index (7,): expected -0.143591, got -0.225552
+    Not quite: Parzen difference. `difference(x, data, y, 0.5)` is off by up to 0.144 at
+    index (7,): expected -0.143591, got 0
     """
 
     def body() -> str:
@@ -207,19 +218,17 @@ def ratio(fn: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch06
-    >>> from nwlib.parzen import nw_binary_output, parzen_difference
+    >>> import torch
     >>> def ratio(x, data, y, h):
-    ...     return parzen_difference(x, data, y, h) / nw_binary_output(x, data, y, h)
-    ...
+    ...     # YOUR CODE HERE
+    ...     ...
     >>> ch06.ratio(ratio)  # doctest: +NORMALIZE_WHITESPACE
-    Correct: the ratio is the density. The ratio is the density p(x), from 0.000712 to
-    0.123: positive, so the difference and the NW output have the same sign, but they
-    are not the same number.
-    >>> ch06.ratio(lambda x, data, y, h: nw_binary_output(x, data, y, h) /
-    ...       nw_binary_output(x, data, y, h))  # doctest: +NORMALIZE_WHITESPACE
-    Not quite: the ratio is the density. `ratio(x, data, y, 0.7)` is 1 everywhere, which
-    would mean the two are equal: they are not; divide your `difference` by
-    nw_binary_output(x, data, y, h)
+    Not done yet: the ratio is the density. `ratio` still has an empty body: write its
+    code where it says YOUR CODE HERE and `return` the result
+    >>> ch06.ratio(lambda x, data, y, h: torch.zeros(len(x)))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Not quite: the ratio is the density. `ratio(x, data, y, 0.7)`, compared with the
+    Parzen density p(x), is off by up to 0.123 at index (7,): expected 0.123358, got 0
     """
 
     def body() -> str:
@@ -276,22 +285,12 @@ def iris_loo(accuracy: Any, h: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch06
-    >>> import torch
-    >>> from sklearn.datasets import load_iris
-    >>> from nwlib.parzen import parzen_classify
-    >>> iris = load_iris()
-    >>> x = torch.tensor(iris.data)
-    >>> x = (x - x.mean(0)) / x.std(0)
-    >>> y = torch.tensor(iris.target, dtype=torch.float64)
-    >>> right = parzen_classify(x, x, y, 0.5, exclude_self=True) == y
-    >>> ch06.iris_loo(right.double().mean().item(), 0.5)
-    Correct: iris leave-one-out accuracy. h = 0.5: leave-one-out accuracy 0.9533.
-    >>> included = parzen_classify(x, x, y, 0.5) == y
-    >>> ch06.iris_loo(included.double().mean().item(), 0.5)
-    ... # doctest: +NORMALIZE_WHITESPACE
-    Not quite: iris leave-one-out accuracy. At `h` = 0.5 the leave-one-out accuracy is
-    0.953333, but `accuracy` is 0.966667: that is the accuracy with each flower in its
-    own prediction: leave it out (exclude_self=True)
+    >>> ch06.iris_loo(None, None)  # doctest: +NORMALIZE_WHITESPACE
+    Not done yet: iris leave-one-out accuracy. `accuracy` and `h` are still a
+    placeholder: set both `accuracy` and `h`
+    >>> ch06.iris_loo(95.3, 0.5)  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: iris leave-one-out accuracy. `accuracy` should be a fraction between 0
+    and 1 (correct / 150), got 95.3
     """
 
     def body() -> str:
@@ -358,12 +357,11 @@ def empty_region(parzen_value: Any, nw_is_nan: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch06
-    >>> ch06.empty_region(0.0, True)  # doctest: +NORMALIZE_WHITESPACE
-    Correct: where p(x) = 0. The Parzen difference is 0 (no decision); the NW output is
-    0/0, undefined.
-    >>> ch06.empty_region(0.0, False)  # doctest: +NORMALIZE_WHITESPACE
-    Not quite: where p(x) = 0. `nw_is_nan` is False, but the NW output there is 0/0: it
-    is undefined (NaN in nwlib)
+    >>> ch06.empty_region(None, None)  # doctest: +NORMALIZE_WHITESPACE
+    Not done yet: where p(x) = 0. `parzen_value` and `nw_is_nan` are still a
+    placeholder: set both `parzen_value` and `nw_is_nan`
+    >>> ch06.empty_region(0.5, "yes")
+    Not quite: where p(x) = 0. `nw_is_nan` should be True or False, got the text 'yes'
     """
 
     def body() -> str:

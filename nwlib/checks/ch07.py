@@ -13,6 +13,14 @@ from ..pooling import nadaraya_watson
 from ..rates import PowerLaw, fit_power_law
 from . import NotDone, Wrong, as_array, call, describe, is_stub, number, pair, run_check
 
+__all__ = [
+    "fit_slope",
+    "edge_and_middle_bias",
+    "consistent_rules",
+    "points_needed",
+    "RULES",
+]
+
 #: The width rules of exercise 3, h as a function of n.
 RULES: dict[str, Callable[[float], float]] = {
     "h = 0.1": lambda n: 0.1,
@@ -55,16 +63,16 @@ def fit_slope(fn: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch07
-    >>> import numpy as np
-    >>> ch07.fit_slope(lambda n, mse: float(np.polyfit(np.log(n), np.log(mse), 1)[0]))
-    ... # doctest: +NORMALIZE_WHITESPACE
-    Correct: log-log slope. The exponent of a power law is the slope of its log-log
-    line.
-    >>> ch07.fit_slope(lambda n, mse: np.polyfit(np.log(n), np.log(mse), 1))
-    ... # doctest: +NORMALIZE_WHITESPACE
-    Not quite: log-log slope. `fit_slope(n, mse)` for an exact power law returned two
-    numbers, a numpy array of shape (2,): np.polyfit(x, y, 1) returns [slope,
-    intercept], slope first; return the slope as a float
+    >>> def fit_slope(n, mse):
+    ...     # YOUR CODE HERE
+    ...     ...
+    >>> ch07.fit_slope(fit_slope)  # doctest: +NORMALIZE_WHITESPACE
+    Not done yet: log-log slope. `fit_slope` still has an empty body: write its code
+    where it says YOUR CODE HERE and `return` the result
+    >>> ch07.fit_slope(lambda n, mse: 1.0)  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: log-log slope. For an exact power law the least-squares slope of log(mse)
+    on log(n) is -0.8, `fit_slope(n, mse)` for an exact power law returned 1: fit a
+    straight line to (log n, log mse) and return its slope
     """
 
     def body() -> str:
@@ -123,20 +131,19 @@ def edge_and_middle_bias(fn: Any) -> None:
     --------
     >>> from nwlib.checks import ch07
     >>> import torch
-    >>> from nwlib import nadaraya_watson
     >>> def edge_and_middle_bias(h):
-    ...     keys = torch.linspace(0, 1, 20001, dtype=torch.float64)
-    ...     points = torch.tensor([0.0, 0.5], dtype=torch.float64)
-    ...     return nadaraya_watson(points, keys, keys, h) - points
-    ...
+    ...     # YOUR CODE HERE
+    ...     ...
     >>> ch07.edge_and_middle_bias(edge_and_middle_bias)
     ... # doctest: +NORMALIZE_WHITESPACE
-    Correct: bias at the edge and in the middle. At the edge bias / h = 0.7963 and
-    0.7974, close to sqrt(2/pi) = 0.7979; in the middle the line is kept exactly.
-    >>> ch07.edge_and_middle_bias(lambda h: -edge_and_middle_bias(h))
+    Not done yet: bias at the edge and in the middle. `edge_and_middle_bias` still has
+    an empty body: write its code where it says YOUR CODE HERE and `return` the result
+    >>> ch07.edge_and_middle_bias(lambda h: torch.zeros(2))
     ... # doctest: +NORMALIZE_WHITESPACE
-    Not quite: bias at the edge and in the middle. The sign of
-    `edge_and_middle_bias(0.01)` is flipped: bias = estimate - truth
+    Not quite: bias at the edge and in the middle. For h = 0.01 the biases at x = 0 and
+    0.5 are 0.00796295 and -5.6e-17, `edge_and_middle_bias(0.01)` returned 0 and 0:
+    estimate at the two points with the 20,001 keys as keys and values, then subtract
+    the points
     """
 
     def body() -> str:
@@ -192,16 +199,12 @@ def consistent_rules(consistent_1d: Any, consistent_2d: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch07
-    >>> ch07.consistent_rules([False, False, True, True, True, True],
-    ...                  [False, False, True, False, False, True])
-    ... # doctest: +NORMALIZE_WHITESPACE
-    Correct: which width rules are consistent. h = n^(-1/2) is consistent in 1-D (n h =
-    n^(1/2)) but not in 2-D (n h^2 = 1).
-    >>> ch07.consistent_rules([False, False, True, True, True, True],
-    ...                  [False, False, True, True, False, True])
-    ... # doctest: +NORMALIZE_WHITESPACE
-    Not quite: which width rules are consistent. `consistent_2d`: in 2-D the rule h =
-    n^(-1/2) is not consistent (n h^2 does not go to infinity): change entry 3 to False
+    >>> ch07.consistent_rules(None, None)  # doctest: +NORMALIZE_WHITESPACE
+    Not done yet: which width rules are consistent. `consistent_1d` is still None: set
+    it to a list of 6 True/False values
+    >>> ch07.consistent_rules([True] * 5, [True] * 5)  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: which width rules are consistent. `consistent_1d` should hold 6 values,
+    one per rule in the order of ch07.RULES, got 5
     """
 
     def body() -> str:
@@ -272,12 +275,16 @@ def points_needed(fn: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch07
-    >>> ch07.points_needed(lambda a, c, t: (t / c) ** (1 / a))
-    Correct: points needed for a target error. n = (target / prefactor)^(1 / exponent).
-    >>> ch07.points_needed(lambda a, c, t: (t / c) ** a)
+    >>> def points_needed(exponent, prefactor, target):
+    ...     # YOUR CODE HERE
+    ...     ...
+    >>> ch07.points_needed(points_needed)  # doctest: +NORMALIZE_WHITESPACE
+    Not done yet: points needed for a target error. `points_needed` still has an empty
+    body: write its code where it says YOUR CODE HERE and `return` the result
+    >>> ch07.points_needed(lambda exponent, prefactor, target: 100.0)
     ... # doctest: +NORMALIZE_WHITESPACE
     Not quite: points needed for a target error. For exponent -0.800, prefactor 2.0 and
-    target 0.001, n = 13374.8; `points_needed(-0.8, 2.0, 0.001)` returned 437.345: solve
+    target 0.001, n = 13374.8; `points_needed(-0.8, 2.0, 0.001)` returned 100: solve
     prefactor n^exponent = target for n
     """
 

@@ -13,6 +13,15 @@ from ..multidim import fit_coordinate_widths, minkowski_distances
 from ..pooling import nadaraya_watson
 from . import Wrong, as_array, call, close, number, require_source, run_check
 
+__all__ = [
+    "minkowski",
+    "pairwise_differences",
+    "nw_by_rescaling",
+    "noise_feature",
+    "FEATURE_X",
+    "FEATURE_Y",
+]
+
 _GEN = torch.Generator().manual_seed(88)
 _Q = torch.randn(4, 3, generator=_GEN, dtype=torch.float64)
 _K = torch.randn(6, 3, generator=_GEN, dtype=torch.float64)
@@ -69,18 +78,17 @@ def minkowski(fn: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch08
-    >>> import math
+    >>> import torch
     >>> def minkowski(q, k, p):
-    ...     diff = (q[:, None] - k[None]).abs()
-    ...     return diff.amax(-1) if math.isinf(p) else (diff**p).sum(-1) ** (1 / p)
-    ...
+    ...     # YOUR CODE HERE
+    ...     ...
     >>> ch08.minkowski(minkowski)  # doctest: +NORMALIZE_WHITESPACE
-    Correct: Minkowski distances. Diamonds for p = 1, circles for p = 2, squares for p =
-    inf.
-    >>> ch08.minkowski(lambda q, k, p: minkowski(q, k, 1.0 if math.isinf(p) else p))
+    Not done yet: Minkowski distances. `minkowski` still has an empty body: write its
+    code where it says YOUR CODE HERE and `return` the result
+    >>> ch08.minkowski(lambda q, k, p: torch.zeros(len(q), len(k)))
     ... # doctest: +NORMALIZE_WHITESPACE
-    Not quite: Minkowski distances. `minkowski(q, k, math.inf)` is the sum of the
-    absolute differences: for p = inf take the largest one (amax over the last axis)
+    Not quite: Minkowski distances. `minkowski(q, k, 1.0)` is off by up to 6.26 at index
+    (0, 3): expected 6.26331, got 0
     """
 
     def body() -> str:
@@ -125,19 +133,16 @@ def pairwise_differences(fn: Any) -> None:
     --------
     >>> from nwlib.checks import ch08
     >>> def pairwise_differences(q, k):
-    ...     n_q, d = q.shape
-    ...     rows = q.repeat_interleave(k.shape[0], dim=0)
-    ...     return rows.reshape(n_q, k.shape[0], d) - k
-    ...
+    ...     # YOUR CODE HERE
+    ...     ...
     >>> ch08.pairwise_differences(pairwise_differences)
     ... # doctest: +NORMALIZE_WHITESPACE
-    Correct: pairwise differences by repeat_interleave. Same as q.unsqueeze(1) -
-    k.unsqueeze(0), built from copies.
-    >>> ch08.pairwise_differences(lambda q, k: q.unsqueeze(1) - k.unsqueeze(0))
-    ... # doctest: +NORMALIZE_WHITESPACE
-    Not quite: pairwise differences by repeat_interleave. `pairwise_differences` uses
-    `unsqueeze`, which this exercise asks you not to use: it gives the right numbers,
-    but the exercise is to build them another way (read the prompt again)
+    Not done yet: pairwise differences by repeat_interleave. `pairwise_differences`
+    still has an empty body: write its code where it says YOUR CODE HERE and `return`
+    the result
+    >>> ch08.pairwise_differences(lambda q, k: q)  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: pairwise differences by repeat_interleave. `pairwise_differences(q, k)`
+    for 4 queries and 3 keys in 2-D should have shape (4, 3, 2), got (4, 2)
     """
 
     def body() -> str:
@@ -197,15 +202,18 @@ def nw_by_rescaling(fn: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch08
-    >>> from nwlib import nadaraya_watson
-    >>> ch08.nw_by_rescaling(lambda q, k, v, w: nadaraya_watson(q / w, k / w, v, 1.0))
-    ... # doctest: +NORMALIZE_WHITESPACE
-    Correct: per-coordinate widths by rescaling. A width per coordinate is a change of
-    units.
-    >>> ch08.nw_by_rescaling(lambda q, k, v, w: nadaraya_watson(q * w, k * w, v, 1.0))
+    >>> import torch
+    >>> def nw_by_rescaling(q, k, v, widths):
+    ...     # YOUR CODE HERE
+    ...     ...
+    >>> ch08.nw_by_rescaling(nw_by_rescaling)  # doctest: +NORMALIZE_WHITESPACE
+    Not done yet: per-coordinate widths by rescaling. `nw_by_rescaling` still has an
+    empty body: write its code where it says YOUR CODE HERE and `return` the result
+    >>> ch08.nw_by_rescaling(lambda q, k, v, widths: torch.zeros(len(q)))
     ... # doctest: +NORMALIZE_WHITESPACE
     Not quite: per-coordinate widths by rescaling. `nw_by_rescaling(q, k, v, widths)`
-    for widths [0.5, 1.0, 2.0] multiplies the inputs by the widths: divide them instead
+    for widths [0.5, 1.0, 2.0] is off by up to 1.09 at index (0,): expected -1.08647,
+    got 0
     """
 
     def body() -> str:
@@ -249,9 +257,9 @@ def noise_feature(index: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch08
-    >>> ch08.noise_feature(1)  # doctest: +NORMALIZE_WHITESPACE
-    Correct: the feature y does not use. Learned widths [0.06, 2.9, 0.11, 0.19]: feature
-    1 is switched off.
+    >>> ch08.noise_feature(None)  # doctest: +NORMALIZE_WHITESPACE
+    Not done yet: the feature y does not use. `noise_feature` is still None: replace it
+    with your answer
     >>> ch08.noise_feature(0)  # doctest: +NORMALIZE_WHITESPACE
     Not quite: the feature y does not use. `noise_feature` = 0, but feature 0 gets a
     learned width of 0.0557; one feature's width grows much larger than the others: set

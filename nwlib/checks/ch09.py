@@ -12,6 +12,8 @@ from ..data import running_example
 from ..local_linear import local_constant, local_linear, loo_predictions
 from . import Wrong, as_array, call, close, number, run_check
 
+__all__ = ["ll_at", "equivalent_weights", "edge_bias", "loo_ll", "EDGE_KEYS"]
+
 _DATA = running_example(n_train=40, n_val=0, seed=9)
 _X, _Y = _DATA.x_train, _DATA.y_train
 #: Exercise 3: the noise-free keys on [0, 1] and f(x) = exp(x).
@@ -38,16 +40,16 @@ def ll_at(fn: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch09
-    >>> from nwlib.local_linear import local_constant, local_linear
-    >>> ch09.ll_at(lambda q, x, y, h: float(local_linear([q], x, y, h)[0]))
-    ... # doctest: +NORMALIZE_WHITESPACE
-    Correct: local linear at one query. The line's height at the query: the weighted
-    mean plus a correction.
-    >>> ch09.ll_at(lambda q, x, y, h: float(local_constant([q], x, y, h)[0]))
-    ... # doctest: +NORMALIZE_WHITESPACE
+    >>> def ll_at(q, x, y, h):
+    ...     # YOUR CODE HERE
+    ...     ...
+    >>> ch09.ll_at(ll_at)  # doctest: +NORMALIZE_WHITESPACE
+    Not done yet: local linear at one query. `ll_at` still has an empty body: write its
+    code where it says YOUR CODE HERE and `return` the result
+    >>> ch09.ll_at(lambda q, x, y, h: 0.0)  # doctest: +NORMALIZE_WHITESPACE
     Not quite: local linear at one query. `ll_at(0.0, x, y, 0.4)` should be 0.427490,
-    got 1.139450: that is the Nadaraya-Watson estimate (the weighted mean): add the
-    slope times (q - weighted mean of x)
+    got 0.000000: compute the weights, the weighted means of x and y, the weighted
+    slope, and return mean_y + slope (q - mean_x)
     """
 
     def body() -> str:
@@ -93,18 +95,15 @@ def equivalent_weights(fn: Any) -> None:
     >>> from nwlib.checks import ch09
     >>> import torch
     >>> def equivalent_weights(q, x, h):
-    ...     w = torch.softmax(-(((q - x) / h) ** 2) / 2, dim=0)
-    ...     dx = x - w @ x
-    ...     return w * (1 + dx * (q - w @ x) / (w * dx**2).sum())
-    ...
+    ...     # YOUR CODE HERE
+    ...     ...
     >>> ch09.equivalent_weights(equivalent_weights)  # doctest: +NORMALIZE_WHITESPACE
-    Correct: the equivalent kernel. They sum to 1; at q = 0 the lowest is -0.0601:
-    negative weights on far keys extrapolate the trend.
-    >>> ch09.equivalent_weights(
-    ...     lambda q, x, h: torch.softmax(-(((q - x) / h) ** 2) / 2, 0))
+    Not done yet: the equivalent kernel. `equivalent_weights` still has an empty body:
+    write its code where it says YOUR CODE HERE and `return` the result
+    >>> ch09.equivalent_weights(lambda q, x, h: torch.ones_like(x))
     ... # doctest: +NORMALIZE_WHITESPACE
-    Not quite: the equivalent kernel. `equivalent_weights(2.5, x, 0.4)` is off by up to
-    0.0023 at index (21,): expected 0.0907414, got 0.0884446
+    Not quite: the equivalent kernel. `equivalent_weights(2.5, x, 0.4)` sums to
+    40.000000: the weights of a local line sum to 1
     """
 
     def body() -> str:
@@ -160,18 +159,16 @@ def edge_bias(fn: Any) -> None:
     --------
     >>> from nwlib.checks import ch09
     >>> import torch
-    >>> from nwlib.local_linear import local_constant, local_linear
     >>> def edge_bias(h):
-    ...     v = torch.exp(EDGE_KEYS)
-    ...     return torch.cat([local_constant([0.0], EDGE_KEYS, v, h) - 1,
-    ...                       local_linear([0.0], EDGE_KEYS, v, h) - 1])
-    ...
+    ...     # YOUR CODE HERE
+    ...     ...
     >>> ch09.edge_bias(edge_bias)  # doctest: +NORMALIZE_WHITESPACE
-    Correct: bias at the edge. NW bias / h = 0.787, 0.814 (order h); local linear bias /
-    h^2 = -0.359, -0.386 (order h^2).
-    >>> ch09.edge_bias(lambda h: edge_bias(h).flip(0))  # doctest: +NORMALIZE_WHITESPACE
-    Not quite: bias at the edge. `edge_bias(0.01)` has the two biases swapped:
-    Nadaraya-Watson first
+    Not done yet: bias at the edge. `edge_bias` still has an empty body: write its code
+    where it says YOUR CODE HERE and `return` the result
+    >>> ch09.edge_bias(lambda h: torch.zeros(2))  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: bias at the edge. For h = 0.01 the biases at x = 0 are 0.007870 (NW) and
+    -3.593e-05 (local linear); `edge_bias(0.01)` returned 0.000000 and 0.000e+00:
+    estimate at 0 with the keys EDGE_KEYS and values exp(keys), then subtract exp(0) = 1
     """
 
     def body() -> str:
@@ -221,20 +218,15 @@ def loo_ll(fn: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch09
-    >>> import torch
-    >>> from nwlib.local_linear import local_linear
     >>> def loo_ll(x, y, h):
-    ...     fitted, s = local_linear(x, x, y, h, return_weights=True)
-    ...     return (fitted - torch.diagonal(s) * y) / (1 - torch.diagonal(s))
-    ...
+    ...     # YOUR CODE HERE
+    ...     ...
     >>> ch09.loo_ll(loo_ll)  # doctest: +NORMALIZE_WHITESPACE
-    Correct: leave-one-out from the smoother diagonal. One fit and its diagonal give all
-    n leave-one-out predictions.
-    >>> ch09.loo_ll(lambda x, y, h: local_linear(x, x, y, h))
-    ... # doctest: +NORMALIZE_WHITESPACE
-    Not quite: leave-one-out from the smoother diagonal. `loo_ll(x, y, 0.3)` returned
-    the fitted values, each point still in its own fit: use (f(x_i) - S_ii y_i) / (1 -
-    S_ii)
+    Not done yet: leave-one-out from the smoother diagonal. `loo_ll` still has an empty
+    body: write its code where it says YOUR CODE HERE and `return` the result
+    >>> ch09.loo_ll(lambda x, y, h: y)  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: leave-one-out from the smoother diagonal. `loo_ll(x, y, 0.3)` is off by
+    up to 1.27 at index (11,): expected 2.81798, got 1.54365
     """
 
     def body() -> str:

@@ -10,6 +10,14 @@ import torch
 
 from . import Wrong, as_array, call, close, number, run_check
 
+__all__ = [
+    "fourier_phi",
+    "positive_phi",
+    "linear_pool",
+    "causal_pool",
+    "features_needed",
+]
+
 _GEN = torch.Generator().manual_seed(1010)
 _X = torch.randn(7, 3, generator=_GEN, dtype=torch.float64)
 _W = torch.randn(5, 3, generator=_GEN, dtype=torch.float64)
@@ -39,16 +47,17 @@ def fourier_phi(fn: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch10
-    >>> import math, torch
-    >>> ch10.fourier_phi(lambda x, w, b: math.sqrt(2 / len(w)) * torch.cos(x @ w.T + b))
-    ... # doctest: +NORMALIZE_WHITESPACE
-    Correct: random Fourier features. sqrt(2/D) cos(x w^T + b): one row of D features
-    per point.
-    >>> ch10.fourier_phi(lambda x, w, b: torch.cos(x @ w.T + b))
+    >>> import torch
+    >>> def fourier_phi(x, w, b):
+    ...     # YOUR CODE HERE
+    ...     ...
+    >>> ch10.fourier_phi(fourier_phi)  # doctest: +NORMALIZE_WHITESPACE
+    Not done yet: random Fourier features. `fourier_phi` still has an empty body: write
+    its code where it says YOUR CODE HERE and `return` the result
+    >>> ch10.fourier_phi(lambda x, w, b: torch.ones(len(x), len(w)))
     ... # doctest: +NORMALIZE_WHITESPACE
     Not quite: random Fourier features. `fourier_phi(x, w, b)` for x (7, 3), w (5, 3), b
-    (5,) has the cosines right but not the factor: multiply by sqrt(2/D), D =
-    w.shape[0], so that phi(q).phi(k) averages D terms
+    (5,) is off by up to 1.63 at index (2, 3): expected -0.631824, got 1
     """
 
     def body() -> str:
@@ -86,18 +95,17 @@ def positive_phi(fn: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch10
-    >>> import math, torch
+    >>> import torch
     >>> def positive_phi(x, w):
-    ...     half_sq = (x * x).sum(1, keepdim=True) / 2
-    ...     return torch.exp(x @ w.T - half_sq) / math.sqrt(len(w))
-    ...
+    ...     # YOUR CODE HERE
+    ...     ...
     >>> ch10.positive_phi(positive_phi)  # doctest: +NORMALIZE_WHITESPACE
-    Correct: positive random features. exp(x w^T - |x|^2/2)/sqrt(D): positive, unbiased
-    for exp(q.k).
-    >>> ch10.positive_phi(lambda x, w: torch.exp(x @ w.T) / math.sqrt(len(w)))
+    Not done yet: positive random features. `positive_phi` still has an empty body:
+    write its code where it says YOUR CODE HERE and `return` the result
+    >>> ch10.positive_phi(lambda x, w: torch.ones(len(x), len(w)))
     ... # doctest: +NORMALIZE_WHITESPACE
     Not quite: positive random features. `positive_phi(x, w)` for x (7, 3), w (5, 3) is
-    off by up to 7.31 at index (5, 3): expected 1.66865, got 8.9764
+    off by up to 1.87 at index (6, 3): expected 2.87437, got 1
     """
 
     def body() -> str:
@@ -139,15 +147,15 @@ def linear_pool(fn: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch10
-    >>> ch10.linear_pool(lambda fq, fk, v: fq @ (fk.T @ v) / (fq @ fk.sum(0))[:, None])
-    ... # doctest: +NORMALIZE_WHITESPACE
-    Correct: pooling through a key-value summary. The key summary fk^T v (D x m) is
-    built once; each query costs O(D m).
-    >>> ch10.linear_pool(lambda fq, fk, v: fq @ (fk.T @ v))
-    ... # doctest: +NORMALIZE_WHITESPACE
+    >>> def linear_pool(fq, fk, v):
+    ...     # YOUR CODE HERE
+    ...     ...
+    >>> ch10.linear_pool(linear_pool)  # doctest: +NORMALIZE_WHITESPACE
+    Not done yet: pooling through a key-value summary. `linear_pool` still has an empty
+    body: write its code where it says YOUR CODE HERE and `return` the result
+    >>> ch10.linear_pool(lambda fq, fk, v: v)  # doctest: +NORMALIZE_WHITESPACE
     Not quite: pooling through a key-value summary. `linear_pool(fq, fk, v)` for fq (6,
-    4), fk (9, 4), v (9, 2) is the numerator only: divide each row by fq @ fk.sum(0),
-    the approximate sum of the weights
+    4), fk (9, 4), v (9, 2) should have shape (6, 2), got (9, 2)
     """
 
     def body() -> str:
@@ -186,20 +194,15 @@ def causal_pool(fn: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch10
-    >>> import torch
     >>> def causal_pool(fq, fk, v):
-    ...     kv = torch.cumsum(fk[:, :, None] * v[:, None, :], 0)
-    ...     norm = (fq * fk.cumsum(0)).sum(1, keepdim=True)
-    ...     return torch.einsum("nd,ndm->nm", fq, kv) / norm
-    ...
+    ...     # YOUR CODE HERE
+    ...     ...
     >>> ch10.causal_pool(causal_pool)  # doctest: +NORMALIZE_WHITESPACE
-    Correct: causal attention as running sums. Running sums S_j, z_j: the same as
-    pooling each prefix, in one pass.
-    >>> ch10.causal_pool(lambda fq, fk, v: fq @ (fk.T @ v) / (fq @ fk.sum(0))[:, None])
-    ... # doctest: +NORMALIZE_WHITESPACE
+    Not done yet: causal attention as running sums. `causal_pool` still has an empty
+    body: write its code where it says YOUR CODE HERE and `return` the result
+    >>> ch10.causal_pool(lambda fq, fk, v: v)  # doctest: +NORMALIZE_WHITESPACE
     Not quite: causal attention as running sums. `causal_pool(fq, fk, v)` for fq, fk (9,
-    4), v (9, 2) lets every query see every key: row j should use keys 0..j only
-    (torch.cumsum over the keys)
+    4), v (9, 2) is off by up to 2.09 at index (6, 0): expected -0.40935, got 1.68004
     """
 
     def body() -> str:
@@ -242,14 +245,13 @@ def features_needed(features: Any) -> None:
     Examples
     --------
     >>> from nwlib.checks import ch10
-    >>> import math
-    >>> ch10.features_needed(math.expm1(16) / 0.01)  # doctest: +NORMALIZE_WHITESPACE
-    Correct: features needed at a small width. D = (e^16 - 1)/0.01 = 8.89e+08: sharp
-    attention is out of reach.
-    >>> ch10.features_needed(math.expm1(8) / 0.01)  # doctest: +NORMALIZE_WHITESPACE
-    Not quite: features needed at a small width. `features` = 2.98e+05 is not the D that
-    makes the relative standard deviation 0.1 (you used |z_q + z_k|^2 = 2/h^2; with z_q
-    = z_k the length of z_q + z_k is 2/h, so its square is 4/h^2)
+    >>> ch10.features_needed(None)  # doctest: +NORMALIZE_WHITESPACE
+    Not done yet: features needed at a small width. `features` is still None: replace it
+    with your answer
+    >>> ch10.features_needed(100.0)  # doctest: +NORMALIZE_WHITESPACE
+    Not quite: features needed at a small width. `features` = 100 is not the D that
+    makes the relative standard deviation 0.1; solve (exp(|z_q + z_k|^2) - 1)/D = 0.1^2
+    for D, z = x/h
     """
 
     def body() -> str:
