@@ -136,6 +136,7 @@ def draw_sample(
     generator : torch.Generator, optional
         Draw from it; else from a private generator seeded with ``seed``.
     seed : int
+        Seed of the private generator (ignored when ``generator`` is given).
 
     Returns
     -------
@@ -170,10 +171,14 @@ def draw_sample(
 class RateRun:
     """What :func:`rate_experiment` returns.
 
-    Attributes
+    Parameters
     ----------
-    d, geometry, noise
-        The settings.
+    d : int
+        Dimension of the points.
+    geometry : str
+        ``"torus"`` (periodic, no boundary) or ``"cube"`` (the unit cube, with edges).
+    noise : float
+        Standard deviation of the noise added to the target.
     records : DataFrame
         One row per (n, replicate): ``n``, ``replicate``, ``width_loo``, ``cv`` (the
         leave-one-out score there), ``mse_loo`` (test MSE against the truth at that
@@ -184,6 +189,8 @@ class RateRun:
     seconds : float
         Wall time of the whole run.
 
+    Notes
+    -----
     :meth:`summary` gives geometric means per size; :meth:`fit` a power law.
 
     Examples

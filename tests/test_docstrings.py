@@ -50,15 +50,6 @@ def _public_modules() -> list[str]:
 ALL_MODULES = _public_modules()
 MODULES = ALL_MODULES
 
-#: TEMPORARY (issue 14, session 3): docstrings another task is rewriting right now
-#: (nwlib/rates.py and nwlib/_engine/). Expected to fail, strictly: once they pass,
-#: the test fails as XPASS until their names are removed from here.
-KNOWN_FAILURES = {
-    "nwlib.rates.draw_sample",
-    "nwlib.rates.RateRun",
-    "nwlib._engine.banded.truncation_radius",
-}
-
 
 def _public_objects(modules: list[str]) -> list[tuple[str, object]]:
     """(qualified name, object) for every public function and class, once each."""
@@ -106,14 +97,7 @@ def test_the_public_modules_are_found():
 
 def _cases():
     for qualname, obj in _public_objects(MODULES):
-        marks = []
-        if qualname in KNOWN_FAILURES:
-            marks = [
-                pytest.mark.xfail(
-                    reason="being rewritten by another task (temporary)", strict=True
-                )
-            ]
-        yield pytest.param(qualname, obj, id=qualname, marks=marks)
+        yield pytest.param(qualname, obj, id=qualname)
 
 
 @pytest.mark.parametrize("qualname,obj", list(_cases()))

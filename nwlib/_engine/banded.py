@@ -46,8 +46,31 @@ def truncation_radius(n_keys: int, dtype: torch.dtype = torch.float32) -> float:
     Gaussian keys farther than :math:`c` widths beyond the nearest carry less than
     the unit roundoff :math:`u` of the total weight together.
 
-    Dtype: the unit roundoff of ``dtype`` sets the radius (float32: about 7 widths
-    for 10^3 keys; float64: about 9).
+    Parameters
+    ----------
+    n_keys : int
+        Number of keys :math:`n_k` (values below 1 count as 1).
+    dtype : torch.dtype, default torch.float32
+        The floating dtype of the computation: its unit roundoff :math:`u`
+        (``torch.finfo(dtype).eps / 2``) sets the radius.
+
+    Returns
+    -------
+    float
+        The radius :math:`c`, in widths (float32: about 7 for 10^3 keys; float64:
+        about 9).
+
+    References
+    ----------
+    The bound follows from the Gaussian tail, as derived in the scaling appendix.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from nwlib.scale import truncation_radius
+    >>> c32, c64 = truncation_radius(1000), truncation_radius(1000, torch.float64)
+    >>> print(f"{c32:.2f} {c64:.2f}")
+    6.86 9.34
     """
     u = torch.finfo(dtype).eps / 2
     return math.sqrt(2.0 * math.log(max(n_keys, 1) / u))
