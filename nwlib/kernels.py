@@ -3,13 +3,13 @@ r"""Similarity kernels as functions of the scaled distance :math:`u = (q - k)/h`
 Every kernel here is an unnormalized *profile* :math:`K(u)` with :math:`K(0) > 0`:
 
 ============  =============================================  ==========
-name          :math:`K(u)`                                   support
+name          :math:`K(u)`                                   non-zero on
 ============  =============================================  ==========
 gaussian      :math:`\exp(-u^2/2)`                           all u
 boxcar        :math:`\mathbf 1\{|u| < 1\}`                   |u| < 1
 constant      :math:`1`                                      all u
-epanechnikov  :math:`\tfrac34 (1 - u^2)` on :math:`|u|\le 1`  |u| <= 1
-triangular    :math:`\max(0, 1 - |u|)`                       |u| <= 1
+epanechnikov  :math:`\tfrac34 (1 - u^2)` on :math:`|u| < 1`    |u| < 1
+triangular    :math:`\max(0, 1 - |u|)`                       |u| < 1
 ============  =============================================  ==========
 
 The triangular kernel is *not* the Epanechnikov kernel: a widely read textbook
