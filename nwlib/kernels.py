@@ -8,7 +8,7 @@ name          :math:`K(u)`                                   non-zero on
 gaussian      :math:`\exp(-u^2/2)`                           all u
 boxcar        :math:`\mathbf 1\{|u| < 1\}`                   |u| < 1
 constant      :math:`1`                                      all u
-epanechnikov  :math:`\tfrac34 (1 - u^2)` on :math:`|u| < 1`    |u| < 1
+epanechnikov  :math:`\tfrac34 (1 - u^2)` on :math:`|u| < 1`   |u| < 1
 triangular    :math:`\max(0, 1 - |u|)`                       |u| < 1
 ============  =============================================  ==========
 
