@@ -65,6 +65,17 @@ def _positive(value: object, name: str, low: float = 0.0) -> float:
     return float(value)
 
 
+def _check_finite(cache: dict[float, float]) -> None:
+    """Raise ``ValueError`` when no evaluated score is finite (no minimum to return)."""
+    if not any(math.isfinite(v) for v in cache.values()):
+        lo, hi = math.exp(min(cache)), math.exp(max(cache))
+        raise ValueError(
+            f"the score is NaN or infinite at every width tried ({len(cache)} "
+            f"between {lo:.4g} and {hi:.4g}): no minimum to return; with a compact "
+            f"kernel (no key within h of a point) start from a wider width"
+        )
+
+
 def minimize_log_width(
     score: Callable[[float], float],
     width: float,
@@ -121,8 +132,11 @@ def minimize_log_width(
 
     Raises
     ------
-    ValueError, TypeError
-        A starting width, span, factor or tolerance out of range, an unknown method.
+    ValueError
+        A starting width, span, factor, tolerance or ``refine`` out of range, an
+        unknown method; a score NaN or infinite at every width evaluated.
+    TypeError
+        A starting width, span, factor or tolerance that is not a number.
 
     Source: Brent (1973), *Algorithms for Minimization without Derivatives*, via
     ``scipy.optimize.minimize_scalar``.
@@ -150,7 +164,9 @@ def minimize_log_width(
         return cache[t]
 
     if method == "brent":
-        return _brent(f, c, _positive(span, "span", 1.0), _positive(xatol, "xatol"))
+        return _brent(
+            f, c, _positive(span, "span", 1.0), _positive(xatol, "xatol"), cache
+        )
     s = math.log(_positive(factor, "factor", 1.0))
     if isinstance(refine, bool) or not isinstance(refine, int) or refine < 0:
         raise ValueError(f"refine must be an int >= 0, got {refine!r}")
@@ -180,17 +196,19 @@ def minimize_log_width(
             break
         t0, s = min(cache, key=cache.get), s / 3
         fm, f0, fp = g(t0 - s), g(t0), g(t0 + s)
+    _check_finite(cache)
     best = min(cache, key=cache.get)
     return WidthChoice(math.exp(best), cache[best], "parabola", len(cache))
 
 
-def _brent(f, c: float, span: float, xatol: float) -> WidthChoice:
+def _brent(f, c: float, span: float, xatol: float, cache: dict) -> WidthChoice:
     from scipy.optimize import minimize_scalar
 
     lo, hi = math.log(c / span), math.log(c * span)
     res = minimize_scalar(
         f, bounds=(lo, hi), method="bounded", options={"xatol": xatol}
     )
+    _check_finite(cache)
     if min(res.x - lo, hi - res.x) < 10 * xatol:
         warnings.warn(
             f"the minimum lies at the edge of the search interval "

@@ -148,7 +148,8 @@ def select_width_minimize(
     ------
     ValueError, TypeError
         As :func:`loo_error` and :func:`nwlib.search.minimize_log_width` (a
-        starting width, ``span`` or ``xatol`` out of range, an unknown method).
+        starting width, ``span`` or ``xatol`` out of range, an unknown method, a
+        LOO error undefined or infinite at every width tried).
 
     Examples
     --------

@@ -194,3 +194,14 @@ def test_minimize_log_width_methods_and_errors():
         warnings.simplefilter("error")
         nan_left = minimize_log_width(lambda h: math.nan if h < 0.1 else score(h), 0.5)
     assert nan_left.width == pytest.approx(0.2, rel=2e-3)
+    for method in ("brent", "parabola"):  # no finite score: no width to return
+        with pytest.raises(ValueError, match="NaN or infinite at every width"):
+            minimize_log_width(lambda h: math.inf, 0.5, method=method)
+
+
+@pytest.mark.parametrize("method", ["brent", "parabola"])
+def test_select_width_minimize_refuses_an_undefined_error(ex, method):
+    # boxcar at 1e-3: no other key within h of any point, CV undefined everywhere
+    x, y = ex
+    with pytest.raises(ValueError, match="compact kernel"):
+        select_width_minimize(x, y, "boxcar", width=1e-3, span=2, method=method)
