@@ -48,9 +48,9 @@ def _start_width(x: torch.Tensor, width: float | None) -> float:
 def select_width_grid(
     x: ArrayLike,
     y: ArrayLike,
-    widths: ArrayLike | None = None,
     kernel: str | Kernel = "gaussian",
     *,
+    widths: ArrayLike | None = None,
     num: int = 41,
     span: float = 20.0,
     **options: Any,
@@ -86,7 +86,7 @@ def select_width_grid(
     --------
     >>> from nwlib.data import running_example
     >>> d = running_example()
-    >>> best = select_width_grid(d.x_train, d.y_train, [0.05, 0.2, 1.0])
+    >>> best = select_width_grid(d.x_train, d.y_train, widths=[0.05, 0.2, 1.0])
     >>> f"{best.width:.2f}", best.evaluations
     ('0.20', 3)
     """

@@ -155,7 +155,7 @@ def test_the_search_reaches_the_grid_minimum_for_both_degrees(ex, degree):
     x, y = ex
     best = select_width_minimize(x, y, degree=degree)
     grid = np.geomspace(best.width / 1.5, best.width * 1.5, 61)
-    fine = select_width_grid(x, y, grid, degree=degree)
+    fine = select_width_grid(x, y, widths=grid, degree=degree)
     assert best.score <= fine.score * (1 + 1e-6)
     assert best.width == pytest.approx(fine.width, rel=0.02)
     assert best.score == pytest.approx(

@@ -85,7 +85,7 @@ def test_minimizer_matches_statsmodels_cv_ls_within_one_percent(seed):
 def test_three_selectors_agree(data, statsmodels_fit):
     x, y = data
     ref = statsmodels_fit.bw[0]
-    grid = select_width_grid(x, y, np.geomspace(0.05, 2, 400))
+    grid = select_width_grid(x, y, widths=np.geomspace(0.05, 2, 400))
     gd = select_width_gd(x, y, steps=300)
     assert grid.width == pytest.approx(ref, rel=0.01)
     assert gd.width == pytest.approx(ref, rel=0.01)
