@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._engine import offset, resolve_dtype, work_dtype
+from ._engine import offset, resolve_dtype, warn_at_caller, work_dtype
 from ._validate import ArrayLike, as_float_tensor, as_points, as_width
 from .kernels import Kernel, get_kernel
 from .local_linear import loo_predictions as local_linear_loo_predictions
@@ -165,15 +165,20 @@ def loo_predictions(
             raise ValueError("degree=1 is not available with periodic=True")
         if get_kernel(kernel).name != "gaussian":
             raise ValueError(f"periodic=True needs the Gaussian kernel, got {kernel!r}")
-        return torus_nadaraya_watson(xt, xt, yt, width, exclude_self=True, dtype=dtype)
+        return warn_at_caller(
+            torus_nadaraya_watson, xt, xt, yt, width, exclude_self=True, dtype=dtype
+        )
     if degree == 1:
         dt = work_dtype(resolve_dtype(dtype))
         xt, yt = (xt, yt) if dt is None else (xt.to(dt), yt.to(dt))
-        return local_linear_loo_predictions(xt, yt, width, kernel, degree=1)
+        return warn_at_caller(
+            local_linear_loo_predictions, xt, yt, width, kernel, degree=1
+        )
     h = as_width(width)
     grad = torch.is_grad_enabled() and any(t.requires_grad for t in (xt, yt, h))
     band = xt.shape[1] == 1 and h.numel() == 1 and not grad and xt.device.type == "cpu"
-    return nadaraya_watson(
+    return warn_at_caller(  # a warning names the caller's line, not this one
+        nadaraya_watson,
         xt,
         xt,
         yt,
@@ -233,8 +238,16 @@ def loo_error(
     if dt is not None and dt != torch.float64:
         c = offset(yt)
         yt = yt if c is None else yt - c
-    pred = loo_predictions(
-        x, yt, width, kernel, p=p, degree=degree, periodic=periodic, dtype=dtype
+    pred = warn_at_caller(
+        loo_predictions,
+        x,
+        yt,
+        width,
+        kernel,
+        p=p,
+        degree=degree,
+        periodic=periodic,
+        dtype=dtype,
     )
     return ((yt.double() - pred.double()) ** 2).mean()
 

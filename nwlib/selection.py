@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ._engine import warn_at_caller
 from ._validate import ArrayLike, as_width
 from .kernels import Kernel
 from .loo import check_pairs, error_curve, in_sample_error, loo_error, loo_predictions
@@ -166,8 +167,13 @@ def select_width_minimize(
             warnings.simplefilter("ignore", RuntimeWarning)
             return float(loo_error(xt, yt, h, kernel, **options))
 
-    return minimize_log_width(
-        cv, _start_width(xt, width), method=method, span=span, xatol=xatol
+    return warn_at_caller(  # the edge warning names the caller's line
+        minimize_log_width,
+        cv,
+        _start_width(xt, width),
+        method=method,
+        span=span,
+        xatol=xatol,
     )
 
 

@@ -205,3 +205,20 @@ def test_bad_inputs(data):
         silverman_width([3.0])
     with pytest.warns(RuntimeWarning, match="edge"):
         select_width_minimize(x, y, width=50.0, span=2.0)
+
+
+@pytest.mark.parametrize("degree", [0, 1])
+def test_empty_support_warning_names_the_callers_line(data, degree):
+    # boxcar at a tiny width: no other key in reach of any point
+    x, y = data
+    for fn in (loo_error, loo_predictions):
+        with pytest.warns(RuntimeWarning) as caught:
+            fn(x, y, 1e-4, "boxcar", degree=degree)
+        assert [w.filename for w in caught] == [__file__], fn.__name__
+
+
+def test_search_edge_warning_names_the_callers_line(data):
+    x, y = data
+    with pytest.warns(RuntimeWarning, match="edge") as caught:
+        select_width_minimize(x, y, width=50.0, span=2.0)
+    assert [w.filename for w in caught] == [__file__]
