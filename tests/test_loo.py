@@ -190,6 +190,18 @@ def test_minimize_log_width_methods_and_errors():
             minimize_log_width(score, 1.0, **bad)
     with pytest.raises(TypeError, match="width"):
         minimize_log_width(score, "1.0")
+    for bad, match in [
+        ({"max_evaluations": "x"}, "max_evaluations must be an int"),
+        ({"refine": "x"}, "refine must be an int"),
+        ({"factor": "x"}, "factor must be a number"),
+    ]:
+        with pytest.raises(TypeError, match=match):
+            minimize_log_width(score, 0.3, method="parabola", **bad)
+    with pytest.raises(ValueError, match="max_evaluations must be an int >= 3"):
+        minimize_log_width(score, 0.3, method="parabola", max_evaluations=0)
+    # numpy scalars are numbers: float32 as well as float64
+    for c in (np.float32(0.3), np.float64(0.3)):
+        assert minimize_log_width(score, c).width == pytest.approx(0.2, rel=2e-3)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         nan_left = minimize_log_width(lambda h: math.nan if h < 0.1 else score(h), 0.5)

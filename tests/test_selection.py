@@ -207,6 +207,36 @@ def test_bad_inputs(data):
         select_width_minimize(x, y, width=50.0, span=2.0)
 
 
+@pytest.mark.parametrize(
+    "call,exc,msg",
+    [
+        (lambda x, y: select_width_minimize(x, y, width="a"), TypeError, "width"),
+        (lambda x, y: select_width_minimize(x, y, width=-1.0), ValueError, "width"),
+        (lambda x, y: select_width_grid(x, y, span=0.5), ValueError, "span must be"),
+        (lambda x, y: select_width_grid(x, y, span="a"), TypeError, "span must be"),
+        (lambda x, y: select_width_grid(x, y, num=0), ValueError, "num must be"),
+        (lambda x, y: select_width_grid(x, y, num=2.0), TypeError, "num must be"),
+        (lambda x, y: select_width_grid(x, y, widths=["a"]), TypeError, "widths"),
+        (lambda x, y: select_width_grid(x, y, widths=[]), ValueError, "widths is"),
+        (lambda x, y: error_curve(x, y, ["a"]), TypeError, "widths must be"),
+        (lambda x, y: error_curve(x, y, [0.1, -1.0]), ValueError, "widths must be"),
+    ],
+)
+def test_search_arguments_are_named(data, call, exc, msg):
+    x, y = data
+    with pytest.raises(exc, match=msg):
+        call(x, y)
+
+
+def test_numpy_scalar_start_widths_are_accepted(data):
+    x, y = data
+    ref = select_width_minimize(x, y, width=0.5)
+    for c in (np.float32(0.5), np.float64(0.5), np.array([0.5])):
+        assert select_width_minimize(x, y, width=c).width == pytest.approx(
+            ref.width, rel=1e-6
+        )
+
+
 @pytest.mark.parametrize("degree", [0, 1])
 def test_empty_support_warning_names_the_callers_line(data, degree):
     # boxcar at a tiny width: no other key in reach of any point
