@@ -78,4 +78,23 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'nwlib' has no attribute {name!r}")
 
 
-__version__ = "0.1.0"
+def _version() -> str:
+    """The installed distribution's version; in an uninstalled checkout, pyproject's."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("nwlib")
+    except PackageNotFoundError:
+        import tomllib
+        from pathlib import Path
+
+        pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+        try:
+            project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+        except (OSError, KeyError, tomllib.TOMLDecodeError):
+            return "0+unknown"
+        return project["version"] if project.get("name") == "nwlib" else "0+unknown"
+
+
+#: The version of the package: ``importlib.metadata`` (pyproject.toml's ``version``).
+__version__ = _version()

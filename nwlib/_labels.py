@@ -38,11 +38,11 @@ def as_labels(labels: ArrayLike, n: int, name: str = "labels") -> Tensor:
     return y
 
 
-def binary_labels(y: ArrayLike, n: int) -> Tensor:
-    t = as_labels(y, n, "y")
+def binary_labels(y: ArrayLike, n: int, name: str = "labels") -> Tensor:
+    t = as_labels(y, n, name)
     if not ((t == 1) | (t == -1)).all():
         bad = sorted({float(v) for v in t[(t != 1) & (t != -1)].unique()[:5]})
-        raise ValueError(f"y must contain only the labels -1 and +1, found {bad}")
+        raise ValueError(f"{name} must contain only the labels -1 and +1, found {bad}")
     return t
 
 

@@ -139,3 +139,21 @@ def as_width(width: ArrayLike, name: str = "width") -> torch.Tensor:
         bad = float(w.detach().min())
         raise ValueError(f"{name} must be > 0 everywhere, got a value of {bad:g}")
     return w
+
+
+def as_real(value: object, name: str, low: float = 0.0) -> float:
+    """A finite real number (numpy scalars included) > ``low``, as a float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    if not (np.isfinite(value) and value > low):
+        raise ValueError(f"{name} must be a finite number > {low:g}, got {value!r}")
+    return float(value)
+
+
+def as_count(value: object, name: str, low: int) -> int:
+    """An int (numpy integers included) >= ``low``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < low:
+        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+    return int(value)

@@ -15,6 +15,7 @@ r"""The running example: seeded synthetic data for every chapter.
 
 from __future__ import annotations
 
+import numbers
 from typing import NamedTuple
 
 import torch
@@ -144,7 +145,7 @@ def running_example(
     Raises
     ------
     TypeError
-        If ``n_train`` or ``n_val`` is not an int.
+        If ``n_train``, ``n_val`` or ``seed`` is not an int.
     ValueError
         If ``n_train < 1``, ``n_val < 0``, ``noise`` is negative, NaN or inf, or
         ``variant`` is unknown.
@@ -169,7 +170,9 @@ def running_example(
         raise ValueError(f"noise must be a finite number >= 0, got {noise}")
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
-    g = torch.Generator().manual_seed(seed)
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    g = torch.Generator().manual_seed(int(seed))
     x = 5 * torch.rand(n_train + n_val, generator=g, dtype=dtype)
     y = true_function(x, variant) + noise * torch.randn(
         n_train + n_val, generator=g, dtype=dtype

@@ -14,7 +14,7 @@ coordinates :math:`u = z/h`), so that :math:`K_h` integrates to 1. The constant
 kernel has :math:`c_d = \infty`: it has no Parzen density and asking for one is
 a ``ValueError``.
 
-Shapes are queries x training points: ``x`` (n_x,) or (n_x, d), ``data``
+Shapes are queries x training points: ``queries`` (n_q,) or (n_q, d), ``keys``
 (n,) or (n, d). Widths as in :mod:`nwlib.pooling`: a scalar, (d,) per
 coordinate, or (n, 1)/(n, d) per training point (the sample-point,
 variable-bandwidth estimate, whose bump i is divided by its own
@@ -158,31 +158,31 @@ def _log_width_volume(width: Tensor, n: int, d: int) -> Tensor:
 
 
 def log_parzen_kernels(
-    x: ArrayLike,
-    data: ArrayLike,
+    queries: ArrayLike,
+    keys: ArrayLike,
     width: ArrayLike,
     kernel: str | Kernel = "gaussian",
     *,
     exclude_self: bool = False,
 ) -> Tensor:
-    r"""Log of each normalized bump, :math:`\log K_h(x_j - x_i)`, shape (n_x, n).
+    r"""Log of each normalized bump, :math:`\log K_h(x_j - x_i)`, shape (n_q, n).
 
     Parameters
     ----------
-    x : array_like or Tensor, shape (n_x,) or (n_x, d)
-        Where to evaluate (the queries).
-    data : array_like or Tensor, shape (n,) or (n, d)
-        The sample (the keys), in the units of ``x``.
+    queries : array_like or Tensor, shape (n_q,) or (n_q, d)
+        Where to evaluate.
+    keys : array_like or Tensor, shape (n,) or (n, d)
+        The sample, in the units of the queries.
     width : float or array_like or Tensor, shape (), (d,), (n, 1) or (n, d)
-        :math:`h > 0`, in the units of ``x``.
+        :math:`h > 0`, in the units of the queries.
     kernel : str or Kernel, default "gaussian"
         Any integrable kernel of :mod:`nwlib.kernels` (not ``"constant"``).
     exclude_self : bool, default False
-        Leave-one-out: ``x`` must be ``data``; the diagonal is ``-inf``.
+        Leave-one-out: ``queries`` must be ``keys``; the diagonal is ``-inf``.
 
     Returns
     -------
-    Tensor, shape (n_x, n)
+    Tensor, shape (n_q, n)
         :math:`\log K_h`, ``-inf`` outside a compact kernel's support; in the
         dtype of :func:`nwlib.pooling.log_scores`.
 
@@ -190,7 +190,7 @@ def log_parzen_kernels(
     ------
     ValueError
         For the constant kernel, a width that is not > 0 or has no accepted shape,
-        mismatched d, or ``exclude_self`` with ``x`` that is not ``data``.
+        mismatched d, or ``exclude_self`` with ``queries`` that are not ``keys``.
 
     See Also
     --------
@@ -207,17 +207,17 @@ def log_parzen_kernels(
     -0.9189, -1.4189
     """
     kern = get_kernel(kernel)
-    pts = as_points(data, "data")
+    pts = as_points(keys, "keys")
     n, d = pts.shape
     log_c = math.log(kernel_integral(kern, d))
-    s = log_scores(x, pts, width, kern, exclude_self=exclude_self)
+    s = log_scores(queries, pts, width, kern, exclude_self=exclude_self)
     h = as_width(width).to(s.dtype)
     return s - log_c - _log_width_volume(h, n, d)
 
 
 def log_parzen_density(
-    x: ArrayLike,
-    data: ArrayLike,
+    queries: ArrayLike,
+    keys: ArrayLike,
     width: ArrayLike,
     kernel: str | Kernel = "gaussian",
     *,
@@ -230,22 +230,22 @@ def log_parzen_density(
 
     Parameters
     ----------
-    x : Tensor or array_like, shape (n_x,) or (n_x, d)
-        Where to evaluate (the queries).
-    data : Tensor or array_like, shape (n,) or (n, d)
-        The sample (the keys), in the units of ``x``.
+    queries : Tensor or array_like, shape (n_q,) or (n_q, d)
+        Where to evaluate.
+    keys : Tensor or array_like, shape (n,) or (n, d)
+        The sample, in the units of the queries.
     width : float or array_like or Tensor, shape (), (d,), (n, 1) or (n, d)
-        :math:`h > 0`, in the units of ``x``: one width, one per coordinate, or
+        :math:`h > 0`, in the units of the queries: one width, one per coordinate, or
         one per training point.
     kernel : str or Kernel, default "gaussian"
         Any integrable kernel (not ``"constant"``).
     exclude_self : bool, default False
-        Leave-one-out: ``x`` must be ``data``; point j's own kernel is left out and
-        the average runs over the other n - 1 points.
+        Leave-one-out: ``queries`` must be ``keys``; point j's own kernel is left
+        out and the average runs over the other n - 1 points.
 
     Returns
     -------
-    Tensor, shape (n_x,)
+    Tensor, shape (n_q,)
         :math:`\log \hat p`, with :math:`\hat p` in units of 1/(units of x)^d.
         Dtype: as :func:`nwlib.pooling.log_scores` (the inputs' floating dtype;
         integers as float64; float16/bfloat16 in float32).
@@ -254,7 +254,7 @@ def log_parzen_density(
     ------
     ValueError
         For the constant kernel, a width that is not > 0 or has no accepted shape,
-        mismatched d, or ``exclude_self`` with ``x`` that is not ``data``.
+        mismatched d, or ``exclude_self`` with ``queries`` that are not ``keys``.
 
     References
     ----------
@@ -265,13 +265,13 @@ def log_parzen_density(
     >>> print(f"{float(log_parzen_density([0.0], [0.0], 1e-200)[0]):.2f}")
     459.60
     """
-    logk = log_parzen_kernels(x, data, width, kernel, exclude_self=exclude_self)
+    logk = log_parzen_kernels(queries, keys, width, kernel, exclude_self=exclude_self)
     return torch.logsumexp(logk, dim=1) - math.log(logk.shape[1] - int(exclude_self))
 
 
 def parzen_density(
-    x: ArrayLike,
-    data: ArrayLike,
+    queries: ArrayLike,
+    keys: ArrayLike,
     width: ArrayLike,
     kernel: str | Kernel = "gaussian",
     *,
@@ -285,20 +285,20 @@ def parzen_density(
 
     Parameters
     ----------
-    x : Tensor or array_like, shape (n_x,) or (n_x, d)
-        Where to evaluate (the queries).
-    data : Tensor or array_like, shape (n,) or (n, d)
-        The sample (the keys), in the units of ``x``.
+    queries : Tensor or array_like, shape (n_q,) or (n_q, d)
+        Where to evaluate.
+    keys : Tensor or array_like, shape (n,) or (n, d)
+        The sample, in the units of the queries.
     width : float or array_like or Tensor, shape (), (d,), (n, 1) or (n, d)
-        :math:`h > 0`, in the units of ``x``.
+        :math:`h > 0`, in the units of the queries.
     kernel : str or Kernel, default "gaussian"
         Any integrable kernel (not ``"constant"``).
     exclude_self : bool, default False
-        Leave-one-out: ``x`` must be ``data``.
+        Leave-one-out: ``queries`` must be ``keys``.
 
     Returns
     -------
-    Tensor, shape (n_x,)
+    Tensor, shape (n_q,)
         :math:`\hat p(x_j)`, in units of 1/(units of x)^d; dtype as
         :func:`log_parzen_density`.
 
@@ -318,5 +318,5 @@ def parzen_density(
     0.3750, 0.5625, 0.0000
     """
     return torch.exp(
-        log_parzen_density(x, data, width, kernel, exclude_self=exclude_self)
+        log_parzen_density(queries, keys, width, kernel, exclude_self=exclude_self)
     )

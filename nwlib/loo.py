@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._engine import offset, resolve_dtype, work_dtype
+from ._engine import offset, resolve_dtype, warn_at_caller, work_dtype
 from ._validate import ArrayLike, as_float_tensor, as_points, as_width
 from .kernels import Kernel, get_kernel
 from .local_linear import loo_predictions as local_linear_loo_predictions
@@ -140,10 +140,14 @@ def loo_predictions(
 
     Raises
     ------
+    TypeError
+        ``x``, ``y`` or ``width`` not an array of real numbers (a string, a complex
+        or boolean width).
     ValueError
-        n < 2, mismatched shapes, a width that is not > 0, a combination the
-        engines do not offer (``degree=1`` with ``p != 2`` or periodic, periodic
-        with a kernel other than the Gaussian).
+        n < 2, mismatched shapes, non-finite input, a width that is not > 0, a
+        ``degree`` other than 0 or 1, an unknown kernel, a combination the engines
+        do not offer (``degree=1`` with ``p != 2`` or periodic, periodic with a
+        kernel other than the Gaussian).
 
     Source: Stone (1974) for cross-validation; the masked diagonal as in
     statsmodels' ``KernelReg(bw='cv_ls')``.
@@ -165,15 +169,20 @@ def loo_predictions(
             raise ValueError("degree=1 is not available with periodic=True")
         if get_kernel(kernel).name != "gaussian":
             raise ValueError(f"periodic=True needs the Gaussian kernel, got {kernel!r}")
-        return torus_nadaraya_watson(xt, xt, yt, width, exclude_self=True, dtype=dtype)
+        return warn_at_caller(
+            torus_nadaraya_watson, xt, xt, yt, width, exclude_self=True, dtype=dtype
+        )
     if degree == 1:
         dt = work_dtype(resolve_dtype(dtype))
         xt, yt = (xt, yt) if dt is None else (xt.to(dt), yt.to(dt))
-        return local_linear_loo_predictions(xt, yt, width, kernel, degree=1)
+        return warn_at_caller(
+            local_linear_loo_predictions, xt, yt, width, kernel, degree=1
+        )
     h = as_width(width)
     grad = torch.is_grad_enabled() and any(t.requires_grad for t in (xt, yt, h))
     band = xt.shape[1] == 1 and h.numel() == 1 and not grad and xt.device.type == "cpu"
-    return nadaraya_watson(
+    return warn_at_caller(  # a warning names the caller's line, not this one
+        nadaraya_watson,
         xt,
         xt,
         yt,
@@ -216,7 +225,7 @@ def loo_error(
 
     Raises
     ------
-    ValueError
+    TypeError, ValueError
         As :func:`loo_predictions`.
 
     Examples
@@ -233,8 +242,16 @@ def loo_error(
     if dt is not None and dt != torch.float64:
         c = offset(yt)
         yt = yt if c is None else yt - c
-    pred = loo_predictions(
-        x, yt, width, kernel, p=p, degree=degree, periodic=periodic, dtype=dtype
+    pred = warn_at_caller(
+        loo_predictions,
+        x,
+        yt,
+        width,
+        kernel,
+        p=p,
+        degree=degree,
+        periodic=periodic,
+        dtype=dtype,
     )
     return ((yt.double() - pred.double()) ** 2).mean()
 
@@ -255,7 +272,16 @@ def in_sample_error(
     Returns
     -------
     Tensor, 0-d
-        In the computation dtype of :func:`nwlib.pooling.nadaraya_watson`.
+        In the computation dtype of :func:`nwlib.pooling.nadaraya_watson`; NaN
+        (with a ``RuntimeWarning``) where a compact kernel leaves a point no key.
+
+    Raises
+    ------
+    TypeError
+        ``x``, ``y`` or ``width`` not an array of real numbers.
+    ValueError
+        Mismatched or empty inputs, non-finite input, a width that is not > 0, an
+        unknown kernel.
 
     Examples
     --------
@@ -264,7 +290,7 @@ def in_sample_error(
     '0.0000'
     """
     xt, yt = check_pairs(x, y, need=1)
-    pred = nadaraya_watson(xt, xt, yt, width, kernel)
+    pred = warn_at_caller(nadaraya_watson, xt, xt, yt, width, kernel)
     return ((pred - yt.to(pred.dtype)) ** 2).mean()
 
 
@@ -295,13 +321,21 @@ def error_curve(
     ndarray, (w,), float64
         NaN where a compact kernel leaves some point with no key in its support.
 
+    Raises
+    ------
+    TypeError
+        ``widths`` not numbers; as :func:`loo_predictions`.
+    ValueError
+        ``widths`` empty or not > 0 everywhere, ``options`` with
+        ``exclude_self=False``; as :func:`loo_predictions`.
+
     Examples
     --------
     >>> x = torch.tensor([0.0, 1.0, 2.0], dtype=torch.float64)
     >>> [f"{e:.3f}" for e in error_curve(x, x**2, [1e-3, 1e3])]
     ['3.667', '6.500']
     """
-    hs = np.asarray(widths, dtype=np.float64).reshape(-1)
+    hs = as_width(widths, "widths").detach().double().cpu().numpy().reshape(-1)
     if not exclude_self and options:
         raise ValueError(f"{sorted(options)} apply only with exclude_self=True")
     out = np.empty(len(hs))

@@ -6,8 +6,8 @@ For labels in :math:`\{-1, +1\}` pooling the labels themselves gives
 :math:`\hat P(+1 \mid x) - \hat P(-1 \mid x)`. :mod:`nwlib.parzen` relates both
 to the Parzen classifier of :mod:`nwlib.parzen_classifier`.
 
-Shapes are queries x training points: ``x`` (n_x,) or (n_x, d), ``data`` (n,)
-or (n, d), ``labels`` (n,); probabilities have one column per class (in the
+Shapes are queries x training points: ``queries`` (n_q,) or (n_q, d), ``keys``
+(n,) or (n, d), ``labels`` (n,); probabilities have one column per class (in the
 order of ``classes``, default :func:`class_labels`). Labels are compared
 exactly, as in :mod:`nwlib.parzen_classifier`. Where a query's weights are 0/0
 (no training point inside a compact kernel's support) its row is NaN with a
@@ -34,9 +34,9 @@ __all__ = [
 
 
 def nw_binary_output(
-    x: ArrayLike,
-    data: ArrayLike,
-    y: ArrayLike,
+    queries: ArrayLike,
+    keys: ArrayLike,
+    labels: ArrayLike,
     width: ArrayLike,
     kernel: str | Kernel = "gaussian",
     *,
@@ -53,15 +53,15 @@ def nw_binary_output(
 
     Parameters
     ----------
-    x : Tensor or array_like, shape (n_x,) or (n_x, d)
+    queries : Tensor or array_like, shape (n_q,) or (n_q, d)
         Where to classify (the queries).
-    data : Tensor or array_like, shape (n,) or (n, d)
-        The training points (the keys), in the units of ``x``.
-    y : Tensor or array_like, shape (n,)
+    keys : Tensor or array_like, shape (n,) or (n, d)
+        The training points, in the units of the queries.
+    labels : Tensor or array_like, shape (n,)
         Labels in {-1, +1}.
     width : float or array_like or Tensor, shape (), (d,), (n, 1) or (n, d)
-        :math:`h > 0`, in the units of ``x``: one width, one per coordinate, or one
-        per training point.
+        :math:`h > 0`, in the units of the queries: one width, one per coordinate,
+        or one per training point.
     kernel : str or Kernel, default "gaussian"
         A kernel of :mod:`nwlib.kernels`.
     on_empty : {"nan", "raise"}, default "nan"
@@ -70,7 +70,7 @@ def nw_binary_output(
 
     Returns
     -------
-    Tensor, shape (n_x,)
+    Tensor, shape (n_q,)
         Unitless, in [-1, 1]; NaN where the kernel sum is 0/0. Dtype: as
         :func:`nwlib.pooling.nadaraya_watson` (weights normalized in the log
         domain).
@@ -91,13 +91,13 @@ def nw_binary_output(
     >>> print(", ".join(f"{v:+.4f}" for v in f.tolist()))
     +0.1482, -0.9705
     """
-    yb = binary_labels(y, as_points(data, "data").shape[0])
-    return nadaraya_watson(x, data, yb, width, kernel, on_empty=on_empty)
+    yb = binary_labels(labels, as_points(keys, "keys").shape[0])
+    return nadaraya_watson(queries, keys, yb, width, kernel, on_empty=on_empty)
 
 
 def nw_class_probabilities(
-    x: ArrayLike,
-    data: ArrayLike,
+    queries: ArrayLike,
+    keys: ArrayLike,
     labels: ArrayLike,
     width: ArrayLike,
     kernel: str | Kernel = "gaussian",
@@ -116,22 +116,22 @@ def nw_class_probabilities(
 
     Parameters
     ----------
-    x : Tensor or array_like, shape (n_x,) or (n_x, d)
+    queries : Tensor or array_like, shape (n_q,) or (n_q, d)
         Where to classify (the queries).
-    data : Tensor or array_like, shape (n,) or (n, d)
-        The training points (the keys), in the units of ``x``.
+    keys : Tensor or array_like, shape (n,) or (n, d)
+        The training points, in the units of the queries.
     labels : Tensor or array_like, shape (n,)
         One class label per training point (any numbers; compared exactly).
     width : float or array_like or Tensor, shape (), (d,), (n, 1) or (n, d)
-        :math:`h > 0`, in the units of ``x``: one width, one per coordinate, or one
-        per training point.
+        :math:`h > 0`, in the units of the queries: one width, one per coordinate,
+        or one per training point.
     kernel : str or Kernel, default "gaussian"
         A kernel of :mod:`nwlib.kernels`.
     classes : Tensor or array_like, shape (C,), optional
         The classes, in the order of the output columns (default
         :func:`class_labels`, the distinct labels in increasing order).
     exclude_self : bool, default False
-        Leave-one-out: ``x`` must be ``data``; each point is classified from the
+        Leave-one-out: ``queries`` must be ``keys``; each point is classified from the
         others.
     on_empty : {"nan", "raise"}, default "nan"
         Where no training point lies inside a compact kernel's support: NaN with a
@@ -139,10 +139,10 @@ def nw_class_probabilities(
 
     Returns
     -------
-    Tensor, shape (n_x, C)
+    Tensor, shape (n_q, C)
         Unitless; a row of NaN (with a ``RuntimeWarning``) where the weights are
         0/0. Dtype: as :func:`nwlib.pooling.nadaraya_watson`; one-hot labels in the
-        data's compute dtype.
+        keys' compute dtype.
 
     Raises
     ------
@@ -163,17 +163,23 @@ def nw_class_probabilities(
     >>> print(", ".join(f"{v:.4f}" for v in p[0].tolist()))
     0.5741, 0.4259
     """
-    pts = as_points(data, "data")
+    pts = as_points(keys, "keys")
     member, _ = class_members(labels, pts.shape[0], classes, pts.device)
     onehot = member.T.to(compute_dtype(pts))
     return nadaraya_watson(
-        x, data, onehot, width, kernel, exclude_self=exclude_self, on_empty=on_empty
+        queries,
+        keys,
+        onehot,
+        width,
+        kernel,
+        exclude_self=exclude_self,
+        on_empty=on_empty,
     )
 
 
 def nw_classify(
-    x: ArrayLike,
-    data: ArrayLike,
+    queries: ArrayLike,
+    keys: ArrayLike,
     labels: ArrayLike,
     width: ArrayLike,
     kernel: str | Kernel = "gaussian",
@@ -188,22 +194,22 @@ def nw_classify(
 
     Parameters
     ----------
-    x : Tensor or array_like, shape (n_x,) or (n_x, d)
+    queries : Tensor or array_like, shape (n_q,) or (n_q, d)
         Where to classify (the queries).
-    data : Tensor or array_like, shape (n,) or (n, d)
-        The training points (the keys), in the units of ``x``.
+    keys : Tensor or array_like, shape (n,) or (n, d)
+        The training points, in the units of the queries.
     labels : Tensor or array_like, shape (n,)
         One class label per training point (any numbers; compared exactly).
     width : float or array_like or Tensor, shape (), (d,), (n, 1) or (n, d)
-        :math:`h > 0`, in the units of ``x``: one width, one per coordinate, or one
-        per training point.
+        :math:`h > 0`, in the units of the queries: one width, one per coordinate,
+        or one per training point.
     kernel : str or Kernel, default "gaussian"
         A kernel of :mod:`nwlib.kernels`.
     classes : Tensor or array_like, shape (C,), optional
         The classes, in the order of the output columns (default
         :func:`class_labels`, the distinct labels in increasing order).
     exclude_self : bool, default False
-        Leave-one-out: ``x`` must be ``data``; each point is classified from the
+        Leave-one-out: ``queries`` must be ``keys``; each point is classified from the
         others.
     on_empty : {"nan", "raise"}, default "nan"
         Where no training point lies inside a compact kernel's support: NaN with a
@@ -211,7 +217,7 @@ def nw_classify(
 
     Returns
     -------
-    Tensor, shape (n_x,)
+    Tensor, shape (n_q,)
         The decided labels, exact as in
         :func:`~nwlib.parzen_classifier.parzen_classify`; NaN where the
         weights are 0/0.
@@ -232,8 +238,8 @@ def nw_classify(
     [0.0, 1.0]
     """
     probs = nw_class_probabilities(
-        x,
-        data,
+        queries,
+        keys,
         labels,
         width,
         kernel,
@@ -242,6 +248,6 @@ def nw_classify(
         on_empty=on_empty,
     )
     _, cls = class_members(
-        labels, as_points(data, "data").shape[0], classes, probs.device
+        labels, as_points(keys, "keys").shape[0], classes, probs.device
     )
     return argmax_labels(probs, cls, probs.isnan().any(dim=1))

@@ -41,7 +41,7 @@ the unnormalized :math:`K((x - x_i)/h_i)`. The factors differ from point to poin
 and do not cancel: neither the relation nor the agreement of the two
 classifiers holds, and :func:`parzen_nw_relation` refuses such widths.
 
-Shapes are queries x training points: ``x`` (n_x,) or (n_x, d), ``data``
+Shapes are queries x training points: ``queries`` (n_q,) or (n_q, d), ``keys``
 (n,) or (n, d), ``labels`` (n,). Widths as in :mod:`nwlib.pooling`: a scalar,
 (d,) per coordinate, or (n, 1)/(n, d) per training point (densities and
 classifiers accept all of them; the relation only the shared ones). All
@@ -107,13 +107,13 @@ class ParzenNWRelation(NamedTuple):
 
     Parameters
     ----------
-    difference : Tensor, shape (n_x,)
+    difference : Tensor, shape (n_q,)
         Parzen score :math:`\hat p(x,+1) - \hat p(x,-1)`, in 1/(units of x)^d.
-    nw : Tensor, shape (n_x,)
+    nw : Tensor, shape (n_q,)
         NW output in [-1, 1]; NaN where undefined (0/0).
-    density : Tensor, shape (n_x,)
+    density : Tensor, shape (n_q,)
         :math:`\hat p(x)`, in 1/(units of x)^d.
-    empty : Tensor, shape (n_x,), bool
+    empty : Tensor, shape (n_q,), bool
         No training point inside the kernel's support (0/0 for NW).
     max_error : float
         :math:`\max |\text{difference} - \text{nw}\cdot\text{density}|` over
@@ -138,9 +138,9 @@ class ParzenNWRelation(NamedTuple):
 
 
 def parzen_nw_relation(
-    x: ArrayLike,
-    data: ArrayLike,
-    y: ArrayLike,
+    queries: ArrayLike,
+    keys: ArrayLike,
+    labels: ArrayLike,
     width: ArrayLike,
     kernel: str | Kernel = "gaussian",
 ) -> ParzenNWRelation:
@@ -154,15 +154,15 @@ def parzen_nw_relation(
 
     Parameters
     ----------
-    x : Tensor or array_like, shape (n_x,) or (n_x, d)
-        Where to compare (the queries).
-    data : Tensor or array_like, shape (n,) or (n, d)
-        The training points (the keys), in the units of ``x``.
-    y : Tensor or array_like, shape (n,)
+    queries : Tensor or array_like, shape (n_q,) or (n_q, d)
+        Where to compare.
+    keys : Tensor or array_like, shape (n,) or (n, d)
+        The training points, in the units of the queries.
+    labels : Tensor or array_like, shape (n,)
         Labels in {-1, +1}.
     width : float or array_like or Tensor, shape () or (d,)
         One width :math:`h > 0` shared by all training points, or one per
-        coordinate, in the units of ``x``.
+        coordinate, in the units of the queries.
     kernel : str or Kernel, default "gaussian"
         Any integrable kernel (not ``"constant"``).
 
@@ -199,12 +199,12 @@ def parzen_nw_relation(
             "prod_c h_ic, NW pooling uses the unnormalized kernels, and the "
             "factors do not cancel"
         )
-    diff = parzen_difference(x, data, y, width, kernel)
-    dens = parzen_density(x, data, width, kernel)
+    diff = parzen_difference(queries, keys, labels, width, kernel)
+    dens = parzen_density(queries, keys, width, kernel)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        nw = nw_binary_output(x, data, y, width, kernel)
-    empty = torch.isneginf(log_scores(x, data, width, kernel)).all(dim=1)
+        nw = nw_binary_output(queries, keys, labels, width, kernel)
+    empty = torch.isneginf(log_scores(queries, keys, width, kernel)).all(dim=1)
     gap = (diff - nw * dens).abs()
     max_err = float(gap[~empty].max()) if (~empty).any() else 0.0
     max_empty = float(diff[empty].abs().max()) if empty.any() else 0.0

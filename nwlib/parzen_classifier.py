@@ -8,8 +8,8 @@ frequencies are the priors, built into the joint densities. For two classes
 :mod:`nwlib.nw_classifier` has the Nadaraya-Watson classifier; :mod:`nwlib.parzen`
 shows the two take the same decisions for a shared width.
 
-Shapes are queries x training points: ``x`` (n_x,) or (n_x, d), ``data`` (n,)
-or (n, d), ``labels`` (n,); densities have one column per class (in the order
+Shapes are queries x training points: ``queries`` (n_q,) or (n_q, d), ``keys``
+(n,) or (n, d), ``labels`` (n,); densities have one column per class (in the order
 of ``classes``, default :func:`class_labels`). Labels are compared exactly:
 floating labels in their dtype, integers as integers (2**53 and 2**53 + 1 are
 two classes). Where no training point lies inside a compact kernel's support
@@ -42,8 +42,8 @@ __all__ = [
 
 
 def joint_class_densities(
-    x: ArrayLike,
-    data: ArrayLike,
+    queries: ArrayLike,
+    keys: ArrayLike,
     labels: ArrayLike,
     width: ArrayLike,
     kernel: str | Kernel = "gaussian",
@@ -58,27 +58,27 @@ def joint_class_densities(
 
     Parameters
     ----------
-    x : Tensor or array_like, shape (n_x,) or (n_x, d)
+    queries : Tensor or array_like, shape (n_q,) or (n_q, d)
         Where to classify (the queries).
-    data : Tensor or array_like, shape (n,) or (n, d)
-        The training points (the keys), in the units of ``x``.
+    keys : Tensor or array_like, shape (n,) or (n, d)
+        The training points, in the units of the queries.
     labels : Tensor or array_like, shape (n,)
         One class label per training point (any numbers; compared exactly).
     width : float or array_like or Tensor, shape (), (d,), (n, 1) or (n, d)
-        :math:`h > 0`, in the units of ``x``: one width, one per coordinate, or one
-        per training point.
+        :math:`h > 0`, in the units of the queries: one width, one per coordinate,
+        or one per training point.
     kernel : str or Kernel, default "gaussian"
         Any integrable kernel (not ``"constant"``).
     classes : Tensor or array_like, shape (C,), optional
         The classes, in the order of the output columns (default
         :func:`class_labels`, the distinct labels in increasing order).
     exclude_self : bool, default False
-        Leave-one-out: ``x`` must be ``data``; each point is classified from the
+        Leave-one-out: ``queries`` must be ``keys``; each point is classified from the
         others.
 
     Returns
     -------
-    Tensor, shape (n_x, C)
+    Tensor, shape (n_q, C)
         Columns in the order of ``classes``; in units of 1/(units of x)^d. Dtype:
         as :func:`~nwlib.density.log_parzen_density` (the inputs' floating dtype,
         integers as float64).
@@ -87,8 +87,8 @@ def joint_class_densities(
     ------
     ValueError
         For the constant kernel, labels without one entry per point, repeated
-        ``classes``, a bad width, or ``exclude_self`` with ``x`` that is not
-        ``data``.
+        ``classes``, a bad width, or ``exclude_self`` with ``queries`` that are
+        not ``keys``.
     TypeError
         For non-numeric labels (strings, say) or points.
 
@@ -102,12 +102,14 @@ def joint_class_densities(
     >>> print(", ".join(f"{v:.4f}" for v in p[0].tolist()))
     0.1330, 0.0987
     """
-    return torch.exp(_log_joint(x, data, labels, width, kernel, classes, exclude_self))
+    return torch.exp(
+        _log_joint(queries, keys, labels, width, kernel, classes, exclude_self)
+    )
 
 
 def _log_kernels(
-    x: ArrayLike,
-    data: ArrayLike,
+    queries: ArrayLike,
+    keys: ArrayLike,
     width: ArrayLike,
     kernel: str | Kernel,
     exclude_self: bool,
@@ -120,9 +122,9 @@ def _log_kernels(
     """
     kern = get_kernel(kernel)
     if shift and is_gaussian(kern):
-        pts = as_points(data, "data")
+        pts = as_points(keys, "keys")
         kernel_integral(kern, pts.shape[1])  # the same errors as the density
-        q, k, hp = prepare(x, pts, width)
+        q, k, hp = prepare(queries, pts, width)
         if not ordinary(q, k, hp):
             if exclude_self:
                 check_exclude_self(q, k)
@@ -130,12 +132,12 @@ def _log_kernels(
             mask = torch.eye(n, dtype=torch.bool) if exclude_self else None
             s = -0.5 * shifted_sq_dist(q, k, hp, 2.0, mask)
             return s if mask is None else s.masked_fill(mask, -math.inf)
-    return log_parzen_kernels(x, data, width, kern, exclude_self=exclude_self)
+    return log_parzen_kernels(queries, keys, width, kern, exclude_self=exclude_self)
 
 
 def _log_joint(
-    x: ArrayLike,
-    data: ArrayLike,
+    queries: ArrayLike,
+    keys: ArrayLike,
     labels: ArrayLike,
     width: ArrayLike,
     kernel: str | Kernel,
@@ -143,13 +145,13 @@ def _log_joint(
     exclude_self: bool,
     shift: bool = False,
 ) -> Tensor:
-    r""":math:`\log \hat p(x_j, c)`, (n_x, C): a log-sum-exp per class, never exp first.
+    r""":math:`\log \hat p(x_j, c)`, (n_q, C): a log-sum-exp per class, never exp first.
 
     ``shift=True``: up to a constant per row (enough to compare classes).
 
     Labels are compared exactly (see ``_labels.class_members``).
     """
-    logk = _log_kernels(x, data, width, kernel, exclude_self, shift)
+    logk = _log_kernels(queries, keys, width, kernel, exclude_self, shift)
     m = logk.shape[1] - int(exclude_self)
     member, _ = class_members(labels, logk.shape[1], classes, logk.device)  # (C, n)
     cols = [
@@ -160,8 +162,8 @@ def _log_joint(
 
 
 def class_conditional_densities(
-    x: ArrayLike,
-    data: ArrayLike,
+    queries: ArrayLike,
+    keys: ArrayLike,
     labels: ArrayLike,
     width: ArrayLike,
     kernel: str | Kernel = "gaussian",
@@ -175,15 +177,15 @@ def class_conditional_densities(
 
     Parameters
     ----------
-    x : Tensor or array_like, shape (n_x,) or (n_x, d)
+    queries : Tensor or array_like, shape (n_q,) or (n_q, d)
         Where to classify (the queries).
-    data : Tensor or array_like, shape (n,) or (n, d)
-        The training points (the keys), in the units of ``x``.
+    keys : Tensor or array_like, shape (n,) or (n, d)
+        The training points, in the units of the queries.
     labels : Tensor or array_like, shape (n,)
         One class label per training point (any numbers; compared exactly).
     width : float or array_like or Tensor, shape (), (d,), (n, 1) or (n, d)
-        :math:`h > 0`, in the units of ``x``: one width, one per coordinate, or one
-        per training point.
+        :math:`h > 0`, in the units of the queries: one width, one per coordinate,
+        or one per training point.
     kernel : str or Kernel, default "gaussian"
         Any integrable kernel (not ``"constant"``).
     classes : Tensor or array_like, shape (C,), optional
@@ -192,7 +194,7 @@ def class_conditional_densities(
 
     Returns
     -------
-    Tensor, shape (n_x, C)
+    Tensor, shape (n_q, C)
         In units of 1/(units of x)^d; dtype as :func:`joint_class_densities`.
 
     Raises
@@ -211,8 +213,8 @@ def class_conditional_densities(
     >>> print(", ".join(f"{v:.4f}" for v in p[0].tolist()))
     0.3989, 0.1480
     """
-    joint = joint_class_densities(x, data, labels, width, kernel, classes=classes)
-    n = as_points(data, "data").shape[0]
+    joint = joint_class_densities(queries, keys, labels, width, kernel, classes=classes)
+    n = as_points(keys, "keys").shape[0]
     member, cls = class_members(labels, n, classes, joint.device)
     counts = member.sum(1).to(joint.dtype)
     if (counts == 0).any():
@@ -223,7 +225,7 @@ def class_conditional_densities(
 
 
 def _empty(
-    n_empty: int, n_x: int, kernel: str | Kernel, on_empty: str, what: str
+    n_empty: int, n_q: int, kernel: str | Kernel, on_empty: str, what: str
 ) -> None:
     if on_empty not in ("nan", "raise"):
         raise ValueError(f"on_empty must be 'nan' or 'raise', got {on_empty!r}")
@@ -231,14 +233,14 @@ def _empty(
         kern = get_kernel(kernel)
         if kern.compact:
             msg = (
-                f"{n_empty} of {n_x} points have no training point inside the "
+                f"{n_empty} of {n_q} points have no training point inside the "
                 f"support of the "
                 f"{kern.name!r} kernel: p(x) = 0 there, so {what} is undefined and "
                 f"returned as NaN. Use a wider width or the 'gaussian' kernel."
             )
         else:
             msg = (
-                f"{n_empty} of {n_x} points got density 0 from the {kern.name!r} "
+                f"{n_empty} of {n_q} points got density 0 from the {kern.name!r} "
                 f"kernel (a width or distance beyond the dtype's range), so {what} "
                 f"is returned "
                 f"as NaN. Compute in float64 or rescale data and width together."
@@ -249,8 +251,8 @@ def _empty(
 
 
 def parzen_classify(
-    x: ArrayLike,
-    data: ArrayLike,
+    queries: ArrayLike,
+    keys: ArrayLike,
     labels: ArrayLike,
     width: ArrayLike,
     kernel: str | Kernel = "gaussian",
@@ -270,22 +272,22 @@ def parzen_classify(
 
     Parameters
     ----------
-    x : Tensor or array_like, shape (n_x,) or (n_x, d)
+    queries : Tensor or array_like, shape (n_q,) or (n_q, d)
         Where to classify (the queries).
-    data : Tensor or array_like, shape (n,) or (n, d)
-        The training points (the keys), in the units of ``x``.
+    keys : Tensor or array_like, shape (n,) or (n, d)
+        The training points, in the units of the queries.
     labels : Tensor or array_like, shape (n,)
         One class label per training point (any numbers; compared exactly).
     width : float or array_like or Tensor, shape (), (d,), (n, 1) or (n, d)
-        :math:`h > 0`, in the units of ``x``: one width, one per coordinate, or one
-        per training point.
+        :math:`h > 0`, in the units of the queries: one width, one per coordinate,
+        or one per training point.
     kernel : str or Kernel, default "gaussian"
         Any integrable kernel (not ``"constant"``).
     classes : Tensor or array_like, shape (C,), optional
         The classes, in the order of the output columns (default
         :func:`class_labels`, the distinct labels in increasing order).
     exclude_self : bool, default False
-        Leave-one-out: ``x`` must be ``data``; each point is classified from the
+        Leave-one-out: ``queries`` must be ``keys``; each point is classified from the
         others.
     on_empty : {"nan", "raise"}, default "nan"
         Where no training point lies inside a compact kernel's support: NaN with a
@@ -293,7 +295,7 @@ def parzen_classify(
 
     Returns
     -------
-    Tensor, shape (n_x,)
+    Tensor, shape (n_q,)
         The decided labels, exact: in the labels' floating dtype, integers as
         float64 up to 2**53 and as int64 beyond (see :func:`class_labels`); NaN
         where there is no decision.
@@ -315,10 +317,10 @@ def parzen_classify(
     [0.0, 1.0]
     """
     log_joint = _log_joint(
-        x, data, labels, width, kernel, classes, exclude_self, shift=True
+        queries, keys, labels, width, kernel, classes, exclude_self, shift=True
     )
     _, cls = class_members(
-        labels, as_points(data, "data").shape[0], classes, log_joint.device
+        labels, as_points(keys, "keys").shape[0], classes, log_joint.device
     )
     undefined = torch.isneginf(log_joint).all(dim=1)
     _empty(
@@ -332,9 +334,9 @@ def parzen_classify(
 
 
 def parzen_difference(
-    x: ArrayLike,
-    data: ArrayLike,
-    y: ArrayLike,
+    queries: ArrayLike,
+    keys: ArrayLike,
+    labels: ArrayLike,
     width: ArrayLike,
     kernel: str | Kernel = "gaussian",
 ) -> Tensor:
@@ -348,21 +350,21 @@ def parzen_difference(
 
     Parameters
     ----------
-    x : Tensor or array_like, shape (n_x,) or (n_x, d)
+    queries : Tensor or array_like, shape (n_q,) or (n_q, d)
         Where to classify (the queries).
-    data : Tensor or array_like, shape (n,) or (n, d)
-        The training points (the keys), in the units of ``x``.
-    y : Tensor or array_like, shape (n,)
+    keys : Tensor or array_like, shape (n,) or (n, d)
+        The training points, in the units of the queries.
+    labels : Tensor or array_like, shape (n,)
         Labels in {-1, +1}.
     width : float or array_like or Tensor, shape (), (d,), (n, 1) or (n, d)
-        :math:`h > 0`, in the units of ``x``: one width, one per coordinate, or one
-        per training point.
+        :math:`h > 0`, in the units of the queries: one width, one per coordinate,
+        or one per training point.
     kernel : str or Kernel, default "gaussian"
         Any integrable kernel (not ``"constant"``).
 
     Returns
     -------
-    Tensor, shape (n_x,)
+    Tensor, shape (n_q,)
         In units of 1/(units of x)^d; dtype as :func:`joint_class_densities`.
 
     Raises
@@ -380,6 +382,6 @@ def parzen_difference(
     >>> print(", ".join(f"{v:+.4f}" for v in d.tolist()))
     +0.0343, -0.0972
     """
-    yb = binary_labels(y, as_points(data, "data").shape[0])
-    joint = joint_class_densities(x, data, yb, width, kernel, classes=[-1.0, 1.0])
+    yb = binary_labels(labels, as_points(keys, "keys").shape[0])
+    joint = joint_class_densities(queries, keys, yb, width, kernel, classes=[-1.0, 1.0])
     return joint[:, 1] - joint[:, 0]

@@ -184,6 +184,9 @@ def log_scores(
     ValueError
         As :func:`scaled_sq_distances`, an unknown kernel, and ``exclude_self``
         with queries that are not the keys.
+    TypeError
+        As :func:`scaled_sq_distances` (non-numeric input), a kernel that is
+        neither a name nor a :class:`~nwlib.kernels.Kernel`.
 
     Examples
     --------

@@ -59,8 +59,10 @@ def silverman_width(x: ArrayLike) -> float | np.ndarray:
 
     Raises
     ------
+    TypeError
+        ``x`` not an array of real numbers.
     ValueError
-        Fewer than 2 points, or a coordinate with zero spread.
+        Fewer than 2 points, NaN or inf, or a coordinate with zero spread.
 
     Examples
     --------
@@ -101,8 +103,10 @@ def scott_width(x: ArrayLike) -> float | np.ndarray:
 
     Raises
     ------
+    TypeError
+        ``x`` not an array of real numbers.
     ValueError
-        Fewer than 2 points, or a coordinate with zero spread.
+        Fewer than 2 points, NaN or inf, or a coordinate with zero spread.
 
     Examples
     --------

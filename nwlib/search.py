@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._validate import as_count, as_real
+
 __all__ = ["WidthChoice", "minimize_log_width", "METHODS"]
 
 #: The minimizers of :func:`minimize_log_width`.
@@ -57,12 +59,15 @@ class WidthChoice:
     details: dict = field(default_factory=dict, repr=False)
 
 
-def _positive(value: object, name: str, low: float = 0.0) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    if not (math.isfinite(value) and value > low):
-        raise ValueError(f"{name} must be a finite number > {low:g}, got {value!r}")
-    return float(value)
+def _check_finite(cache: dict[float, float]) -> None:
+    """Raise ``ValueError`` when no evaluated score is finite (no minimum to return)."""
+    if not any(math.isfinite(v) for v in cache.values()):
+        lo, hi = math.exp(min(cache)), math.exp(max(cache))
+        raise ValueError(
+            f"the score is NaN or infinite at every width tried ({len(cache)} "
+            f"between {lo:.4g} and {hi:.4g}): no minimum to return; with a compact "
+            f"kernel (no key within h of a point) start from a wider width"
+        )
 
 
 def minimize_log_width(
@@ -110,8 +115,9 @@ def minimize_log_width(
         ``"parabola"``: the step :math:`\log(\text{factor})` of the triple.
     refine : int >= 0
         ``"parabola"``: how many parabolas at a third of the spacing follow the first.
-    max_evaluations : int
-        ``"parabola"``: the largest number of evaluations of the downhill walk.
+    max_evaluations : int >= 3
+        ``"parabola"``: the largest number of evaluations of the downhill walk (the
+        first triple is 3).
 
     Returns
     -------
@@ -121,8 +127,13 @@ def minimize_log_width(
 
     Raises
     ------
-    ValueError, TypeError
-        A starting width, span, factor or tolerance out of range, an unknown method.
+    ValueError
+        A starting width, span, factor, tolerance, ``refine`` or
+        ``max_evaluations`` out of range, an unknown method; a score NaN or
+        infinite at every width evaluated.
+    TypeError
+        A starting width, span, factor or tolerance that is not a real number,
+        ``refine`` or ``max_evaluations`` that is not an int.
 
     Source: Brent (1973), *Algorithms for Minimization without Derivatives*, via
     ``scipy.optimize.minimize_scalar``.
@@ -138,7 +149,7 @@ def minimize_log_width(
     >>> f"{best.width:.3f}", best.evaluations
     ('0.200', 4)
     """
-    c = _positive(width, "width")
+    c = as_real(width, "width")
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     cache: dict[float, float] = {}
@@ -150,10 +161,10 @@ def minimize_log_width(
         return cache[t]
 
     if method == "brent":
-        return _brent(f, c, _positive(span, "span", 1.0), _positive(xatol, "xatol"))
-    s = math.log(_positive(factor, "factor", 1.0))
-    if isinstance(refine, bool) or not isinstance(refine, int) or refine < 0:
-        raise ValueError(f"refine must be an int >= 0, got {refine!r}")
+        return _brent(f, c, as_real(span, "span", 1.0), as_real(xatol, "xatol"), cache)
+    s = math.log(as_real(factor, "factor", 1.0))
+    refine = as_count(refine, "refine", 0)
+    max_evaluations = as_count(max_evaluations, "max_evaluations", 3)
 
     def g(t: float) -> float:  # the same t twice gives one evaluation
         return f(round(t, 12))
@@ -180,17 +191,19 @@ def minimize_log_width(
             break
         t0, s = min(cache, key=cache.get), s / 3
         fm, f0, fp = g(t0 - s), g(t0), g(t0 + s)
+    _check_finite(cache)
     best = min(cache, key=cache.get)
     return WidthChoice(math.exp(best), cache[best], "parabola", len(cache))
 
 
-def _brent(f, c: float, span: float, xatol: float) -> WidthChoice:
+def _brent(f, c: float, span: float, xatol: float, cache: dict) -> WidthChoice:
     from scipy.optimize import minimize_scalar
 
     lo, hi = math.log(c / span), math.log(c * span)
     res = minimize_scalar(
         f, bounds=(lo, hi), method="bounded", options={"xatol": xatol}
     )
+    _check_finite(cache)
     if min(res.x - lo, hi - res.x) < 10 * xatol:
         warnings.warn(
             f"the minimum lies at the edge of the search interval "

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._validate import ArrayLike, as_width
+from ._engine import warn_at_caller
+from ._validate import ArrayLike, as_count, as_real, as_width
 from .kernels import Kernel
 from .loo import check_pairs, error_curve, in_sample_error, loo_error, loo_predictions
 from .rules import scott_width, silverman_width
@@ -40,17 +41,19 @@ __all__ = [
 ]
 
 
-def _start_width(x: torch.Tensor, width: float | None) -> float:
-    c = silverman_width(x) if width is None else width
-    return float(np.min(c))
+def _start_width(x: torch.Tensor, width: ArrayLike | None) -> float:
+    """Silverman's width (or the given one, checked > 0); an array: its smallest."""
+    if width is None:
+        return float(np.min(silverman_width(x)))
+    return float(as_width(width, "width").detach().min())
 
 
 def select_width_grid(
     x: ArrayLike,
     y: ArrayLike,
-    widths: ArrayLike | None = None,
     kernel: str | Kernel = "gaussian",
     *,
+    widths: ArrayLike | None = None,
     num: int = 41,
     span: float = 20.0,
     **options: Any,
@@ -79,23 +82,28 @@ def select_width_grid(
 
     Raises
     ------
+    TypeError
+        ``widths`` not numbers, ``span`` not a number, ``num`` not an int; as
+        :func:`loo_error`.
     ValueError
-        A width that is not > 0, or an error undefined (NaN) at every width.
+        ``widths`` empty or not > 0 everywhere, ``span <= 1``, ``num < 1``, an
+        error undefined (NaN) at every width; as :func:`loo_error`.
 
     Examples
     --------
     >>> from nwlib.data import running_example
     >>> d = running_example()
-    >>> best = select_width_grid(d.x_train, d.y_train, [0.05, 0.2, 1.0])
+    >>> best = select_width_grid(d.x_train, d.y_train, widths=[0.05, 0.2, 1.0])
     >>> f"{best.width:.2f}", best.evaluations
     ('0.20', 3)
     """
     xt, yt = check_pairs(x, y)
     if widths is None:
+        span = as_real(span, "span", 1.0)
+        num = as_count(num, "num", 1)
         c = _start_width(xt, None)
         widths = np.geomspace(c / span, c * span, num)
-    hs = np.asarray(widths, dtype=np.float64).reshape(-1)
-    as_width(hs, "widths")
+    hs = as_width(widths, "widths").detach().double().cpu().numpy().reshape(-1)
     errs = error_curve(xt, yt, hs, kernel, **options)
     if np.all(np.isnan(errs)):
         raise ValueError(
@@ -132,8 +140,8 @@ def select_width_minimize(
     ----------
     x, y, kernel
         As :func:`loo_predictions`.
-    width : float > 0, optional
-        Starting width :math:`c`.
+    width : float > 0 or array, optional
+        Starting width :math:`c` (an array: its smallest entry).
     method, span, xatol
         As :func:`nwlib.search.minimize_log_width`.
     **options
@@ -148,7 +156,8 @@ def select_width_minimize(
     ------
     ValueError, TypeError
         As :func:`loo_error` and :func:`nwlib.search.minimize_log_width` (a
-        starting width, ``span`` or ``xatol`` out of range, an unknown method).
+        starting width, ``span`` or ``xatol`` out of range, an unknown method, a
+        LOO error undefined or infinite at every width tried).
 
     Examples
     --------
@@ -165,8 +174,13 @@ def select_width_minimize(
             warnings.simplefilter("ignore", RuntimeWarning)
             return float(loo_error(xt, yt, h, kernel, **options))
 
-    return minimize_log_width(
-        cv, _start_width(xt, width), method=method, span=span, xatol=xatol
+    return warn_at_caller(  # the edge warning names the caller's line
+        minimize_log_width,
+        cv,
+        _start_width(xt, width),
+        method=method,
+        span=span,
+        xatol=xatol,
     )
 
 
@@ -203,6 +217,13 @@ def select_width_gd(
     WidthChoice
         ``method="gd"``; ``width`` a float or an array; ``details`` holds the
         ``history`` and the ``model``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`loo_predictions` for ``x`` and ``y``, and as
+        :class:`nwlib.learn.LearnedWidthNW` and its ``fit`` for the others (a
+        width not > 0, an unknown ``per`` or optimizer, a kernel without gradient).
 
     Examples
     --------

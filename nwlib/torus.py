@@ -18,7 +18,7 @@ import math
 import numpy as np
 import torch
 
-from ._engine import resolve_dtype, work_dtype
+from ._engine import check_exclude_self, resolve_dtype, work_dtype
 from ._validate import ArrayLike, as_float_tensor, as_points, as_width, common_dtype
 from .pooling import nadaraya_watson
 from .scale import banded_nadaraya_watson, truncation_radius
@@ -211,11 +211,8 @@ def torus_nadaraya_watson(
     method = method or ("images" if d == 1 else "embedding")
     if method not in ("images", "embedding"):
         raise ValueError(f"method must be 'images' or 'embedding', got {method!r}")
-    if exclude_self and q.shape != k.shape:
-        raise ValueError(
-            f"exclude_self needs queries and keys to be the same points, "
-            f"got {q.shape[0]} queries and {k.shape[0]} keys"
-        )
+    if exclude_self:  # the keys themselves, in order (compared in float64)
+        check_exclude_self(q.double(), k.double())
     h = as_width(width)
     q, k = torch.remainder(q, 1.0), torch.remainder(k, 1.0)
     if method == "embedding":

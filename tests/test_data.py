@@ -43,6 +43,8 @@ def test_variants_follow_the_course_facts():
         (dict(n_val=-1), ValueError, "n_val must be >= 0"),
         (dict(noise=-0.1), ValueError, "noise must be"),
         (dict(variant="cubic"), ValueError, "variant must be one of"),
+        (dict(seed="a"), TypeError, "seed must be an int"),
+        (dict(seed=1.0), TypeError, "seed must be an int"),
     ],
 )
 def test_bad_arguments(kw, exc, msg):

@@ -267,3 +267,20 @@ def test_tiny_gaussian_width_gives_the_nearest_neighbour(dtype, width):
         warnings.simplefilter("error")
         got = nadaraya_watson(queries, keys, values, width)
     torch.testing.assert_close(got, torch.tensor([1.0, 2.0, 3.0, 4.0], dtype=dtype))
+
+
+@pytest.mark.parametrize(
+    "n_keys,dtype,exc,msg",
+    [
+        (0, torch.float32, ValueError, "n_keys must be >= 1, got 0"),
+        (-5, torch.float32, ValueError, "n_keys must be >= 1, got -5"),
+        ("a", torch.float32, TypeError, "n_keys must be an int"),
+        (10.0, torch.float32, TypeError, "n_keys must be an int"),
+        (10, torch.int64, TypeError, "dtype must be a floating torch dtype"),
+    ],
+)
+def test_truncation_radius_names_a_bad_argument(n_keys, dtype, exc, msg):
+    from nwlib.scale import truncation_radius
+
+    with pytest.raises(exc, match=msg):
+        truncation_radius(n_keys, dtype)

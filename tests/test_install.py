@@ -131,3 +131,16 @@ def test_citation_and_license_match_the_package():
     license_text = (ROOT / "LICENSE").read_text()
     assert "MIT License" in license_text and "CC BY 4.0" in license_text
     assert PYPROJECT["project"]["license"] == "MIT"
+
+
+def test_version_reads_the_metadata_else_the_checkouts_pyproject(monkeypatch):
+    import nwlib
+
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "9.8.7")
+    assert nwlib._version() == "9.8.7"  # installed: the distribution's metadata
+
+    def not_installed(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", not_installed)
+    assert nwlib._version() == PYPROJECT["project"]["version"] == "1.0.0"

@@ -124,7 +124,7 @@ def test_multiple_value_columns():
 def test_select_width_grid_and_bounded_search():
     x, y = _data(100, seed=4)
     grid = np.geomspace(0.05, 3, 25)
-    on_grid = select_width_grid(x, y, grid, degree=1)
+    on_grid = select_width_grid(x, y, widths=grid, degree=1)
     errors = [float(loo_error(x, y, float(h), degree=1)) for h in grid]
     assert on_grid.width == float(grid[int(np.argmin(errors))])
     assert on_grid.evaluations == 25

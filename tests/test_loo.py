@@ -155,7 +155,7 @@ def test_the_search_reaches_the_grid_minimum_for_both_degrees(ex, degree):
     x, y = ex
     best = select_width_minimize(x, y, degree=degree)
     grid = np.geomspace(best.width / 1.5, best.width * 1.5, 61)
-    fine = select_width_grid(x, y, grid, degree=degree)
+    fine = select_width_grid(x, y, widths=grid, degree=degree)
     assert best.score <= fine.score * (1 + 1e-6)
     assert best.width == pytest.approx(fine.width, rel=0.02)
     assert best.score == pytest.approx(
@@ -190,7 +190,30 @@ def test_minimize_log_width_methods_and_errors():
             minimize_log_width(score, 1.0, **bad)
     with pytest.raises(TypeError, match="width"):
         minimize_log_width(score, "1.0")
+    for bad, match in [
+        ({"max_evaluations": "x"}, "max_evaluations must be an int"),
+        ({"refine": "x"}, "refine must be an int"),
+        ({"factor": "x"}, "factor must be a number"),
+    ]:
+        with pytest.raises(TypeError, match=match):
+            minimize_log_width(score, 0.3, method="parabola", **bad)
+    with pytest.raises(ValueError, match="max_evaluations must be an int >= 3"):
+        minimize_log_width(score, 0.3, method="parabola", max_evaluations=0)
+    # numpy scalars are numbers: float32 as well as float64
+    for c in (np.float32(0.3), np.float64(0.3)):
+        assert minimize_log_width(score, c).width == pytest.approx(0.2, rel=2e-3)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         nan_left = minimize_log_width(lambda h: math.nan if h < 0.1 else score(h), 0.5)
     assert nan_left.width == pytest.approx(0.2, rel=2e-3)
+    for method in ("brent", "parabola"):  # no finite score: no width to return
+        with pytest.raises(ValueError, match="NaN or infinite at every width"):
+            minimize_log_width(lambda h: math.inf, 0.5, method=method)
+
+
+@pytest.mark.parametrize("method", ["brent", "parabola"])
+def test_select_width_minimize_refuses_an_undefined_error(ex, method):
+    # boxcar at 1e-3: no other key within h of any point, CV undefined everywhere
+    x, y = ex
+    with pytest.raises(ValueError, match="compact kernel"):
+        select_width_minimize(x, y, "boxcar", width=1e-3, span=2, method=method)

@@ -2,6 +2,7 @@
 KernelDensity as an independent reference, naive loops for the classifiers, and the
 Parzen/NW relation on a grid for every integrable kernel."""
 
+import inspect
 import math
 import warnings
 
@@ -443,3 +444,30 @@ def test_ch06_checks_reject_wrong_answers(capsys):
     assert _verdict(capsys, ch06.iris_loo, with_self, 0.1) == "Not quite"
     assert _verdict(capsys, ch06.empty_region, 0.0, False) == "Not quite"
     assert _verdict(capsys, ch06.empty_region, 0.5, True) == "Not quite"
+
+
+def test_pooling_vocabulary_names_the_arguments():
+    # queries, keys (and labels) as in nwlib.pooling; messages name those arguments
+    funcs = [
+        parzen.log_parzen_kernels,
+        parzen.log_parzen_density,
+        parzen.parzen_density,
+        parzen.joint_class_densities,
+        parzen.class_conditional_densities,
+        parzen.parzen_classify,
+        parzen.parzen_difference,
+        parzen.nw_binary_output,
+        parzen.nw_class_probabilities,
+        parzen.nw_classify,
+        parzen.parzen_nw_relation,
+    ]
+    for i, f in enumerate(funcs):
+        third = "width" if i < 3 else "labels"  # densities have no labels
+        names = list(inspect.signature(f).parameters)
+        assert names[:3] == ["queries", "keys", third], f.__name__
+    with pytest.raises(TypeError, match="queries must be"):
+        parzen.parzen_density("a", [0.0, 1.0], 0.5)
+    with pytest.raises(TypeError, match="keys must be"):
+        parzen.parzen_density([0.0], "a", 0.5)
+    with pytest.raises(ValueError, match="labels must contain only"):
+        parzen.nw_binary_output([0.0], [0.0, 1.0], [0.0, 1.0], 0.5)

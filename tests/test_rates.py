@@ -251,6 +251,26 @@ def test_rate_experiment_validates(kwargs, err):
         rate_experiment(**kwargs)
 
 
+@pytest.mark.parametrize("method", ["images", "embedding"])
+def test_torus_exclude_self_needs_the_keys(method):
+    # other points of the keys' shape are not the keys: no silent LOO at the keys
+    keys = torch.tensor([0.1, 0.4, 0.7], dtype=torch.float64)
+    values = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
+    others = torch.tensor([0.2, 0.5, 0.8], dtype=torch.float64)
+    with pytest.raises(ValueError, match="queries to be the keys"):
+        torus_nadaraya_watson(
+            others, keys, values, 0.1, exclude_self=True, method=method
+        )
+    # a copy of the keys (another tensor, another dtype) is accepted
+    loo = torus_nadaraya_watson(
+        keys, keys, values, 0.1, exclude_self=True, method=method, dtype=None
+    )
+    copy = torus_nadaraya_watson(
+        keys.tolist(), keys, values, 0.1, exclude_self=True, method=method, dtype=None
+    )
+    torch.testing.assert_close(copy, loo, rtol=0, atol=0)
+
+
 def test_torus_nw_validates(circle):
     x, y, q = circle
     with pytest.raises(ValueError, match="same number of coordinates"):

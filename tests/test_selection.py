@@ -85,7 +85,7 @@ def test_minimizer_matches_statsmodels_cv_ls_within_one_percent(seed):
 def test_three_selectors_agree(data, statsmodels_fit):
     x, y = data
     ref = statsmodels_fit.bw[0]
-    grid = select_width_grid(x, y, np.geomspace(0.05, 2, 400))
+    grid = select_width_grid(x, y, widths=np.geomspace(0.05, 2, 400))
     gd = select_width_gd(x, y, steps=300)
     assert grid.width == pytest.approx(ref, rel=0.01)
     assert gd.width == pytest.approx(ref, rel=0.01)
@@ -205,3 +205,50 @@ def test_bad_inputs(data):
         silverman_width([3.0])
     with pytest.warns(RuntimeWarning, match="edge"):
         select_width_minimize(x, y, width=50.0, span=2.0)
+
+
+@pytest.mark.parametrize(
+    "call,exc,msg",
+    [
+        (lambda x, y: select_width_minimize(x, y, width="a"), TypeError, "width"),
+        (lambda x, y: select_width_minimize(x, y, width=-1.0), ValueError, "width"),
+        (lambda x, y: select_width_grid(x, y, span=0.5), ValueError, "span must be"),
+        (lambda x, y: select_width_grid(x, y, span="a"), TypeError, "span must be"),
+        (lambda x, y: select_width_grid(x, y, num=0), ValueError, "num must be"),
+        (lambda x, y: select_width_grid(x, y, num=2.0), TypeError, "num must be"),
+        (lambda x, y: select_width_grid(x, y, widths=["a"]), TypeError, "widths"),
+        (lambda x, y: select_width_grid(x, y, widths=[]), ValueError, "widths is"),
+        (lambda x, y: error_curve(x, y, ["a"]), TypeError, "widths must be"),
+        (lambda x, y: error_curve(x, y, [0.1, -1.0]), ValueError, "widths must be"),
+    ],
+)
+def test_search_arguments_are_named(data, call, exc, msg):
+    x, y = data
+    with pytest.raises(exc, match=msg):
+        call(x, y)
+
+
+def test_numpy_scalar_start_widths_are_accepted(data):
+    x, y = data
+    ref = select_width_minimize(x, y, width=0.5)
+    for c in (np.float32(0.5), np.float64(0.5), np.array([0.5])):
+        assert select_width_minimize(x, y, width=c).width == pytest.approx(
+            ref.width, rel=1e-6
+        )
+
+
+@pytest.mark.parametrize("degree", [0, 1])
+def test_empty_support_warning_names_the_callers_line(data, degree):
+    # boxcar at a tiny width: no other key in reach of any point
+    x, y = data
+    for fn in (loo_error, loo_predictions):
+        with pytest.warns(RuntimeWarning) as caught:
+            fn(x, y, 1e-4, "boxcar", degree=degree)
+        assert [w.filename for w in caught] == [__file__], fn.__name__
+
+
+def test_search_edge_warning_names_the_callers_line(data):
+    x, y = data
+    with pytest.warns(RuntimeWarning, match="edge") as caught:
+        select_width_minimize(x, y, width=50.0, span=2.0)
+    assert [w.filename for w in caught] == [__file__]

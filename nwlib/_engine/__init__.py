@@ -15,7 +15,8 @@ prep
     (squared scaled distances, the dense definition's first line); ``ordinary``,
     ``shifted_sq_dist`` (r^2 minus each row's minimum, for widths outside
     [1e-10, 1e10]); ``check_exclude_self``, ``check_on_empty``, ``check_p`` (a
-    Minkowski order), ``report_empty``, ``softmax_rows``.
+    Minkowski order), ``report_empty``, ``softmax_rows``, ``warn_at_caller`` (a
+    warning of an inner call issued again at the user's line).
 blocks
     ``choose_block_size`` (the one block-size rule of the dense path),
     ``DEFAULT_MEMORY_BUDGET``, ``BLOCK_ELEMENTS``, ``is_gaussian``, ``exp_floor``,
@@ -58,6 +59,7 @@ from .prep import (
     softmax_rows,
     sq_dist,
     uncentre,
+    warn_at_caller,
     work_dtype,
 )
 from .threads import run_blocks, single_threaded, worker_count
@@ -91,6 +93,7 @@ __all__ = [
     "sq_dist",
     "truncation_radius",
     "uncentre",
+    "warn_at_caller",
     "work_dtype",
     "worker_count",
 ]

@@ -12,6 +12,7 @@ key's, so all of them together move the estimate by at most
 from __future__ import annotations
 
 import math
+import numbers
 from functools import partial
 
 import torch
@@ -48,8 +49,8 @@ def truncation_radius(n_keys: int, dtype: torch.dtype = torch.float32) -> float:
 
     Parameters
     ----------
-    n_keys : int
-        Number of keys :math:`n_k` (values below 1 count as 1).
+    n_keys : int >= 1
+        Number of keys :math:`n_k`.
     dtype : torch.dtype, default torch.float32
         The floating dtype of the computation: its unit roundoff :math:`u`
         (``torch.finfo(dtype).eps / 2``) sets the radius.
@@ -59,6 +60,13 @@ def truncation_radius(n_keys: int, dtype: torch.dtype = torch.float32) -> float:
     float
         The radius :math:`c`, in widths (float32: about 7 for 10^3 keys; float64:
         about 9).
+
+    Raises
+    ------
+    TypeError
+        ``n_keys`` not an int, ``dtype`` not a floating torch dtype.
+    ValueError
+        ``n_keys < 1``.
 
     References
     ----------
@@ -72,8 +80,14 @@ def truncation_radius(n_keys: int, dtype: torch.dtype = torch.float32) -> float:
     >>> print(f"{c32:.2f} {c64:.2f}")
     6.86 9.34
     """
+    if isinstance(n_keys, bool) or not isinstance(n_keys, numbers.Integral):
+        raise TypeError(f"n_keys must be an int, got {type(n_keys).__name__}")
+    if n_keys < 1:
+        raise ValueError(f"n_keys must be >= 1, got {n_keys}")
+    if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+        raise TypeError(f"dtype must be a floating torch dtype, got {dtype!r}")
     u = torch.finfo(dtype).eps / 2
-    return math.sqrt(2.0 * math.log(max(n_keys, 1) / u))
+    return math.sqrt(2.0 * math.log(int(n_keys) / u))
 
 
 def band_radius(

@@ -312,6 +312,23 @@ def report_empty(
     warnings.warn(msg, RuntimeWarning, stacklevel=stacklevel)
 
 
+def warn_at_caller(fn, /, *args, stacklevel: int = 3, **kwargs):
+    """``fn(*args, **kwargs)``, its warnings issued again ``stacklevel`` frames up.
+
+    A public function that reaches the engine through other public functions wraps
+    its inner call in this, so that a warning names the line of the user's code
+    (``stacklevel=3``: the caller of the function that calls ``warn_at_caller``).
+    The warnings are recorded while ``fn`` runs and issued once it returns, under
+    the caller's filters.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = fn(*args, **kwargs)
+    for w in caught:
+        warnings.warn(w.message, w.category, stacklevel=stacklevel)
+    return out
+
+
 def softmax_rows(s: Tensor, kernel: Kernel, on_empty: str) -> Tensor:
     check_on_empty(on_empty)
     w = torch.softmax(s, dim=1)

@@ -249,7 +249,7 @@ def best_width_on_grid(fn: Any) -> None:
             what,
             kind="float",
         )
-        ref = select_width_grid(_X, _Y, widths)
+        ref = select_width_grid(_X, _Y, widths=widths)
         if not math.isclose(got, ref.width, rel_tol=1e-9):
             want, mine = pair(ref.width, got)
             raise Wrong(
