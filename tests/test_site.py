@@ -479,6 +479,9 @@ def legibility_summary(reports: dict[str, PageReport]) -> dict:
             "code_cells": len(code_in),
             "code_cells_scrolling": sum(c["scrolls"] for c in code_in),
             "code_lines_longer_than_shown": sum(c["longLines"] for c in code_in),
+            "output_boxes_scrolling": sum(
+                c["scrolls"] for m in ms for c in m["code"] if c["kind"] == "output"
+            ),
             "code_empty_wrapped_rows": sum(c.get("emptyRows", 0) for c in code_in),
             "code_cells_wrapping": sum(
                 bool(c["longLines"]) and c.get("wraps", False) for c in code_in
