@@ -234,10 +234,21 @@ MEASURE_JS = r"""
     if (!img.naturalWidth) return;
     const w = img.getBoundingClientRect().width;
     const src = img.getAttribute('src') || '';
+    const link = img.closest('a[href]');
+    // linked: a link to the image itself, which opens it full size (reader.js);
+    // animation: a frame of a to_jshtml() player (it has its own controls)
     out.figures.push({src: src.startsWith('data:') ? (img.id || 'data:')
                                                    : src.split('/').pop(),
                       natural: img.naturalWidth, shown: Math.round(w),
-                      scale: +(w / img.naturalWidth).toFixed(3)});
+                      scale: +(w / img.naturalWidth).toFixed(3),
+                      animation: !!img.closest('.animation'),
+                      linked: !!link && link.href === img.src});
+  });
+  // Animation players: how far their controls (slider, buttons) stick out of the column
+  out.animations = q('.animation .anim-controls', article).filter(shown).map(c => {
+    const right = Math.max(...q('*', c).filter(shown)
+                                .map(e => e.getBoundingClientRect().right));
+    return {where: label(c), excess: Math.round(right - colRight)};
   });
   q('div.math').filter(shown).forEach(div => {
     const mjx = div.querySelector('mjx-container');
@@ -288,12 +299,35 @@ MEASURE_JS = r"""
     const cell = pre.closest('.cell_input') ? 'input'
                  : (pre.closest('.cell_output') ? 'output' : 'other');
     const r = pre.getBoundingClientRect();
+    // emptyRows: rows of wrapped lines that show no character (the browser broke
+    // after a line's leading spaces): every row of a line must hold one
+    let emptyRows = 0;
+    const range = document.createRange();
+    q('span.reader-line', pre).forEach(line => {
+      const lr = line.getBoundingClientRect();
+      const lh = parseFloat(getComputedStyle(line).lineHeight);
+      const rows = Math.round(lr.height / lh);
+      if (rows < 2) return;
+      const used = new Set();
+      const walk = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+      for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+        for (let i = 0; i < n.data.length; i++) {
+          if (/\s/.test(n.data[i])) continue;
+          range.setStart(n, i);
+          range.setEnd(n, i + 1);
+          const cr = range.getClientRects()[0];
+          if (cr) used.add(Math.floor((cr.top + cr.height / 2 - lr.top) / lh));
+        }
+      }
+      emptyRows += Math.max(0, rows - used.size);
+    });
     // longLines: lines longer than the columns shown (they wrap where reader.js
     // made the block wrap, else they are cut off: "scrolls")
     out.code.push({where: label(pre), kind: cell, columns: cols, lines: lines.length,
                    wraps: pre.classList.contains('reader-wrap'),
                    longLines: lines.filter(l => l.length > cols).length,
                    maxLine: Math.max(...lines.map(l => l.length)),
+                   emptyRows: emptyRows,
                    scrolls: pre.scrollWidth > pre.clientWidth + 1,
                    clipped: Math.round(Math.max(0, r.right - colRight))});
   });
@@ -424,6 +458,12 @@ def legibility_summary(reports: dict[str, PageReport]) -> dict:
             "pages": len(ms),
             "figures": len(figs),
             "figures_below_min_scale": sum(f["scale"] < MIN_FIGURE_SCALE for f in figs),
+            "figures_not_linked_to_full_size": sum(
+                not f.get("linked") for f in figs if not f.get("animation")
+            ),
+            "animation_controls_wider_than_column": sum(
+                a["excess"] > 1 for m in ms for a in m.get("animations", [])
+            ),
             "smallest_figure_scale": min((f["scale"] for f in figs), default=None),
             "equations": len(eqs),
             "equations_wider_than_column": sum(e["excess"] > 1 for e in eqs),
@@ -439,6 +479,10 @@ def legibility_summary(reports: dict[str, PageReport]) -> dict:
             "code_cells": len(code_in),
             "code_cells_scrolling": sum(c["scrolls"] for c in code_in),
             "code_lines_longer_than_shown": sum(c["longLines"] for c in code_in),
+            "output_boxes_scrolling": sum(
+                c["scrolls"] for m in ms for c in m["code"] if c["kind"] == "output"
+            ),
+            "code_empty_wrapped_rows": sum(c.get("emptyRows", 0) for c in code_in),
             "code_cells_wrapping": sum(
                 bool(c["longLines"]) and c.get("wraps", False) for c in code_in
             ),
@@ -913,6 +957,67 @@ def test_tables_fit_or_scroll_in_their_box(crawl):
         if items:
             bad[name] = items
     assert not bad, "tables cut off:\n" + report_lines(bad)
+
+
+def test_wrapped_code_lines_leave_no_empty_row(crawl):
+    """At 1280 and at 390 px every row of a wrapped code line shows characters: the
+    browser never breaks after a deeply indented line's leading spaces (reader.js
+    takes them out of the layout), which left an empty row and a stray wrap mark."""
+    bad = {}
+    for name, rep in crawl["reports"].items():
+        items = [
+            f"{width} px: code cell at {c['where']}: {c['emptyRows']} empty row(s)"
+            for width, m in rep.measure.items()
+            for c in m["code"]
+            if c["kind"] == "input" and c.get("emptyRows", 0)
+        ]
+        if items:
+            bad[name] = items
+    assert not bad, "wrapped code lines with empty rows:\n" + report_lines(bad)
+
+
+def test_figures_open_full_size_on_a_phone(crawl):
+    """At 390 px a figure is shown at about half its size: every figure (not an
+    animation's frame) is a link to its own image, which opens full size."""
+    bad = {}
+    figures = 0
+    for name, rep in crawl["reports"].items():
+        shown = [
+            f
+            for f in rep.measure.get("390", {}).get("figures", [])
+            if not f["animation"]
+        ]
+        figures += len(shown)
+        items = [
+            f"figure {f['src']} is not a link to its image"
+            for f in shown
+            if not f["linked"]
+        ]
+        if items:
+            bad[name] = items
+    assert figures > 0, "no figures measured at 390 px"
+    assert not bad, "figures that cannot be opened full size:\n" + report_lines(bad)
+
+
+def test_animation_controls_fit_the_column(crawl):
+    """No control of a to_jshtml() player (slider, buttons) sticks out of the text
+    column, at 1280 or at 390 px (reader.css sizes the slider, wraps the buttons)."""
+    bad = {}
+    players = 0
+    for name, rep in crawl["reports"].items():
+        items = []
+        for width, m in rep.measure.items():
+            players += len(m.get("animations", []))
+            items += [
+                f"{width} px: player at {a['where']} sticks out by {a['excess']} px"
+                for a in m.get("animations", [])
+                if a["excess"] > 1
+            ]
+        if items:
+            bad[name] = items
+    if not players:
+        _no_such_content("a to_jshtml() animation")
+    assert not bad, "animation controls wider than the column:\n" + report_lines(bad)
 
 
 def test_page_titles_distinct_and_chapters_numbered(crawl):

@@ -6,8 +6,12 @@ A local Sphinx extension (loaded from _config.yml). It adds ``reader.css`` and
 * display equations, code, tables and outputs stay inside the text column: a formula
   wider than the column is scaled down to a legible floor (reader.js), 88 characters
   of code fit a laptop's column and longer lines wrap with a marked continuation (on a
-  phone), wide tables and printed outputs scroll inside their own box, and printed
-  code wraps instead of losing its line ends;
+  phone, never leaving an empty row after a deep indentation), wide tables and
+  printed outputs scroll inside their own box with a shadow at the edge that has more
+  to show (printed prose wraps instead), pandas tables have padded cells and
+  right-aligned numbers, the animation player's controls fit a phone's column, every
+  figure links to its own image (opened full size on a phone, where it is shown at
+  about half its size), and printed code wraps instead of losing its line ends;
 * accessibility fixes for markup the theme and the notebook outputs bring (axe-core
   rules, checked by tests/test_site.py): in the page's HTML at build time where the
   markup is ours to change (the bibliography list's entries, the range slider of

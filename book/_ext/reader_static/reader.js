@@ -87,10 +87,18 @@
           var span = document.createElement("span");
           span.className = "reader-line";
           var text = nodes.map(function (n) { return n.textContent; }).join("");
-          var hang = text.length - text.replace(/^ +/, "").length + 4;
+          var indent = text.length - text.replace(/^ +/, "").length;
+          var hang = "min(" + (indent + 4) + "ch, 40%)";
           // (at most 40 % of the box, for a deeply indented line on a phone)
-          span.style.paddingLeft = "min(" + hang + "ch, 40%)";
-          span.style.textIndent = "calc(-1 * min(" + hang + "ch, 40%))";
+          span.style.paddingLeft = hang;
+          if (indent && indent < text.length) {
+            // The leading spaces stay in the text (copying keeps the indentation) but
+            // take no room (splitIndent): text-indent places the first row.
+            span.style.textIndent = "calc(min(" + indent + "ch, 40%) - " + hang + ")";
+            nodes = splitIndent(nodes, indent);
+          } else {
+            span.style.textIndent = "calc(-1 * " + hang + ")";
+          }
           nodes.forEach(function (n) { span.appendChild(n); });
           frag.appendChild(span);
           if (i < lines.length - 1 || trailing) {
@@ -100,6 +108,79 @@
         pre.textContent = "";
         pre.appendChild(frag);
         pre.classList.add("reader-wrap");
+      });
+  }
+
+  // The first `count` characters (spaces) of a line's nodes go into a
+  // span.reader-indent, which reader.css shrinks to no width; it and the first
+  // character after it go into a span.reader-lead that never breaks inside, so that
+  // the browser cannot break after the spaces and leave the first row empty (a first
+  // word too long for that row breaks inside instead).
+  function splitIndent(nodes, count) {
+    var indent = document.createElement("span");
+    indent.className = "reader-indent";
+    indent.textContent = " ".repeat(count);
+    var rest = [];
+    nodes.forEach(function (n) {
+      var t = n.textContent;
+      if (count >= t.length) { count -= t.length; return; }
+      if (count > 0) { n.textContent = t.slice(count); count = 0; }
+      rest.push(n);
+    });
+    var lead = document.createElement("span");
+    lead.className = "reader-lead";
+    lead.appendChild(indent);
+    var first = rest[0];
+    var piece = first.cloneNode(false);
+    piece.textContent = first.textContent.charAt(0);
+    lead.appendChild(piece);
+    first.textContent = first.textContent.slice(1);
+    if (!first.textContent) rest.shift();
+    return [lead].concat(rest);
+  }
+
+  // Printed output whose lines are prose (no column alignment: no run of two spaces
+  // inside a line) wraps like prose instead of scrolling its numbers out of sight on a
+  // phone; aligned tables keep their columns and scroll in their box (reader.css
+  // shades the edge that has more to show).
+  function wrapProseOutput() {
+    document.querySelectorAll("article div.cell_output div.output pre:not(.reader-prose)")
+      .forEach(function (pre) {
+        var lines = pre.textContent.replace(/\n$/, "").split("\n");
+        var aligned = lines.some(function (l) { return /\S {2,}\S/.test(l); });
+        if (!aligned) pre.classList.add("reader-prose");
+      });
+  }
+
+  // Figures: on a phone a figure is shown at about half its size, so every figure
+  // (not the animation players, which have their own controls) is a link to its own
+  // image, which the browser opens full size (zoomable). The link's accessible name is
+  // the image's alt text; a hint under the figure shows at narrow widths only.
+  function linkFigures() {
+    document.querySelectorAll("article div.cell_output img, article figure img")
+      .forEach(function (img) {
+        var src = img.getAttribute("src");
+        if (!src || src.indexOf("data:") === 0 || img.closest("a, .animation")) return;
+        var link = document.createElement("a");
+        link.className = "reader-figure-link";
+        link.href = src;
+        img.parentNode.insertBefore(link, img);
+        link.appendChild(img);
+        var hint = document.createElement("span");
+        hint.className = "reader-figure-hint";
+        hint.setAttribute("aria-hidden", "true");  // the link itself says where it goes
+        hint.textContent = "Tap the figure to open it full size";
+        link.parentNode.insertBefore(hint, link.nextSibling);
+      });
+  }
+
+  // Numeric cells of pandas tables align right (reader.css), like the numbers in
+  // their column.
+  var NUMBER = /^[-+\u2212]?(\d[\d,]*\.?\d*|\.\d+)([eE][-+]?\d+)?%?$|^(nan|NaN|inf|-inf)$/;
+  function numericCells() {
+    document.querySelectorAll("article table.dataframe td:not(.reader-num)")
+      .forEach(function (td) {
+        if (NUMBER.test(td.textContent.trim())) td.classList.add("reader-num");
       });
   }
 
@@ -149,6 +230,9 @@
 
   function fixAll() {
     wrapCode();
+    wrapProseOutput();
+    linkFigures();
+    numericCells();
     fitEquations();
     toggleNames();
     tableHeaders();
