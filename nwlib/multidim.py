@@ -36,7 +36,7 @@ import warnings
 import torch
 
 from ._validate import ArrayLike, as_points
-from .coordinate_widths import CoordinateWidths, fit_coordinate_widths
+from .coordinate_widths import fit_coordinate_widths
 from .kernels import Kernel
 from .pooling import attention_weights, log_scores, nadaraya_watson, scaled_sq_distances
 from .selection import loo_error
@@ -50,7 +50,6 @@ __all__ = [
     "minkowski_nadaraya_watson",
     "minkowski_loo_error",
     "standardize",
-    "CoordinateWidths",
     "fit_coordinate_widths",
 ]
 

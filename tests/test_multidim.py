@@ -20,6 +20,7 @@ from nwlib.multidim import (
     minkowski_nadaraya_watson,
     standardize,
 )
+from nwlib.selection import loo_error, select_width_gd
 
 P_VALUES = [1.0, 1.5, 2.0, 3.0, 7.0, math.inf]
 
@@ -248,8 +249,9 @@ def test_irrelevant_coordinate_gets_the_largest_width(p):
     fit = fit_coordinate_widths(x, y, p=p, width=0.3, steps=60, lr=0.15)
     assert int(np.argmax(fit.width)) == 2
     assert fit.width[2] > 5 * fit.width[:2].max()
-    assert fit.loo_error < fit.loss[0]
-    assert fit.loss.shape == (60,) and fit.widths.shape == (60, 3)
+    hist = fit.details["history"]
+    assert fit.score < hist.loss[0]
+    assert hist.loss.shape == (60,) and hist.width.shape == (60, 3)
 
 
 def test_p2_fit_matches_learned_width_module():
@@ -257,8 +259,9 @@ def test_p2_fit_matches_learned_width_module():
     ours = fit_coordinate_widths(x, y, width=0.3, steps=40, lr=0.05)
     model = LearnedWidthNW(x, y, 0.3, per="coordinate")
     hist = model.fit(40, lr=0.05, progress=False)
-    np.testing.assert_allclose(ours.loss, hist.loss, rtol=1e-9)
-    np.testing.assert_allclose(ours.widths, hist.width, rtol=1e-9)
+    np.testing.assert_allclose(ours.details["history"].loss, hist.loss, rtol=1e-9)
+    np.testing.assert_allclose(ours.details["history"].width, hist.width, rtol=1e-9)
+    assert ours.score == pytest.approx(float(loo_error(x, y, ours.width)), rel=1e-12)
 
 
 def test_fit_bad_arguments():
@@ -267,8 +270,24 @@ def test_fit_bad_arguments():
         fit_coordinate_widths(x, y, width=[1.0, 2.0])
     with pytest.raises(ValueError, match="steps"):
         fit_coordinate_widths(x, y, steps=0)
-    with pytest.raises(ValueError, match="no gradient"):
+    with pytest.raises(ValueError, match="does not depend smoothly on the width"):
         fit_coordinate_widths(x, y, kernel="boxcar", steps=2)
+    with pytest.raises(ValueError, match="p must be >= 1"):
+        fit_coordinate_widths(x, y, p=0.5, steps=2)
+
+
+@pytest.mark.parametrize("p", [1.0, math.inf])
+def test_fit_is_select_width_gd_per_coordinate_with_p(p):
+    """One width search: the same widths and score as select_width_gd, any p."""
+    x, y = _noise_feature_data(50)
+    ours = fit_coordinate_widths(x, y, p=p, width=0.3, steps=15, lr=0.1)
+    gd = select_width_gd(x, y, width=0.3, per="coordinate", p=p, steps=15, lr=0.1)
+    np.testing.assert_array_equal(ours.width, gd.width)
+    assert ours.score == gd.score and ours.method == "gd"
+    # the score is the leave-one-out error with the Minkowski distance of order p
+    assert ours.score == pytest.approx(float(loo_error(x, y, ours.width, p=p)))
+    euclid = fit_coordinate_widths(x, y, width=0.3, steps=15, lr=0.1)
+    assert not np.allclose(ours.width, euclid.width)
 
 
 def test_minkowski_family_is_deprecated_in_favour_of_p(pts):
