@@ -2,8 +2,9 @@
 
 The errors and warnings of a training run, the optimizer by name, the
 "the loss did not move" check, and the offset that keeps digits when a model
-computes in less precision than its data. Used by :mod:`nwlib.learn` and
-:mod:`nwlib.coordinate_widths`, which re-export the two exception classes.
+computes in less precision than its data. Used by :mod:`nwlib.learn` (which
+re-exports the two exception classes) and :mod:`nwlib.coordinate_widths` (its
+argument check).
 """
 
 from __future__ import annotations

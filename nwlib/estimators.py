@@ -39,7 +39,7 @@ from ._validate import as_float_tensor
 from .kernels import Kernel, get_kernel
 from .local_linear import local_linear
 from .pooling import attention_weights, nadaraya_watson
-from .rules import scott_width, silverman_width
+from .rules import scott_width, silverman_width, spread
 from .selection import select_width_minimize
 
 __all__ = ["NadarayaWatsonRegressor", "NadarayaWatsonClassifier", "BANDWIDTH_RULES"]
@@ -83,14 +83,13 @@ class _NadarayaWatsonBase(BaseEstimator):
                     f"bandwidth={b!r} needs at least {need} samples, got "
                     f"n_samples = {n}"
                 )
-            spread = X.std(axis=0, ddof=1)
-            if np.any(spread == 0):
-                cols = np.flatnonzero(spread == 0).tolist()
+            try:
+                spread(X, "X")
+            except ValueError as err:  # features whose values are all equal
                 raise ValueError(
-                    f"bandwidth={b!r} cannot measure the spread of "
-                    f"feature(s) {cols}: all their values are equal. Drop "
-                    f"them or give the bandwidth as numbers"
-                )
+                    f"bandwidth={b!r} cannot measure the spread of every feature: "
+                    f"{err}. Drop those features or give the bandwidth as numbers"
+                ) from err
             if b == "scott":
                 return np.atleast_1d(np.asarray(scott_width(X), dtype=np.float64))
             rule = np.atleast_1d(np.asarray(silverman_width(X), dtype=np.float64))

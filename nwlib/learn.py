@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._engine import check_p
 from ._training import (
     DivergenceError,
     FlatLossWarning,
@@ -117,6 +118,9 @@ class LearnedWidthNW(nn.Module):
         for training).
     per : {"scalar", "coordinate", "key"}, default "scalar"
         One width, one per input coordinate, or one per key (training pair).
+    p : float, default 2.0
+        Order of the Minkowski distance (>= 1 or ``math.inf``), as
+        :func:`nwlib.pooling.nadaraya_watson`.
     parameterization : {"log", "inverse", "inverse_squared"}, default "log"
         How the width is written in terms of the trainable ``raw``
         (:mod:`nwlib.parameterization`).
@@ -151,7 +155,7 @@ class LearnedWidthNW(nn.Module):
         or that the parameterization cannot hold in the compute dtype (see
         :func:`width_to_raw`), a width array whose shape does not match ``per``
         (for example a per-key width whose length is not the number of keys), or
-        an unknown ``per`` or ``parameterization``.
+        an unknown ``per`` or ``parameterization``, or ``p < 1``.
     TypeError
         For a bool width or non-numeric keys or values.
 
@@ -179,10 +183,12 @@ class LearnedWidthNW(nn.Module):
         *,
         kernel: str | Kernel = "gaussian",
         per: str = "scalar",
+        p: float = 2.0,
         parameterization: str = "log",
         dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
+        self.p = check_p(p)
         k = as_points(keys, "keys")
         v = as_float_tensor(values, "values")
         if v.ndim not in (1, 2):
@@ -301,7 +307,13 @@ class LearnedWidthNW(nn.Module):
                 f"{self.parameterization} parameter = {describe(self.raw)})"
             )
         return nadaraya_watson(
-            q, self.keys, self.values, h, self.kernel, exclude_self=exclude_self
+            q,
+            self.keys,
+            self.values,
+            h,
+            self.kernel,
+            p=self.p,
+            exclude_self=exclude_self,
         )
 
     @torch.no_grad()
@@ -428,6 +440,13 @@ class LearnedWidthNW(nn.Module):
             obj = self.loss(queries, targets, exclude_self=exclude_self)
             if penalty is not None:
                 obj = obj + penalty(h)
+            if not obj.requires_grad:
+                raise ValueError(
+                    f"the loss does not depend smoothly on the width with the "
+                    f"{self.kernel.name!r} kernel (its gradient is 0 wherever it "
+                    f"exists): choose this width with "
+                    f"nwlib.selection.select_width_grid instead"
+                )
             if not bool(torch.isfinite(obj)):
                 raise DivergenceError(
                     f"the loss became {float(obj.detach())} at step {step} "
@@ -435,13 +454,6 @@ class LearnedWidthNW(nn.Module):
                     f"Try a smaller lr, another initial width, or a kernel with "
                     f"unbounded support such as 'gaussian' (a compact kernel "
                     f"gives 0/0 when a query has no key within one width)."
-                )
-            if not obj.requires_grad:
-                raise ValueError(
-                    f"the loss does not depend smoothly on the width with the "
-                    f"{self.kernel.name!r} kernel (its gradient is 0 wherever it "
-                    f"exists): choose this width with "
-                    f"nwlib.selection.select_width_grid instead"
                 )
             return obj
 
@@ -489,6 +501,7 @@ class LearnedWidthNW(nn.Module):
         return (
             f"n_keys={self.keys.shape[0]}, d={self.keys.shape[1]}, "
             f"kernel={self.kernel.name!r}, "
-            f"per={self.per!r}, parameterization={self.parameterization!r}, "
+            f"per={self.per!r}, p={self.p:g}, "
+            f"parameterization={self.parameterization!r}, "
             f"width={describe(self.width)}"
         )

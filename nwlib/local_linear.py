@@ -37,12 +37,13 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import Any
 
 import torch
 
-from ._validate import HALF_DTYPES, as_float_tensor
-from .kernels import get_kernel
-from .pooling import attention_weights
+from ._validate import HALF_DTYPES, ArrayLike, as_float_tensor
+from .kernels import Kernel, get_kernel
+from .pooling import attention_weights, choose_block_size
 
 __all__ = [
     "local_linear",
@@ -51,16 +52,17 @@ __all__ = [
 ]
 
 Tensor = torch.Tensor
-_BLOCK = 2**20  # block_size x n_keys x (d + 1) numbers per block of queries
 
 
-def _tensor(x, name: str) -> Tensor:
+def _tensor(x: ArrayLike, name: str) -> Tensor:
     """A floating tensor (``as_float_tensor``), half dtypes as float32."""
     t = as_float_tensor(x, name)
     return t.float() if t.dtype in HALF_DTYPES else t
 
 
-def _inputs(queries, keys, values, width):
+def _inputs(
+    queries: ArrayLike, keys: ArrayLike, values: ArrayLike, width: ArrayLike
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     q, k = _tensor(queries, "queries"), _tensor(keys, "keys")
     v = _tensor(values, "values")
     q = q.reshape(-1, 1) if q.ndim == 1 else q
@@ -85,7 +87,17 @@ def _inputs(queries, keys, values, width):
     return q.to(dt), k.to(dt), v.to(dt), h
 
 
-def _fit(q, k, v, h, kernel, degree, on_empty, diagonal=False, keep_weights=False):
+def _fit(
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    h: Tensor,
+    kernel: str | Kernel,
+    degree: int,
+    on_empty: str,
+    diagonal: bool = False,
+    keep_weights: bool = False,
+) -> tuple[Tensor, Tensor, Tensor | None]:
     """Predictions (n_q, m), mask of bad queries, smoother diagonal or weights."""
     if degree not in (0, 1):
         raise ValueError(
@@ -97,7 +109,8 @@ def _fit(q, k, v, h, kernel, degree, on_empty, diagonal=False, keep_weights=Fals
     (n_q, d), n_k = q.shape, k.shape[0]
     tol = n_k * torch.finfo(q.dtype).eps
     v2 = v.reshape(n_k, -1)
-    step = max(1, min(n_q, _BLOCK // (n_k * (d + 1))))
+    # one query's row: n_k weights and n_k x d deviations, (d + 1) n_k numbers
+    step = choose_block_size(n_q, n_k * (d + 1), dtype=q.dtype, kernel=kern)
     preds, bads, extra = [], [], []
     for s in range(0, n_q, step):  # blocks of queries, each block vectorized
         qb = q[s : s + step]
@@ -147,16 +160,16 @@ def _fit(q, k, v, h, kernel, degree, on_empty, diagonal=False, keep_weights=Fals
 
 
 def local_linear(
-    queries,
-    keys,
-    values,
-    width,
-    kernel="gaussian",
+    queries: ArrayLike,
+    keys: ArrayLike,
+    values: ArrayLike,
+    width: ArrayLike,
+    kernel: str | Kernel = "gaussian",
     *,
-    degree=1,
-    return_weights=False,
-    on_empty="nan",
-):
+    degree: int = 1,
+    return_weights: bool = False,
+    on_empty: str = "nan",
+) -> Tensor | tuple[Tensor, Tensor]:
     r"""Local-linear (``degree=1``) or local-constant (``degree=0``: NW) pooling.
 
     Parameters
@@ -169,8 +182,9 @@ def local_linear(
         The training outputs, one (or one row of m) per key.
     width : float or (d,)
         :math:`h > 0`, one or one per coordinate, as in ``attention_weights``.
-    kernel : str
-        A name of ``nwlib.KERNELS``; its weights come from ``attention_weights``.
+    kernel : str or Kernel
+        A name of ``nwlib.KERNELS`` or a Kernel; its weights come from
+        ``attention_weights``.
     degree : {1, 0}
         1 fits a local line, 0 a local constant (the Nadaraya-Watson estimate).
     return_weights : bool
@@ -209,7 +223,14 @@ def local_linear(
     return (out, w) if return_weights else out
 
 
-def local_constant(queries, keys, values, width, kernel="gaussian", **kwargs):
+def local_constant(
+    queries: ArrayLike,
+    keys: ArrayLike,
+    values: ArrayLike,
+    width: ArrayLike,
+    kernel: str | Kernel = "gaussian",
+    **kwargs: Any,
+) -> Tensor | tuple[Tensor, Tensor]:
     """:func:`local_linear` with ``degree=0``: the Nadaraya-Watson estimate.
 
     Dtype and errors as :func:`local_linear`.
@@ -237,8 +258,14 @@ def local_constant(queries, keys, values, width, kernel="gaussian", **kwargs):
 
 
 def loo_predictions(
-    keys, values, width, kernel="gaussian", *, degree=1, on_empty="nan"
-):
+    keys: ArrayLike,
+    values: ArrayLike,
+    width: ArrayLike,
+    kernel: str | Kernel = "gaussian",
+    *,
+    degree: int = 1,
+    on_empty: str = "nan",
+) -> Tensor:
     r"""Leave-one-out predictions :math:`\hat f_{-i}(k_i)`, (n,) or (n, m), one fit.
 
     :math:`\hat f_{-i}(k_i) = (\hat f(k_i) - S_{ii} v_i) / (1 - S_{ii})` with

@@ -25,43 +25,26 @@ learns them by gradient descent on the leave-one-out error, through
 Shapes are queries x keys: ``queries`` (n_q, d), ``keys`` (n_k, d), ``values``
 (n_k,) or (n_k, m); weights (n_q, n_k). :func:`nwlib.pooling.nadaraya_watson` with
 ``p`` works in blocks of queries, so its memory is O(block x n_k x d), never
-O(n_q x n_k x d). The ``minkowski_*`` scores, weights, estimate and leave-one-out
-error are deprecated aliases of the pooling and selection functions with ``p``.
+O(n_q x n_k x d); :func:`nwlib.pooling.log_scores`,
+:func:`~nwlib.pooling.attention_weights` and :func:`nwlib.selection.loo_error`
+take ``p`` too.
 """
 
 from __future__ import annotations
 
-import warnings
-
 import torch
 
 from ._validate import ArrayLike, as_points
-from .coordinate_widths import CoordinateWidths, fit_coordinate_widths
-from .kernels import Kernel
-from .pooling import attention_weights, log_scores, nadaraya_watson, scaled_sq_distances
-from .selection import loo_error
+from .coordinate_widths import fit_coordinate_widths
+from .pooling import scaled_sq_distances
 
 Tensor = torch.Tensor
 
 __all__ = [
     "minkowski_distances",
-    "minkowski_log_scores",
-    "minkowski_attention_weights",
-    "minkowski_nadaraya_watson",
-    "minkowski_loo_error",
     "standardize",
-    "CoordinateWidths",
     "fit_coordinate_widths",
 ]
-
-
-def _deprecated(old: str, new: str) -> None:
-    warnings.warn(
-        f"nwlib.multidim.{old} is deprecated and will be removed in the next "
-        f"release: use {new}",
-        DeprecationWarning,
-        stacklevel=3,
-    )
 
 
 def minkowski_distances(
@@ -110,252 +93,6 @@ def minkowski_distances(
     [7.0, 5.0, 4.0]
     """
     return scaled_sq_distances(queries, keys, width, p=p).sqrt()
-
-
-def minkowski_log_scores(
-    queries: ArrayLike,
-    keys: ArrayLike,
-    width: ArrayLike,
-    p: float = 2.0,
-    kernel: str | Kernel = "gaussian",
-    *,
-    exclude_self: bool = False,
-) -> Tensor:
-    r"""Log-kernel scores :math:`\log K(r_p(q_j, k_i))`, queries x keys (deprecated).
-
-    Deprecated: use :func:`nwlib.pooling.log_scores` with ``p=p``; this alias warns
-    (``DeprecationWarning``) and will be removed in the next release.
-
-    Parameters
-    ----------
-    queries : Tensor or array_like, shape (n_q,) or (n_q, d)
-        Query points.
-    keys : Tensor or array_like, shape (n_k,) or (n_k, d)
-        Key points, in the units of the queries.
-    width : float or array_like or Tensor, shape (), (d,), (n_k, 1) or (n_k, d)
-        :math:`h > 0`, in the units of the points: one width, one per coordinate,
-        or one per key.
-    p : float, default 2.0
-        Order of the Minkowski distance, >= 1 or ``math.inf``.
-    kernel : str or Kernel, default "gaussian"
-        A kernel of :mod:`nwlib.kernels`.
-    exclude_self : bool, default False
-        Leave each point out of its own prediction (queries must be the keys).
-
-    Returns
-    -------
-    Tensor, shape (n_q, n_k)
-        ``-inf`` outside a compact kernel's support and, with ``exclude_self``, on
-        the diagonal. Dtype as :func:`minkowski_distances`.
-
-    Raises
-    ------
-    ValueError
-        As :func:`minkowski_distances`, and ``exclude_self`` with queries that are
-        not the keys.
-
-    Examples
-    --------
-    >>> import warnings
-    >>> with warnings.catch_warnings():
-    ...     warnings.simplefilter("ignore", DeprecationWarning)
-    ...     s = minkowski_log_scores([[0.0, 0.0]], [[1.0, 1.0]], 1.0, p=1)
-    >>> float(s)
-    -2.0
-    """
-    _deprecated("minkowski_log_scores", "nwlib.pooling.log_scores(..., p=p)")
-    return log_scores(queries, keys, width, kernel, exclude_self=exclude_self, p=p)
-
-
-def minkowski_attention_weights(
-    queries: ArrayLike,
-    keys: ArrayLike,
-    width: ArrayLike,
-    p: float = 2.0,
-    kernel: str | Kernel = "gaussian",
-    *,
-    exclude_self: bool = False,
-    on_empty: str = "nan",
-) -> Tensor:
-    r"""Attention weights on the Minkowski distance, rows summing to 1 (deprecated).
-
-    Deprecated: use :func:`nwlib.pooling.attention_weights` with ``p=p``; this
-    alias warns (``DeprecationWarning``) and will be removed in the next release.
-
-    Parameters
-    ----------
-    queries : Tensor or array_like, shape (n_q,) or (n_q, d)
-        Query points.
-    keys : Tensor or array_like, shape (n_k,) or (n_k, d)
-        Key points, in the units of the queries.
-    width : float or array_like or Tensor, shape (), (d,), (n_k, 1) or (n_k, d)
-        :math:`h > 0`, in the units of the points: one width, one per coordinate,
-        or one per key.
-    p : float, default 2.0
-        Order of the Minkowski distance, >= 1 or ``math.inf``.
-    kernel : str or Kernel, default "gaussian"
-        A kernel of :mod:`nwlib.kernels`.
-    exclude_self : bool, default False
-        Leave each point out of its own prediction (queries must be the keys).
-    on_empty : {"nan", "raise"}, default "nan"
-        What a query with no key inside a compact kernel's support gets.
-
-    Returns
-    -------
-    Tensor, shape (n_q, n_k)
-        A query with no key inside a compact kernel's support gets a row of NaN
-        and a ``RuntimeWarning``. Dtype as :func:`minkowski_distances`, normalized
-        in the log domain.
-
-    Raises
-    ------
-    ValueError
-        As :func:`minkowski_log_scores`, and with ``on_empty="raise"``.
-
-    Examples
-    --------
-    >>> import warnings
-    >>> with warnings.catch_warnings():
-    ...     warnings.simplefilter("ignore", DeprecationWarning)
-    ...     w = minkowski_attention_weights([[0.0, 0.0]], [[0.0, 0.0], [1.0, 1.0]], 1.0)
-    >>> print(", ".join(f"{v:.4f}" for v in w[0].tolist()))
-    0.7311, 0.2689
-    """
-    _deprecated(
-        "minkowski_attention_weights", "nwlib.pooling.attention_weights(..., p=p)"
-    )
-    return attention_weights(
-        queries, keys, width, kernel, exclude_self=exclude_self, on_empty=on_empty, p=p
-    )
-
-
-def minkowski_nadaraya_watson(
-    queries: ArrayLike,
-    keys: ArrayLike,
-    values: ArrayLike,
-    width: ArrayLike,
-    p: float = 2.0,
-    kernel: str | Kernel = "gaussian",
-    *,
-    exclude_self: bool = False,
-    on_empty: str = "nan",
-    block_size: int | None = None,
-    memory_budget: int | None = None,
-) -> Tensor:
-    r"""Nadaraya-Watson estimate on the Minkowski distance (deprecated).
-
-    Deprecated: use :func:`nwlib.pooling.nadaraya_watson` with ``p=p``; this alias warns
-    (``DeprecationWarning``) and will be removed in the next release.
-
-    Parameters
-    ----------
-    queries : Tensor or array_like, shape (n_q,) or (n_q, d)
-        Query points.
-    keys : Tensor or array_like, shape (n_k,) or (n_k, d)
-        Key points, in the units of the queries.
-    values : Tensor or array_like, shape (n_k,) or (n_k, m)
-        One value (row) per key.
-    width : float or array_like or Tensor, shape (), (d,), (n_k, 1) or (n_k, d)
-        :math:`h > 0`, in the units of the points: one width, one per coordinate,
-        or one per key.
-    p : float, default 2.0
-        Order of the Minkowski distance, >= 1 or ``math.inf``.
-    kernel : str or Kernel, default "gaussian"
-        A kernel of :mod:`nwlib.kernels`.
-    exclude_self : bool, default False
-        Leave each point out of its own prediction (queries must be the keys).
-    on_empty : {"nan", "raise"}, default "nan"
-        What a query with no key inside a compact kernel's support gets.
-    block_size : int, optional
-        Queries per block (default from ``memory_budget``).
-    memory_budget : int, optional
-        Bytes one block's temporaries may take.
-
-    Returns
-    -------
-    Tensor, shape (n_q,) or (n_q, m)
-        :math:`f(q_j) = \sum_i a(q_j, k_i)\, v_i`. Dtype as
-        :func:`minkowski_distances` (values included).
-
-    Raises
-    ------
-    ValueError
-        As :func:`minkowski_attention_weights`, and for values without one row per
-        key.
-
-    Examples
-    --------
-    >>> import warnings
-    >>> with warnings.catch_warnings():
-    ...     warnings.simplefilter("ignore", DeprecationWarning)
-    ...     q, k = [[0.0, 0.0]], [[0.0, 0.0], [1.0, 1.0]]
-    ...     f = minkowski_nadaraya_watson(q, k, [0.0, 1.0], 1.0)
-    >>> print(f"{float(f[0]):.4f}")
-    0.2689
-    """
-    _deprecated("minkowski_nadaraya_watson", "nwlib.pooling.nadaraya_watson(..., p=p)")
-    return nadaraya_watson(
-        queries,
-        keys,
-        values,
-        width,
-        kernel,
-        exclude_self=exclude_self,
-        on_empty=on_empty,
-        p=p,
-        block_size=block_size,
-        memory_budget=memory_budget,
-    )
-
-
-def minkowski_loo_error(
-    x: ArrayLike,
-    y: ArrayLike,
-    width: ArrayLike,
-    p: float = 2.0,
-    kernel: str | Kernel = "gaussian",
-) -> Tensor:
-    r"""Leave-one-out error :math:`\frac1n\sum_i (y_i - f_{-i}(x_i))^2` (deprecated).
-
-    Deprecated: use :func:`nwlib.selection.loo_error` with ``p=p``; this alias warns
-    (``DeprecationWarning``) and will be removed in the next release.
-
-    Parameters
-    ----------
-    x : Tensor or array_like, shape (n,) or (n, d)
-        Training inputs.
-    y : Tensor or array_like, shape (n,) or (n, m)
-        Training targets.
-    width : float or array_like or Tensor, shape (), (d,), (n, 1) or (n, d)
-        :math:`h > 0`, in the units of the points: one width, one per coordinate,
-        or one per key.
-    p : float, default 2.0
-        Order of the Minkowski distance, >= 1 or ``math.inf``.
-    kernel : str or Kernel, default "gaussian"
-        A kernel of :mod:`nwlib.kernels`.
-
-    Returns
-    -------
-    Tensor, shape ()
-        Differentiable, in the squared units of ``y``; dtype as
-        :func:`minkowski_nadaraya_watson`.
-
-    Raises
-    ------
-    ValueError
-        As :func:`minkowski_nadaraya_watson`.
-
-    Examples
-    --------
-    >>> import warnings
-    >>> with warnings.catch_warnings():
-    ...     warnings.simplefilter("ignore", DeprecationWarning)
-    ...     e = minkowski_loo_error([0.0, 1.0, 2.0], [0.0, 1.0, 0.0], 1.0, p=1)
-    >>> print(f"{float(e):.4f}")
-    0.7790
-    """
-    _deprecated("minkowski_loo_error", "nwlib.selection.loo_error(..., p=p)")
-    return loo_error(x, y, width, kernel, p=p)
 
 
 def standardize(

@@ -24,7 +24,7 @@ import warnings
 
 import torch
 
-from ._engine import check_exclude_self, is_gaussian, ordinary, prepare, shifted_sq_dist
+from ._engine import is_gaussian, ordinary, prepare, self_mask, shifted_sq_dist
 from ._labels import argmax_labels, binary_labels, class_labels, class_members
 from ._validate import ArrayLike, as_points
 from .density import kernel_integral, log_parzen_kernels
@@ -125,13 +125,9 @@ def _log_kernels(
         pts = as_points(keys, "keys")
         kernel_integral(kern, pts.shape[1])  # the same errors as the density
         q, k, hp = prepare(queries, pts, width)
-        if not ordinary(q, k, hp):
-            if exclude_self:
-                check_exclude_self(q, k)
-            n = pts.shape[0]
-            mask = torch.eye(n, dtype=torch.bool) if exclude_self else None
-            s = -0.5 * shifted_sq_dist(q, k, hp, 2.0, mask)
-            return s if mask is None else s.masked_fill(mask, -math.inf)
+        if not ordinary(q, k, hp):  # the left-out diagonal comes back as -inf
+            mask = self_mask(q, k, exclude_self)
+            return -0.5 * shifted_sq_dist(q, k, hp, 2.0, mask)
     return log_parzen_kernels(queries, keys, width, kern, exclude_self=exclude_self)
 
 

@@ -58,6 +58,7 @@ from ._engine import (
     ordinary,
     prepare,
     resolve_dtype,
+    self_mask,
     shifted_sq_dist,
     softmax_rows,
     sq_dist,
@@ -198,13 +199,9 @@ def log_scores(
     s = get_kernel(kernel).log_profile(
         sq_dist(q, k, h, p)
     )  # log K(r), -inf outside a support
-    if (
-        exclude_self
-    ):  # leave-one-out: the diagonal, written once (here and in the engine)
-        check_exclude_self(q, k)
-        s = s.masked_fill(
-            torch.eye(k.shape[0], dtype=torch.bool, device=s.device), -torch.inf
-        )
+    mask = self_mask(q, k, exclude_self)  # leave-one-out: the diagonal
+    if mask is not None:
+        s = s.masked_fill(mask, -torch.inf)
     return as_result(s, dtype)
 
 
@@ -284,13 +281,7 @@ def attention_weights(
     q, k, h = prepare(queries, keys, width, dtype=wdt, device=device)
     if is_gaussian(kern) and not ordinary(q, k, h):
         # tiny or huge widths: shift each row by its nearest key before dividing by h^2
-        if exclude_self:
-            check_exclude_self(q, k)
-        mask = (
-            torch.eye(k.shape[0], dtype=torch.bool, device=q.device)
-            if exclude_self
-            else None
-        )
+        mask = self_mask(q, k, exclude_self)
         s = -0.5 * shifted_sq_dist(q, k, h, check_p(p), mask)
         return as_result(softmax_rows(s, kern, on_empty), dtype)
     s = log_scores(

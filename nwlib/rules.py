@@ -1,7 +1,8 @@
 r"""Rules of thumb for the width: Silverman's and Scott's, no fitting needed.
 
 Both scale the spread of the inputs by a power of n chosen for a normal reference
-density; :mod:`nwlib.selection` chooses the width from the data instead.
+density (:func:`spread` measures it); :mod:`nwlib.selection` chooses the width
+from the data instead.
 """
 
 from __future__ import annotations
@@ -10,11 +11,46 @@ import numpy as np
 
 from ._validate import ArrayLike, as_points
 
-__all__ = ["silverman_width", "scott_width"]
+__all__ = ["silverman_width", "scott_width", "spread"]
 
 
-def _spread(x: ArrayLike) -> tuple[np.ndarray, np.ndarray, int]:
-    xt = as_points(x, "x")
+def spread(x: ArrayLike, name: str = "x") -> tuple[np.ndarray, np.ndarray, int]:
+    r"""What a rule of thumb scales: the spread of each coordinate, checked.
+
+    Parameters
+    ----------
+    x : array-like, (n,) or (n, d), n >= 2
+        The inputs (keys); units of x.
+    name : str, default "x"
+        The argument's name in error messages.
+
+    Returns
+    -------
+    sd : ndarray, (d,)
+        Sample standard deviation (``ddof=1``) of each coordinate, float64.
+    iqr : ndarray, (d,)
+        Interquartile range of each coordinate (numpy's linear percentiles), float64.
+    n : int
+        The number of points.
+
+    Raises
+    ------
+    ValueError
+        Fewer than 2 points, or coordinates with zero spread (their indices named).
+    TypeError
+        Non-numeric input.
+
+    Examples
+    --------
+    >>> sd, iqr, n = spread([[0.0, 1.0], [2.0, 1.0], [4.0, 4.0]])
+    >>> sd.tolist(), iqr.tolist(), n
+    ([2.0, 1.7320508075688772], [2.0, 1.5], 3)
+    >>> spread([[0.0, 1.0], [2.0, 1.0]])
+    Traceback (most recent call last):
+    ...
+    ValueError: x has zero spread in coordinate(s) [1]: every value is the same
+    """
+    xt = as_points(x, name)
     n = xt.shape[0]
     if n < 2:
         raise ValueError(
@@ -24,8 +60,9 @@ def _spread(x: ArrayLike) -> tuple[np.ndarray, np.ndarray, int]:
     sd = a.std(axis=0, ddof=1)
     q75, q25 = np.percentile(a, [75, 25], axis=0)
     if np.any(sd == 0):
+        cols = np.flatnonzero(sd == 0).tolist()
         raise ValueError(
-            "x has zero spread in some coordinate: every value is the same"
+            f"{name} has zero spread in coordinate(s) {cols}: every value is the same"
         )
     return sd, q75 - q25, n
 
@@ -73,9 +110,9 @@ def silverman_width(x: ArrayLike) -> float | np.ndarray:
     >>> bool(np.isclose(silverman_width(x), ref))
     True
     """
-    sd, iqr, n = _spread(x)
-    spread = np.where(iqr > 0, np.minimum(sd, iqr / 1.34), sd)
-    return _out(0.9 * spread * n ** (-1.0 / (len(sd) + 4)))
+    sd, iqr, n = spread(x)
+    s = np.where(iqr > 0, np.minimum(sd, iqr / 1.34), sd)
+    return _out(0.9 * s * n ** (-1.0 / (len(sd) + 4)))
 
 
 def scott_width(x: ArrayLike) -> float | np.ndarray:
@@ -115,5 +152,5 @@ def scott_width(x: ArrayLike) -> float | np.ndarray:
     >>> np.allclose(scott_width(x), x.std(0, ddof=1) * 500 ** (-1 / 6))
     True
     """
-    sd, _, n = _spread(x)
+    sd, _, n = spread(x)
     return _out(sd * n ** (-1.0 / (len(sd) + 4)))

@@ -23,6 +23,7 @@ import torch
 from ._engine import warn_at_caller
 from ._validate import ArrayLike, as_count, as_real, as_width
 from .kernels import Kernel
+from .learn import LearnedWidthNW
 from .loo import check_pairs, error_curve, in_sample_error, loo_error, loo_predictions
 from .rules import scott_width, silverman_width
 from .search import WidthChoice, minimize_log_width
@@ -191,6 +192,7 @@ def select_width_gd(
     *,
     width: ArrayLike | None = None,
     per: str = "scalar",
+    p: float = 2.0,
     steps: int = 300,
     lr: float = 0.05,
     optimizer: Any = "adam",
@@ -208,9 +210,10 @@ def select_width_gd(
         As :func:`loo_predictions`.
     width : float or array, optional
         Starting width(s).
-    per, steps, lr, optimizer, progress, seed
+    per, p, steps, lr, optimizer, progress, seed
         As :class:`nwlib.learn.LearnedWidthNW` and its ``fit``; ``per="coordinate"``
-        learns one width per coordinate.
+        learns one width per coordinate, ``p`` is the order of the Minkowski
+        distance.
 
     Returns
     -------
@@ -233,11 +236,9 @@ def select_width_gd(
     >>> best.method, best.evaluations
     ('gd', 101)
     """
-    from .learn import LearnedWidthNW
-
     xt, yt = check_pairs(x, y)
     h0 = _start_width(xt, None) if width is None else width
-    model = LearnedWidthNW(xt, yt, h0, kernel=kernel, per=per)
+    model = LearnedWidthNW(xt, yt, h0, kernel=kernel, per=per, p=p)
     hist = model.fit(
         steps,
         lr=lr,

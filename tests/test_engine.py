@@ -284,3 +284,23 @@ def test_truncation_radius_names_a_bad_argument(n_keys, dtype, exc, msg):
 
     with pytest.raises(exc, match=msg):
         truncation_radius(n_keys, dtype)
+
+
+@pytest.mark.parametrize("width", [1e-12, 1.0, 1e12])
+def test_self_mask_is_the_one_diagonal_and_comes_back_inf(width):
+    """The left-out entries of ``shifted_sq_dist`` are exactly inf (log-weight -inf,
+    not the largest float) and the gradient in the width stays finite."""
+    from nwlib._engine import self_mask, shifted_sq_dist
+
+    k = torch.tensor([[0.0], [1.0], [3.0], [3.5]], dtype=torch.float64)
+    h = torch.tensor(width, dtype=torch.float64, requires_grad=True)
+    mask = self_mask(k, k, True)
+    assert torch.equal(mask, torch.eye(4, dtype=torch.bool))
+    out = shifted_sq_dist(k, k, h, 2.0, mask)
+    assert torch.isposinf(out[mask]).all() and torch.isfinite(out[~mask]).all()
+    assert (out[~mask].reshape(4, 3).amin(1) == 0).all()  # shifted by the nearest
+    torch.exp(-0.5 * out).sum().backward()
+    assert torch.isfinite(h.grad)
+    assert self_mask(k, k, False) is None
+    with pytest.raises(ValueError, match="exclude_self"):
+        self_mask(k, k + 1, True)

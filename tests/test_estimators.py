@@ -278,7 +278,10 @@ def test_bad_data_raise():
     X, y = _data(n=10, d=2)
     with pytest.raises(NotFittedError):
         NadarayaWatsonRegressor().predict(X)
-    with pytest.raises(ValueError, match=r"measure the spread of feature\(s\) \[1\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"spread of every feature: X has zero spread in coordinate\(s\) \[1\]",
+    ):
         NadarayaWatsonRegressor().fit(np.c_[X[:, 0], np.ones(10)], y)
     with pytest.raises(ValueError, match="needs at least 3 samples"):
         NadarayaWatsonRegressor(bandwidth="loo").fit(X[:2], y[:2])

@@ -9,17 +9,15 @@ import numpy as np
 import pytest
 import torch
 
-from nwlib import attention_weights, nadaraya_watson
+from nwlib import nadaraya_watson
 from nwlib.learn import LearnedWidthNW
 from nwlib.multidim import (
     fit_coordinate_widths,
-    minkowski_attention_weights,
     minkowski_distances,
-    minkowski_log_scores,
-    minkowski_loo_error,
-    minkowski_nadaraya_watson,
     standardize,
 )
+from nwlib.pooling import log_scores
+from nwlib.selection import loo_error, select_width_gd
 
 P_VALUES = [1.0, 1.5, 2.0, 3.0, 7.0, math.inf]
 
@@ -92,22 +90,6 @@ def test_large_p_approaches_the_max_norm_without_overflow(pts):
     )
 
 
-def test_p2_equals_pooling(pts):
-    q, k, v = pts
-    h = torch.tensor([0.3, 0.6, 0.9], dtype=torch.float64)
-    np.testing.assert_allclose(
-        minkowski_nadaraya_watson(q, k, v, h, 2.0).numpy(),
-        nadaraya_watson(q, k, v, h).numpy(),
-        rtol=1e-12,
-    )
-    np.testing.assert_allclose(
-        minkowski_attention_weights(q, k, h).numpy(),
-        attention_weights(q, k, h).numpy(),
-        rtol=1e-12,
-        atol=1e-15,
-    )
-
-
 @pytest.mark.parametrize("p", P_VALUES)
 @pytest.mark.parametrize("exclude_self", [False, True])
 def test_nw_matches_a_loop_blocked_or_not(pts, p, exclude_self):
@@ -116,12 +98,12 @@ def test_nw_matches_a_loop_blocked_or_not(pts, p, exclude_self):
     h = [0.2, 0.5, 1.5]
     ref = naive_nw(q, k, v, h, p, exclude_self)
     for bs in (1, 4, None):
-        got = minkowski_nadaraya_watson(
+        got = nadaraya_watson(
             q,
             k,
             v,
             torch.tensor(h, dtype=torch.float64),
-            p,
+            p=p,
             exclude_self=exclude_self,
             block_size=bs,
         )
@@ -131,11 +113,11 @@ def test_nw_matches_a_loop_blocked_or_not(pts, p, exclude_self):
 def test_vector_values_and_memory_budget(pts):
     q, k, v = pts
     vv = torch.stack([v, 2 * v + 1], 1)
-    out = minkowski_nadaraya_watson(q, k, vv, 0.5, 1.0, memory_budget=11 * 17 * 8)
+    out = nadaraya_watson(q, k, vv, 0.5, p=1.0, memory_budget=11 * 17 * 8)
     assert out.shape == (7, 2)
     np.testing.assert_allclose(out[:, 1].numpy(), 2 * out[:, 0].numpy() + 1, rtol=1e-12)
     with pytest.raises(ValueError, match="memory_budget"):
-        minkowski_nadaraya_watson(q, k, v, 0.5, 1.0, memory_budget=8)
+        nadaraya_watson(q, k, v, 0.5, p=1.0, memory_budget=8)
 
 
 @pytest.mark.parametrize("p", [1.5, 2.0, 3.0, math.inf])
@@ -143,7 +125,7 @@ def test_gradient_with_respect_to_widths(pts, p):
     q, k, v = pts
     h = torch.tensor([0.3, 0.6, 0.9], dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(
-        lambda w: minkowski_nadaraya_watson(q, k, v, w, p, block_size=3),
+        lambda w: nadaraya_watson(q, k, v, w, p=p, block_size=3),
         (h,),
         fast_mode=True,
     )
@@ -154,7 +136,7 @@ def test_gradient_is_finite_at_zero_distance():
     y = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
     for p in (1.0, 1.5, 3.0, 7.0, math.inf):
         h = torch.tensor([0.5, 0.7], dtype=torch.float64, requires_grad=True)
-        minkowski_loo_error(x, y, h, p).backward()
+        loo_error(x, y, h, p=p).backward()
         assert torch.isfinite(h.grad).all(), p
 
 
@@ -163,8 +145,8 @@ def test_width_per_coordinate_is_feature_scaling(pts):
     h = torch.tensor([0.2, 0.5, 1.5], dtype=torch.float64)
     for p in (1.0, 3.0, math.inf):
         np.testing.assert_allclose(
-            minkowski_nadaraya_watson(q, k, v, h, p).numpy(),
-            minkowski_nadaraya_watson(q / h, k / h, v, 1.0, p).numpy(),
+            nadaraya_watson(q, k, v, h, p=p).numpy(),
+            nadaraya_watson(q / h, k / h, v, 1.0, p=p).numpy(),
             rtol=1e-12,
         )
 
@@ -172,11 +154,11 @@ def test_width_per_coordinate_is_feature_scaling(pts):
 def test_compact_kernel_empty_rows_are_nan_with_a_warning(pts):
     q, k, v = pts
     with pytest.warns(RuntimeWarning, match="no key inside the support"):
-        out = minkowski_nadaraya_watson(q + 10, k, v, 0.1, 1.0, "epanechnikov")
+        out = nadaraya_watson(q + 10, k, v, 0.1, "epanechnikov", p=1.0)
     assert torch.isnan(out).all()
     with pytest.raises(ValueError, match="no key inside"):
-        minkowski_nadaraya_watson(q + 10, k, v, 0.1, 1.0, "boxcar", on_empty="raise")
-    s = minkowski_log_scores(k, k, 0.5, 1.0, "epanechnikov", exclude_self=True)
+        nadaraya_watson(q + 10, k, v, 0.1, "boxcar", p=1.0, on_empty="raise")
+    s = log_scores(k, k, 0.5, "epanechnikov", p=1.0, exclude_self=True)
     assert torch.isneginf(torch.diagonal(s)).all()
 
 
@@ -205,11 +187,11 @@ def test_bad_inputs(pts):
     with pytest.raises(ValueError, match="width must be a scalar"):
         minkowski_distances(q, k, [1.0, 2.0])
     with pytest.raises(ValueError, match="values must have"):
-        minkowski_nadaraya_watson(q, k, v[:3], 1.0)
+        nadaraya_watson(q, k, v[:3], 1.0, p=1.0)
     with pytest.raises(ValueError, match="exclude_self"):
-        minkowski_nadaraya_watson(q, k, v, 1.0, exclude_self=True)
+        nadaraya_watson(q, k, v, 1.0, p=1.0, exclude_self=True)
     with pytest.raises(ValueError, match="on_empty"):
-        minkowski_nadaraya_watson(q, k, v, 1.0, on_empty="zero")
+        nadaraya_watson(q, k, v, 1.0, p=1.0, on_empty="zero")
 
 
 def test_standardize():
@@ -248,8 +230,9 @@ def test_irrelevant_coordinate_gets_the_largest_width(p):
     fit = fit_coordinate_widths(x, y, p=p, width=0.3, steps=60, lr=0.15)
     assert int(np.argmax(fit.width)) == 2
     assert fit.width[2] > 5 * fit.width[:2].max()
-    assert fit.loo_error < fit.loss[0]
-    assert fit.loss.shape == (60,) and fit.widths.shape == (60, 3)
+    hist = fit.details["history"]
+    assert fit.score < hist.loss[0]
+    assert hist.loss.shape == (60,) and hist.width.shape == (60, 3)
 
 
 def test_p2_fit_matches_learned_width_module():
@@ -257,8 +240,9 @@ def test_p2_fit_matches_learned_width_module():
     ours = fit_coordinate_widths(x, y, width=0.3, steps=40, lr=0.05)
     model = LearnedWidthNW(x, y, 0.3, per="coordinate")
     hist = model.fit(40, lr=0.05, progress=False)
-    np.testing.assert_allclose(ours.loss, hist.loss, rtol=1e-9)
-    np.testing.assert_allclose(ours.widths, hist.width, rtol=1e-9)
+    np.testing.assert_allclose(ours.details["history"].loss, hist.loss, rtol=1e-9)
+    np.testing.assert_allclose(ours.details["history"].width, hist.width, rtol=1e-9)
+    assert ours.score == pytest.approx(float(loo_error(x, y, ours.width)), rel=1e-12)
 
 
 def test_fit_bad_arguments():
@@ -267,45 +251,21 @@ def test_fit_bad_arguments():
         fit_coordinate_widths(x, y, width=[1.0, 2.0])
     with pytest.raises(ValueError, match="steps"):
         fit_coordinate_widths(x, y, steps=0)
-    with pytest.raises(ValueError, match="no gradient"):
+    with pytest.raises(ValueError, match="does not depend smoothly on the width"):
         fit_coordinate_widths(x, y, kernel="boxcar", steps=2)
+    with pytest.raises(ValueError, match="p must be >= 1"):
+        fit_coordinate_widths(x, y, p=0.5, steps=2)
 
 
-def test_minkowski_family_is_deprecated_in_favour_of_p(pts):
-    """The parallel family is gone: each old name warns and gives the pooling result."""
-    from nwlib.multidim import (
-        minkowski_attention_weights,
-        minkowski_log_scores,
-        minkowski_loo_error,
-        minkowski_nadaraya_watson,
-    )
-    from nwlib.pooling import log_scores
-    from nwlib.selection import loo_error
-
-    q, k, v = pts
-    pairs = [
-        (
-            lambda: minkowski_nadaraya_watson(q, k, v, 0.5, 3.0),
-            nadaraya_watson(q, k, v, 0.5, p=3.0),
-            "nadaraya_watson",
-        ),
-        (
-            lambda: minkowski_attention_weights(q, k, 0.5, 3.0),
-            attention_weights(q, k, 0.5, p=3.0),
-            "attention_weights",
-        ),
-        (
-            lambda: minkowski_log_scores(q, k, 0.5, 3.0),
-            log_scores(q, k, 0.5, p=3.0),
-            "log_scores",
-        ),
-        (
-            lambda: minkowski_loo_error(k, v, 0.5, 3.0),
-            loo_error(k, v, 0.5, p=3.0),
-            "loo_error",
-        ),
-    ]
-    for old, new, name in pairs:
-        with pytest.warns(DeprecationWarning, match=name):
-            got = old()
-        torch.testing.assert_close(got, new)
+@pytest.mark.parametrize("p", [1.0, math.inf])
+def test_fit_is_select_width_gd_per_coordinate_with_p(p):
+    """One width search: the same widths and score as select_width_gd, any p."""
+    x, y = _noise_feature_data(50)
+    ours = fit_coordinate_widths(x, y, p=p, width=0.3, steps=15, lr=0.1)
+    gd = select_width_gd(x, y, width=0.3, per="coordinate", p=p, steps=15, lr=0.1)
+    np.testing.assert_array_equal(ours.width, gd.width)
+    assert ours.score == gd.score and ours.method == "gd"
+    # the score is the leave-one-out error with the Minkowski distance of order p
+    assert ours.score == pytest.approx(float(loo_error(x, y, ours.width, p=p)))
+    euclid = fit_coordinate_widths(x, y, width=0.3, steps=15, lr=0.1)
+    assert not np.allclose(ours.width, euclid.width)

@@ -297,9 +297,7 @@ CALLS = {
         c(_X), c(_X), 0.3
     ),
     "normalize": lambda c: normalize(c(_X + 1)),
-    "minkowski_nadaraya_watson": lambda c: nadaraya_watson(
-        c(_X), c(_X), c(_Y), 0.3, p=3.0
-    ),
+    "nadaraya_watson p=3": lambda c: nadaraya_watson(c(_X), c(_X), c(_Y), 0.3, p=3.0),
     "standardize": lambda c: standardize(c(_X)),
     "kernel profile": lambda c: kernels.gaussian(c(_X)),
     "true_function": lambda c: true_function(c(_X)),

@@ -14,9 +14,10 @@ prep
     (array-likes to (n, d) queries, keys and a checked width); ``sq_dist``
     (squared scaled distances, the dense definition's first line); ``ordinary``,
     ``shifted_sq_dist`` (r^2 minus each row's minimum, for widths outside
-    [1e-10, 1e10]); ``check_exclude_self``, ``check_on_empty``, ``check_p`` (a
-    Minkowski order), ``report_empty``, ``softmax_rows``, ``warn_at_caller`` (a
-    warning of an inner call issued again at the user's line).
+    [1e-10, 1e10]); ``check_exclude_self``, ``self_mask`` (the leave-one-out
+    diagonal), ``check_on_empty``, ``check_p`` (a Minkowski order),
+    ``report_empty``, ``softmax_rows``, ``warn_at_caller`` (a warning of an inner
+    call issued again at the user's line).
 blocks
     ``choose_block_size`` (the one block-size rule of the dense path),
     ``DEFAULT_MEMORY_BUDGET``, ``BLOCK_ELEMENTS``, ``is_gaussian``, ``exp_floor``,
@@ -55,6 +56,7 @@ from .prep import (
     prepare,
     report_empty,
     resolve_dtype,
+    self_mask,
     shifted_sq_dist,
     softmax_rows,
     sq_dist,
@@ -87,6 +89,7 @@ __all__ = [
     "report_empty",
     "resolve_dtype",
     "run_blocks",
+    "self_mask",
     "shifted_sq_dist",
     "single_threaded",
     "softmax_rows",

@@ -230,8 +230,9 @@ def shifted_sq_dist(
     the nearest key's are in [1, 2): their squares neither overflow nor
     underflow. The shifted squares are then multiplied twice by 2^e / h; keys
     tied with the nearest get exactly 0, farther keys at most the largest float
-    (weight 0), never NaN. ``mask`` (bool, (n_q, n_k)): entries left out (set to
-    ``inf``).
+    (weight 0), never NaN. ``mask`` (bool, (n_q, n_k), e.g. :func:`self_mask`):
+    entries left out, returned as exactly ``inf`` (weight exactly 0, log-weight
+    ``-inf``) and left out of the nearest-key shift.
     """
     diff = q.unsqueeze(1) - k.unsqueeze(0)  # (n_q, n_k, d)
     scalar = h.ndim == 0
@@ -257,6 +258,8 @@ def shifted_sq_dist(
     if scalar and h.requires_grad:  # d out / d h = -2 out / h, without forming 1 / h^2
         r = h.detach() / h  # 1, with derivative -1 / h
         out = out * r * r
+    if mask is not None:  # the clamps above stop at the largest float: inf here
+        out = out.masked_fill(mask, torch.inf)
     return out
 
 
@@ -282,6 +285,19 @@ def check_exclude_self(q: Tensor, k: Tensor) -> None:
             "same order): leaving out entry (i, i) of other points would drop "
             "an arbitrary key"
         )
+
+
+def self_mask(q: Tensor, k: Tensor, exclude_self: bool) -> Tensor | None:
+    """The (n, n) boolean diagonal that ``exclude_self`` leaves out, or None.
+
+    With ``exclude_self`` the queries must be the keys (:func:`check_exclude_self`
+    raises ``ValueError`` otherwise); entry (i, i) is True. The one place the
+    leave-one-out mask of the dense scores is made.
+    """
+    if not exclude_self:
+        return None
+    check_exclude_self(q, k)
+    return torch.eye(k.shape[0], dtype=torch.bool, device=k.device)
 
 
 def check_on_empty(on_empty: str) -> None:
