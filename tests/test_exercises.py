@@ -251,6 +251,7 @@ def _run_it(path, edit=None):
     return path.read_text()
 
 
+@pytest.mark.slow  # runs the learner's notebook in a Jupyter kernel (about 14 s)
 @pytest.mark.parametrize(
     "edit", [None, "return u + 1  # mine"], ids=["ran", "ran-and-edited"]
 )
