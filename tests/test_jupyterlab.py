@@ -47,6 +47,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from _chromium import launch
 
 pytestmark = pytest.mark.browser  # a Jupyter server and chromium: `make unit` skips it
 
@@ -57,16 +58,6 @@ EXERCISES = sorted(
 SOLUTIONS = sorted(
     p for p in (ROOT / "solutions").glob("*.ipynb") if not p.name.endswith(".bak.ipynb")
 )
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [  # see ../shared/TOOLCHAIN.md
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VERDICT = re.compile(r"^(Correct|Not quite|Not done yet):", re.M)
 # A cell that runs a self-check: ``ch01.epanechnikov(epanechnikov)``,
 # ``checks.ch02.x(...)``.
@@ -344,23 +335,12 @@ class Browser:
 
 @pytest.fixture(scope="module")
 def browser(server, tmp_path_factory):
-    if not CHROMIUM.is_file():
-        pytest.fail(
-            f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium). "
-            "Never `playwright install`."
-        )
     from playwright.sync_api import sync_playwright
 
     profile = tmp_path_factory.mktemp("chromium-profile")
     local = (server.base + "/", "data:", "blob:")
     with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 1280, "height": 900},
-        )
+        context = launch(pw, profile, viewport={"width": 1280, "height": 900})
         b = Browser(context, server.base)
         context.set_default_timeout(30_000)
 

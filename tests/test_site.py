@@ -28,6 +28,7 @@ from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlsplit
 
 import pytest
+from _chromium import launch
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
@@ -40,18 +41,6 @@ PDF_NAME = "attention-pooling.pdf"  # `make pdf` copies the book's PDF into _bui
 MIN_FIGURE_SCALE = 0.75  # a figure shown at less than this share of its width: squeezed
 EQUATION_SCALE_FLOOR = 0.7  # reader.js never shows a formula smaller than this
 CODE_COLUMNS = 88  # characters a code line may have (ruff's line length)
-CHROMIUM = Path("/usr/bin/chromium")
-# See ../shared/TOOLCHAIN.md: without the background-networking flags Chromium itself
-# tries many outside connections at start.
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 LOCAL_SCHEMES = ("file:", "data:", "blob:")
 TIMEOUT_MS = 20_000
 # TeX that MathJax should have consumed; looked for outside code blocks.
@@ -531,22 +520,12 @@ def site() -> Path:
 
 @pytest.fixture(scope="session")
 def browser_context(site, tmp_path_factory):
-    if not CHROMIUM.is_file():
-        pytest.fail(
-            f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium). "
-            "Never `playwright install`."
-        )
     from playwright.sync_api import sync_playwright
 
     profile = tmp_path_factory.mktemp("chromium-profile")  # fresh --user-data-dir
     with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 1280, "height": 900},
-            color_scheme="light",
+        context = launch(
+            pw, profile, viewport={"width": 1280, "height": 900}, color_scheme="light"
         )
         # Nothing may leave the machine: record (via the request event) and refuse.
         context.route(
